@@ -1,0 +1,25 @@
+/**
+ * Human formats for numbers in status lines.
+ *
+ * @module
+ */
+
+/**
+ * A rate in decimal units, as network tools report them.
+ *
+ * @example Formatting
+ * ```ts
+ * import { formatRate } from "./format.ts";
+ * formatRate(1_410_000_000); // "1.41 GB/s"
+ * ```
+ */
+export function formatRate(bytesPerSecond: number): string {
+  const units = ["B/s", "kB/s", "MB/s", "GB/s"];
+  let value = bytesPerSecond;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 2)} ${units[unit]}`;
+}

@@ -1,0 +1,13 @@
+/**
+ * The command table: every group and command sockit has. Dispatch and help
+ * are generated from it.
+ *
+ * @module
+ */
+
+import type { TableEntry } from "./command.ts";
+import { serveCommand } from "../serve/command.ts";
+import { tcpGroup } from "../tcp/command.ts";
+
+/** Every top-level entry, in the order help lists them. */
+export const TABLE: TableEntry[] = [tcpGroup, serveCommand];

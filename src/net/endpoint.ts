@@ -1,0 +1,163 @@
+/**
+ * Listen and connect with sockit's rules: the `listening on` readiness line,
+ * connect timeouts, interruption by Ctrl-C, and errors turned into one-line
+ * messages with hints (port in use, refused, permission flags).
+ *
+ * Requires `--allow-net` for TCP; `--allow-read` and `--allow-write` of the path for Unix sockets.
+ *
+ * @module
+ */
+
+import { CliError, describeError, ExitCode } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { type Address, formatAddress, formatHostPort } from "./address.ts";
+
+/** A listener on TCP or a Unix socket, with its real bound address. */
+export interface BoundListener {
+  listener: Deno.Listener;
+  /** The address actually bound (the chosen port when 0 was asked). */
+  address: Address;
+  /** Closes the listener and removes a Unix socket file it created. */
+  close(): void;
+}
+
+/** Options for {@linkcode listen}. */
+export interface ListenOptions {
+  /** Added to the readiness line as `(label)` when one process opens several listeners. */
+  label?: string;
+  /** `tcp` or `udp` in the JSON event. @default {"tcp"} */
+  transport?: string;
+}
+
+/**
+ * Opens a listener and prints the readiness line `listening on HOST:PORT`.
+ *
+ * @throws {CliError} exit 1 with a hint: address in use, port < 1024, missing permission
+ */
+export function listen(address: Address, out: Output, options: ListenOptions = {}): BoundListener {
+  const { label, transport = "tcp" } = options;
+  let listener: Deno.Listener;
+  try {
+    listener = address.transport === "unix"
+      ? Deno.listen({ transport: "unix", path: address.path })
+      : Deno.listen({ hostname: address.hostname, port: address.port });
+  } catch (err) {
+    throw describeError(err, { action: "listen", address: formatAddress(address) });
+  }
+  const bound: Address = address.transport === "unix"
+    ? address
+    : { ...address, port: (listener.addr as Deno.NetAddr).port };
+  announceListening(out, bound, { ...(label ? { label } : {}), transport });
+  let closed = false;
+  return {
+    listener,
+    address: bound,
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        listener.close();
+      } catch (err) {
+        if (!(err instanceof Deno.errors.BadResource)) throw err;
+      }
+      if (address.transport === "unix") removeSocketFile(address.path);
+    },
+  };
+}
+
+/** Prints `listening on HOST:PORT [(label)]`, or its JSON event, even with `--quiet`. */
+export function announceListening(out: Output, address: Address, options: ListenOptions = {}) {
+  const { label, transport = "tcp" } = options;
+  const suffix = label ? ` (${label})` : "";
+  const event = address.transport === "unix"
+    ? { event: "listening", path: address.path, transport: "unix" }
+    : { event: "listening", host: address.hostname, port: address.port, transport };
+  out.essential(`listening on ${formatAddress(address)}${suffix}`, {
+    ...event,
+    ...(label ? { service: label } : {}),
+  });
+}
+
+function removeSocketFile(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // Already gone, or not ours to remove: nothing to clean up.
+  }
+}
+
+/** Options for {@linkcode connect}. */
+export interface ConnectOptions {
+  /** Give up when the connection is not made within this many ms. */
+  timeoutMs?: number | undefined;
+  /** Ctrl-C: abandon the attempt. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Connects to a TCP or Unix address.
+ *
+ * @throws {CliError} exit 1: refused, timed out, unresolvable, permission; 130 when interrupted
+ */
+export async function connect(address: Address, options: ConnectOptions = {}): Promise<Deno.Conn> {
+  const { timeoutMs, signal } = options;
+  const where = formatAddress(address);
+  const attempt = new AbortController();
+  const onAbort = () => attempt.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => attempt.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
+  try {
+    if (address.transport === "unix") {
+      return await raceAbort(Deno.connect({ transport: "unix", path: address.path }), attempt);
+    }
+    return await Deno.connect({
+      hostname: address.hostname,
+      port: address.port,
+      signal: attempt.signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    const reason = attempt.signal.aborted ? attempt.signal.reason : err;
+    throw describeError(reason, {
+      action: "connect",
+      address: where,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Unix connects take no signal: race them, closing a late connection. */
+function raceAbort(pending: Promise<Deno.Conn>, controller: AbortController): Promise<Deno.Conn> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(controller.signal.reason);
+    controller.signal.addEventListener("abort", onAbort, { once: true });
+    pending.then((conn) => {
+      controller.signal.removeEventListener("abort", onAbort);
+      if (controller.signal.aborted) conn.close();
+      else resolve(conn);
+    }, reject);
+  });
+}
+
+/** `HOST:PORT` of a connection's peer (`unix:#N` for Unix peers, which have no name). */
+export function peerName(conn: Deno.Conn, serial: number): string {
+  const addr = conn.remoteAddr;
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    return formatHostPort(addr.hostname, addr.port);
+  }
+  return `unix:#${serial}`;
+}
+
+/** Closes a connection, ignoring "already closed". */
+export function closeQuietly(closable: { close(): void }): void {
+  try {
+    closable.close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BadResource)) throw err;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `sockit serve`: every sockit service in one process, on well-known-style
+ * ports of one host, for a lab, a classroom or a quick LAN test.
+ *
+ * @module
+ */
+
+import type { CommandSpec } from "../cli/command.ts";
+import { CliError, ExitCode, input } from "../cli/errors.ts";
+import { text } from "../cli/values.ts";
+import { formatHostPort, parseListenAddress } from "../net/address.ts";
+import { type BoundListener, listen } from "../net/endpoint.ts";
+import { printSummary } from "../tcp/command.ts";
+import { type ServerStats, serveTcp, type TcpMode } from "../tcp/server.ts";
+
+/** One service of `sockit serve`. */
+export interface ServiceSpec {
+  label: string;
+  port: number;
+  mode: TcpMode;
+  /** A client command to try it; `ADDR` is replaced by the service's address. */
+  tryIt: string;
+}
+
+/**
+ * The services and their ports: the classic port number times 1000 plus
+ * itself (echo 7 → 7007, daytime 13 → 1313), so no root is needed.
+ */
+export const SERVICES: ServiceSpec[] = [
+  { label: "echo", port: 7007, mode: "echo", tryIt: "echo hello | sockit tcp connect ADDR" },
+  { label: "stamp", port: 1313, mode: "stamp", tryIt: "echo hello | sockit tcp connect ADDR" },
+  { label: "greet", port: 7070, mode: "greet", tryIt: "echo Ada | sockit tcp connect ADDR" },
+];
+
+export const serveCommand: CommandSpec = {
+  kind: "command",
+  name: "serve",
+  summary: "Run every sockit service at once on HOST (default 127.0.0.1)",
+  usage: "[DIR]",
+  args: { min: 0, max: 1 },
+  options: {
+    host: { type: "string", value: "HOST", help: "address to serve on (127.0.0.1)" },
+  },
+  description: [
+    "Services and ports: " +
+    SERVICES.map((s) => `${s.label} tcp/${s.port}`).join(", ") +
+    ". Each listener prints 'listening on HOST:PORT (SERVICE)'; then one line per service " +
+    "with a client command to try. Ctrl-C stops them all (exit 130).",
+    "DIR (default .) is the folder the file services will share; the TCP services do not read it.",
+    "Use --host 0.0.0.0 to let other machines in (and give --allow-net that host).",
+  ],
+  examples: [
+    "sockit serve",
+    "sockit serve --host 0.0.0.0",
+    "deno run --allow-net=127.0.0.1 main.ts serve",
+  ],
+  permissions: "--allow-net=HOST",
+  async run({ values, out, signal }) {
+    const host = text(values, "host") ?? "127.0.0.1";
+    const addresses = SERVICES.map((s) => input(() => parseAddressFor(host, s.port)));
+    const bound: BoundListener[] = [];
+    try {
+      SERVICES.forEach((service, i) => {
+        bound.push(listen(addresses[i]!, out, { label: service.label }));
+      });
+    } catch (err) {
+      for (const b of bound) b.close();
+      if (err instanceof CliError) {
+        const service = SERVICES[bound.length];
+        throw new CliError(`${service?.label ?? "service"}: ${err.message}`, {
+          hint: err.hint,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    out.status(`sockit serve: ${SERVICES.length} services on ${host} (Ctrl-C stops)`);
+    SERVICES.forEach((service, i) => {
+      const address = formatHostPort(
+        bound[i]!.address.transport === "tcp" ? host : host,
+        service.port,
+      );
+      out.status(
+        `  ${service.label.padEnd(6)} tcp ${address.padEnd(21)} try: ${
+          service.tryIt.replace("ADDR", address)
+        }`,
+      );
+    });
+    const results = await Promise.all(
+      SERVICES.map((service, i) =>
+        serveTcp(bound[i]!, out, { mode: service.mode, keepOpen: true, signal })
+      ),
+    );
+    const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
+    for (const r of results) {
+      total.connections += r.connections;
+      total.refused += r.refused;
+      total.bytesIn += r.bytesIn;
+      total.bytesOut += r.bytesOut;
+    }
+    printSummary(out, total);
+    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  },
+};
+
+function parseAddressFor(host: string, port: number) {
+  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return parseListenAddress(`${bracketed}:${port}`, { allowUnix: false });
+}

@@ -1,0 +1,143 @@
+/**
+ * The TCP client endpoint (netcat): stdin → socket, socket → stdout,
+ * half-close on stdin EOF, idle timeout, CRLF translation.
+ *
+ * Requires `--allow-net=HOST:PORT` (Unix sockets: `--allow-read` and `--allow-write` of the path).
+ *
+ * @module
+ */
+
+import { CliError, describeError, ExitCode } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { bytesField } from "../cli/output.ts";
+import { type Address, formatAddress } from "../net/address.ts";
+import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
+import { closeQuietly, connect } from "../net/endpoint.ts";
+import { CrlfEncoder } from "../net/lines.ts";
+
+/** Options for {@linkcode runTcpClient}. */
+export interface TcpClientOptions {
+  /** Bound on the connect, in ms. */
+  timeoutMs?: number | undefined;
+  /** End the session after this many ms without traffic (exit 0). */
+  idleMs?: number | undefined;
+  /** Send line ends as CRLF. @default {false} */
+  crlf?: boolean;
+  /** Half-close the socket at stdin EOF. @default {true} */
+  shutdown?: boolean;
+  /** Only send: received bytes are read and discarded. @default {false} */
+  sendOnly?: boolean;
+  /** Only receive: stdin is not read. @default {false} */
+  recvOnly?: boolean;
+  /** Ctrl-C. */
+  signal?: AbortSignal;
+  /** @default {Deno.stdin} */
+  stdin?: { read(p: Uint8Array): Promise<number | null> };
+}
+
+/**
+ * Connects and relays until the peer closes, the session goes idle, or it is interrupted.
+ *
+ * @returns the exit code: 0 when the peer closed or the session went idle, 130 when interrupted
+ * @throws {CliError} exit 1 when the connection fails or is reset
+ */
+export async function runTcpClient(
+  address: Address,
+  out: Output,
+  options: TcpClientOptions = {},
+): Promise<number> {
+  const {
+    timeoutMs,
+    idleMs,
+    crlf = false,
+    shutdown = true,
+    sendOnly = false,
+    recvOnly = false,
+    signal,
+    stdin = Deno.stdin,
+  } = options;
+  const where = formatAddress(address);
+  const conn = await connect(address, { timeoutMs, ...(signal ? { signal } : {}) });
+  out.status(`connected to ${where}`, { event: "connected", to: where });
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let lastActive = Date.now();
+  let ending: { code: number; why: string } | undefined;
+  const end = (code: number, why: string) => {
+    ending ??= { code, why };
+    closeQuietly(conn);
+  };
+  const onAbort = () => end(ExitCode.interrupted, "interrupted");
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const idleTimer = idleMs === undefined ? undefined : setInterval(() => {
+    if (Date.now() - lastActive >= idleMs) end(ExitCode.ok, `idle for ${idleMs} ms`);
+  }, Math.max(20, Math.min(Math.floor(idleMs / 4), 1000)));
+
+  const receive = async () => {
+    const buffer = new AdaptiveBuffer();
+    for (let n; (n = await conn.read(buffer.buffer)) !== null;) {
+      bytesIn += n;
+      lastActive = Date.now();
+      const chunk = buffer.filled(n);
+      if (sendOnly) continue;
+      if (out.json) {
+        await out.event({ event: "data", from: where, size: n, ...bytesField(chunk) });
+      } else {
+        await out.data(chunk);
+      }
+    }
+  };
+  const send = async () => {
+    const buffer = new Uint8Array(256 * 1024);
+    const encoder = crlf ? new CrlfEncoder() : undefined;
+    for (let n; (n = await stdin.read(buffer)) !== null;) {
+      const chunk = buffer.subarray(0, n);
+      const data = encoder ? encoder.encode(chunk) : chunk;
+      await writeAll(conn, data);
+      bytesOut += data.length;
+      lastActive = Date.now();
+    }
+    if (shutdown) await conn.closeWrite();
+  };
+
+  let failure: unknown;
+  try {
+    const sending = recvOnly ? undefined : send();
+    // A failed send (reset, broken pipe) ends the session like a failed receive.
+    sending?.catch((err) => {
+      if (ending === undefined) failure = err;
+      closeQuietly(conn);
+    });
+    try {
+      await receive();
+    } catch (err) {
+      failure ??= err;
+    }
+    if (ending !== undefined) {
+      out.status(`closing: ${ending.why}`, {
+        event: "closed",
+        reason: ending.why,
+        bytesIn,
+        bytesOut,
+      });
+      return ending.code;
+    }
+    if (failure !== undefined && !(failure instanceof Deno.errors.BadResource)) {
+      throw describeError(failure, { address: where });
+    }
+    out.status(`closed by ${where} (${bytesIn} bytes in, ${bytesOut} bytes out)`, {
+      event: "closed",
+      reason: "peer closed",
+      bytesIn,
+      bytesOut,
+    });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw describeError(err, { address: where });
+  } finally {
+    clearInterval(idleTimer);
+    signal?.removeEventListener("abort", onAbort);
+    closeQuietly(conn);
+  }
+}

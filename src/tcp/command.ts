@@ -1,0 +1,150 @@
+/**
+ * CLI wiring of `sockit tcp connect` and `sockit tcp listen`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec } from "../cli/command.ts";
+import { ExitCode, input, UsageError } from "../cli/errors.ts";
+import { choice, flag, integer, text } from "../cli/values.ts";
+import { parseConnectTarget, parseListenAddress } from "../net/address.ts";
+import { listen } from "../net/endpoint.ts";
+import { runTcpClient } from "./client.ts";
+import { serveTcp, TCP_MODES } from "./server.ts";
+import type { Output } from "../cli/output.ts";
+import type { ServerStats } from "./server.ts";
+
+const connectCommand: CommandSpec = {
+  kind: "command",
+  name: "connect",
+  summary: "Connect to TARGET: stdin goes to the socket, the socket goes to stdout (netcat).",
+  usage: "TARGET",
+  args: { min: 1, max: 1 },
+  options: {
+    timeout: { type: "string", value: "MS", help: "give up if the connection is not made in MS" },
+    idle: {
+      type: "string",
+      value: "MS",
+      help: "end the session after MS without traffic (exit 0)",
+    },
+    crlf: { type: "boolean", help: "send line ends as CRLF" },
+    "no-shutdown": { type: "boolean", help: "do not half-close the socket at stdin EOF" },
+    "send-only": { type: "boolean", help: "only send stdin; discard what arrives" },
+    "recv-only": { type: "boolean", help: "only receive; do not read stdin" },
+  },
+  description: [
+    "TARGET is HOST:PORT, [IPv6]:PORT or unix:/path. At stdin EOF the write side is shut down " +
+    "(half-close) and output continues until the peer closes; --no-shutdown keeps it open.",
+    "Exit 0 when the peer closes or --idle ends the session; 1 when the connection is refused, " +
+    "times out or is reset; 2 for a bad TARGET or option; 130 on Ctrl-C.",
+    '--json: stdout carries {"event":"connected"|"data"|"closed",…}; data events have ' +
+    '"text" (UTF-8) and "base64" when the bytes are not valid UTF-8.',
+  ],
+  examples: [
+    "echo hello | sockit tcp connect 127.0.0.1:7007",
+    "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit tcp connect example.com:80",
+    "sockit tcp connect [::1]:9000 --timeout 2000",
+    "sockit tcp connect unix:/tmp/app.sock --idle 5000",
+    "sockit tcp connect mail.example.com:25 --crlf",
+  ],
+  permissions: "--allow-net=HOST:PORT (unix: --allow-read=PATH --allow-write=PATH)",
+  run({ positionals, values, out, signal }) {
+    const address = input(() => parseConnectTarget(positionals[0] ?? ""));
+    if (flag(values, "send-only") && flag(values, "recv-only")) {
+      throw new UsageError("--send-only and --recv-only cannot be used together");
+    }
+    return runTcpClient(address, out, {
+      timeoutMs: integer(values, "timeout", undefined, { min: 1 }),
+      idleMs: integer(values, "idle", undefined, { min: 1 }),
+      crlf: flag(values, "crlf"),
+      shutdown: !flag(values, "no-shutdown"),
+      sendOnly: flag(values, "send-only"),
+      recvOnly: flag(values, "recv-only"),
+      signal,
+    });
+  },
+};
+
+const listenCommand: CommandSpec = {
+  kind: "command",
+  name: "listen",
+  summary: "Listen on ADDR and serve clients: stdio (like nc -l), echo, stamp, greet or sink.",
+  usage: "ADDR",
+  args: { min: 1, max: 1 },
+  options: {
+    "keep-open": {
+      type: "boolean",
+      short: "k",
+      help: "keep accepting; serve clients concurrently",
+    },
+    mode: { type: "string", value: "MODE", help: "stdio (default), echo, stamp, greet or sink" },
+    "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
+    idle: { type: "string", value: "MS", help: "close a client after MS without traffic" },
+    greeting: { type: "string", value: "TEXT", help: "greet mode's welcome line" },
+  },
+  description: [
+    "ADDR is PORT, :PORT, HOST:PORT, [IPv6]:PORT or unix:/path; the default host is 127.0.0.1 " +
+    "(0.0.0.0:PORT or [::]:PORT accepts other hosts; port 0 picks a free port). Once ready it " +
+    "prints 'listening on HOST:PORT' on stderr (even with -q).",
+    "Modes: stdio: client data to stdout, stdin to the client (with -k, each stdin line to every " +
+    "client; without -k, stdin EOF half-closes the client). echo: bytes back to the sender " +
+    "(RFC 862). stamp: each line answered '[ISO-8601] LINE'. greet: a welcome line, then " +
+    "'NAME' → 'Hello, NAME!', 'exit' closes. sink: read and discard, then report throughput.",
+    "Without -k it serves one client and exits 0 when that client is done. Each connection is " +
+    "reported: 'connection from HOST:PORT', 'closed HOST:PORT (N bytes in, M bytes out)'. " +
+    "Ctrl-C closes every client, prints a summary and exits 130.",
+    '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|' +
+    '"data"|"sink"|"summary",…}.',
+  ],
+  examples: [
+    "sockit tcp listen 9000                    # one client, like nc -l 9000",
+    "sockit tcp listen 9000 -k --mode echo     # echo server, many clients",
+    "sockit tcp listen 0.0.0.0:1313 -k --mode stamp",
+    "sockit tcp listen [::1]:7070 -k --mode greet --greeting 'Hi there'",
+    "sockit tcp listen 9000 --mode sink        # measure what a client sends",
+    "sockit tcp listen unix:/tmp/app.sock -k --mode echo --idle 30000",
+  ],
+  permissions: "--allow-net=HOST (unix: --allow-read=PATH --allow-write=PATH)",
+  async run({ positionals, values, out, signal }) {
+    const address = input(() => parseListenAddress(positionals[0] ?? ""));
+    const mode = choice(values, "mode", TCP_MODES, "stdio");
+    const maxConns = integer(values, "max-conns", 1000, { min: 1 });
+    const idleMs = integer(values, "idle", undefined, { min: 1 });
+    const greeting = text(values, "greeting");
+    if (greeting !== undefined && mode !== "greet") {
+      throw new UsageError("--greeting needs --mode greet");
+    }
+    const bound = listen(address, out);
+    const stats = await serveTcp(bound, out, {
+      mode,
+      keepOpen: flag(values, "keep-open"),
+      maxConns,
+      idleMs,
+      greeting,
+      signal,
+    });
+    if (signal.aborted) {
+      printSummary(out, stats);
+      return ExitCode.interrupted;
+    }
+    return ExitCode.ok;
+  },
+};
+
+/** Prints the one-line summary a server shows when it stops. */
+export function printSummary(out: Output, stats: ServerStats): void {
+  const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
+  out.essential(
+    `stopped: ${stats.connections} connections served${refused}, ` +
+      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out`,
+    { event: "summary", ...stats },
+  );
+}
+
+/** The `tcp` group. */
+export const tcpGroup: GroupSpec = {
+  kind: "group",
+  name: "tcp",
+  summary: "TCP client and servers (netcat, echo/timestamp/greeting servers, sink)",
+  commands: [connectCommand, listenCommand],
+};

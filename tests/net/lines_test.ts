@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { CrlfEncoder, LineSplitter } from "../../src/net/lines.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+Deno.test("LineSplitter.push() splits on LF and drops a CR before it", () => {
+  const splitter = new LineSplitter();
+  assert.deepEqual(splitter.push(enc("a\r\nb\nc")).map(dec), ["a", "b"]);
+  assert.deepEqual(splitter.push(enc("d\n\n")).map(dec), ["cd", ""]);
+  assert.equal(splitter.flush(), undefined);
+});
+
+Deno.test("LineSplitter.push() joins a CRLF split across chunks", () => {
+  const splitter = new LineSplitter();
+  assert.deepEqual(splitter.push(enc("x\r")).map(dec), []);
+  assert.deepEqual(splitter.push(enc("\ny")).map(dec), ["x"]);
+  assert.equal(dec(splitter.flush()!), "y");
+});
+
+Deno.test("LineSplitter cuts over-long lines and keeps memory bounded", () => {
+  const splitter = new LineSplitter({ maxLength: 4 });
+  assert.deepEqual(splitter.push(enc("abcdefghij")).map(dec), ["abcd", "efgh"]);
+  assert.equal(splitter.pending, 2);
+  assert.deepEqual(splitter.push(enc("k\n")).map(dec), ["ijk"]);
+  assert.deepEqual(splitter.push(enc("123456789\n")).map(dec), ["1234", "5678", "9"]);
+});
+
+Deno.test("LineSplitter.flush() drops a trailing CR", () => {
+  const splitter = new LineSplitter();
+  splitter.push(enc("end\r"));
+  assert.equal(dec(splitter.flush()!), "end");
+});
+
+Deno.test("LineSplitter rejects maxLength 0", () => {
+  assert.throws(() => new LineSplitter({ maxLength: 0 }), RangeError);
+});
+
+Deno.test("CrlfEncoder.encode() turns lone LF into CRLF, keeps CRLF", () => {
+  const crlf = new CrlfEncoder();
+  assert.equal(dec(crlf.encode(enc("a\nb\r\nc"))), "a\r\nb\r\nc");
+  assert.equal(dec(crlf.encode(enc("\n\n"))), "\r\n\r\n");
+});
+
+Deno.test("CrlfEncoder.encode() remembers a CR at the end of a chunk", () => {
+  const crlf = new CrlfEncoder();
+  assert.equal(dec(crlf.encode(enc("a\r"))), "a\r");
+  assert.equal(dec(crlf.encode(enc("\nb\n"))), "\nb\r\n");
+});
