@@ -138,8 +138,18 @@ function cleanParseMessage(message: string): string {
   const unknown = /Unknown option '([^']+)'/.exec(message);
   if (unknown) return `unknown option "${unknown[1]}"`;
   const missing = /Option '([^']+)' argument missing/.exec(message);
-  if (missing) return `option "${missing[1]?.replace(/^-\w, /, "")}" needs a value`;
+  if (missing) return `option "${optionName(missing[1])}" needs a value`;
+  const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const name = optionName(ambiguous[1]);
+    return `option "${name}" needs a value (for one starting with "-", write ${name}=VALUE)`;
+  }
   const noValue = /Option '([^']+)' does not take an argument/.exec(message);
-  if (noValue) return `option "${noValue[1]?.replace(/^-\w, /, "")}" takes no value`;
+  if (noValue) return `option "${optionName(noValue[1])}" takes no value`;
   return message.split(". ")[0] ?? message;
+}
+
+/** `-m, --mode <value>` → `--mode`. */
+function optionName(text = ""): string {
+  return text.replace(/^-\w, /, "").replace(/ <value>$/, "");
 }

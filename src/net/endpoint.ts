@@ -3,7 +3,7 @@
  * connect timeouts, interruption by Ctrl-C, and errors turned into one-line
  * messages with hints (port in use, refused, permission flags).
  *
- * Requires `--allow-net` for TCP; `--allow-read` and `--allow-write` of the path for Unix sockets.
+ * Requires `--allow-net` for TCP; `--allow-net=unix:PATH`, `--allow-read=PATH` and `--allow-write=PATH` for Unix sockets.
  *
  * @module
  */

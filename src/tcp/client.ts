@@ -2,7 +2,7 @@
  * The TCP client endpoint (netcat): stdin → socket, socket → stdout,
  * half-close on stdin EOF, idle timeout, CRLF translation.
  *
- * Requires `--allow-net=HOST:PORT` (Unix sockets: `--allow-read` and `--allow-write` of the path).
+ * Requires `--allow-net=HOST:PORT` (Unix sockets: `--allow-net=unix:PATH` plus `--allow-read` and `--allow-write` of PATH).
  *
  * @module
  */

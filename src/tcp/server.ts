@@ -3,7 +3,7 @@
  * `-k`), runs the chosen mode on each, enforces `--max-conns` and `--idle`,
  * reports each connection, and stops cleanly when its signal aborts.
  *
- * Requires `--allow-net=HOST` (Unix sockets: `--allow-read` and `--allow-write` of the path).
+ * Requires `--allow-net=HOST` (Unix sockets: `--allow-net=unix:PATH` plus `--allow-read` and `--allow-write` of PATH).
  *
  * @module
  */

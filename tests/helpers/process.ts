@@ -168,7 +168,7 @@ export class Spawned implements AsyncDisposable {
    */
   async finish(timeoutMs = 15_000): Promise<Finished> {
     await this.closeStdin();
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.kill("SIGKILL");

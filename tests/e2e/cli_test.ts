@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import config from "../../deno.json" with { type: "json" };
+import { runSockit } from "../helpers/process.ts";
+
+Deno.test("sockit alone prints the group list on stdout, exit 0", async () => {
+  const { code, stdout } = await runSockit([], { permissions: [] });
+  assert.equal(code, 0);
+  assert.match(stdout, /Groups and commands:/);
+  assert.match(stdout, /^\s+tcp\s/m);
+  assert.match(stdout, /^\s+serve\s/m);
+});
+
+Deno.test("sockit --version prints the version from deno.json", async () => {
+  const { code, stdout } = await runSockit(["--version"], { permissions: [] });
+  assert.equal(code, 0);
+  assert.equal(stdout, `sockit ${config.version}\n`);
+});
+
+for (const args of [["tcp", "--help"], ["tcp"], ["tcp", "connect", "-h"], ["tcp", "listen", "--help"], ["serve", "--help"]]) {
+  Deno.test(`sockit ${args.join(" ")} prints help with examples, exit 0`, async () => {
+    const { code, stdout, stderr } = await runSockit(args, { permissions: [] });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /Examples:\n {2}\S/);
+    assert.equal(stderr, "");
+  });
+}
+
+const usageErrors: [string[], RegExp][] = [
+  [["nope"], /unknown command "nope"/],
+  [["tcp", "nope"], /unknown command "tcp nope"/],
+  [["tcp", "listen", "9000", "--bogus"], /unknown option "--bogus"/],
+  [["tcp", "listen"], /missing argument/],
+  [["tcp", "listen", "1", "2"], /unexpected argument "2"/],
+  [["tcp", "listen", "70000"], /"70000"/],
+  [["tcp", "listen", "-1"], /"-1"/],
+  [["tcp", "listen", "--", "-1"], /"-1"/],
+  [["tcp", "listen", "abc"], /"abc"/],
+  [["tcp", "listen", "1.2.3.4:"], /"1.2.3.4:"/],
+  [["tcp", "listen", "[::1"], /"\[::1"/],
+  [["tcp", "listen", "host:port:extra"], /"host:port:extra"/],
+  [["tcp", "listen", "0", "--mode", "loud"], /--mode "loud"/],
+  [["tcp", "listen", "0", "--max-conns", "0"], /--max-conns "0"/],
+  [["tcp", "listen", "0", "--idle", "soon"], /--idle "soon"/],
+  [["tcp", "listen", "0", "--mode"], /option "--mode" needs a value/],
+  [["tcp", "listen", "0", "--greeting", "hi"], /--greeting needs --mode greet/],
+  [["tcp", "connect", "127.0.0.1:0"], /"0"/],
+  [["tcp", "connect", "127.0.0.1"], /HOST:PORT/],
+  [["tcp", "connect", "h:1", "--timeout", "-5"], /option "--timeout" needs a value/],
+  [["tcp", "connect", "h:1", "--timeout=-5"], /--timeout "-5"/],
+  [["tcp", "connect", "h:1", "--send-only", "--recv-only"], /cannot be used together/],
+];
+
+for (const [args, message] of usageErrors) {
+  Deno.test(`sockit ${args.join(" ")} exits 2 naming the bad value`, async () => {
+    const { code, stdout, stderr } = await runSockit(args, { permissions: [] });
+    assert.equal(code, 2, stderr);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^sockit: error: /);
+    assert.match(stderr, message);
+    assert.doesNotMatch(stderr, /\bat .*\.ts:\d+/, "no stack trace");
+  });
+}
+
+Deno.test("a missing net permission gives exit 1 and the exact --allow-net hint", async () => {
+  const { code, stderr } = await runSockit(["tcp", "listen", "127.0.0.1:0"], { permissions: [] });
+  assert.equal(code, 1);
+  assert.match(stderr, /^sockit: error: permission denied: net access to "127.0.0.1:0"$/m);
+  assert.match(stderr, /^hint: run with --allow-net=127.0.0.1:0$/m);
+});

@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { runSockit, sockit } from "../helpers/process.ts";
+import { SERVICES } from "../../src/serve/command.ts";
+
+Deno.test({
+  name: "sockit serve starts every service, each answers, Ctrl-C exits 130",
+  // serve uses fixed well-known-style ports; skip when another program holds one.
+  ignore: !SERVICES.every((s) => portFree(s.port)),
+  async fn() {
+    await using server = sockit(["serve"]);
+    for (const s of SERVICES) await server.port({ label: s.label });
+    await server.waitFor(/try: .*greet|greet .*try:/);
+    const echo = await runSockit(["tcp", "connect", "127.0.0.1:7007"], { input: "hello" });
+    assert.equal(echo.stdout, "hello");
+    const stamp = await runSockit(["tcp", "connect", "127.0.0.1:1313"], { input: "hi\n" });
+    assert.match(stamp.stdout, /^\[.+Z\] hi\n$/);
+    const greet = await runSockit(["tcp", "connect", "127.0.0.1:7070"], { input: "Ada\n" });
+    assert.equal(greet.stdout, "Welcome to sockit!\nHello, Ada!\n");
+    server.kill("SIGINT");
+    const { code, stderr } = await server.finish();
+    assert.equal(code, 130);
+    assert.match(stderr, /stopped: 3 connections served/);
+  },
+});
+
+function portFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
