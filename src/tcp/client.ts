@@ -14,6 +14,7 @@ import { type Address, formatAddress } from "../net/address.ts";
 import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";
 import { CrlfEncoder } from "../net/lines.ts";
+import { type ChunkSource, openStdin } from "../net/stdin.ts";
 
 /** Options for {@linkcode runTcpClient}. */
 export interface TcpClientOptions {
@@ -31,8 +32,8 @@ export interface TcpClientOptions {
   recvOnly?: boolean;
   /** Ctrl-C. */
   signal?: AbortSignal;
-  /** @default {Deno.stdin} */
-  stdin?: { read(p: Uint8Array): Promise<number | null> };
+  /** Opens the input; called only when stdin is used. @default {openStdin} */
+  stdin?: () => ChunkSource;
 }
 
 /**
@@ -54,7 +55,7 @@ export async function runTcpClient(
     sendOnly = false,
     recvOnly = false,
     signal,
-    stdin = Deno.stdin,
+    stdin = openStdin,
   } = options;
   const where = formatAddress(address);
   const conn = await connect(address, { timeoutMs, ...(signal ? { signal } : {}) });
@@ -88,10 +89,9 @@ export async function runTcpClient(
     }
   };
   const send = async () => {
-    const buffer = new Uint8Array(256 * 1024);
+    const input = stdin();
     const encoder = crlf ? new CrlfEncoder() : undefined;
-    for (let n; (n = await stdin.read(buffer)) !== null;) {
-      const chunk = buffer.subarray(0, n);
+    for (let chunk; (chunk = await input.next()) !== null;) {
       const data = encoder ? encoder.encode(chunk) : chunk;
       await writeAll(conn, data);
       bytesOut += data.length;

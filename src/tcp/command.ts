@@ -47,7 +47,8 @@ const connectCommand: CommandSpec = {
     "sockit tcp connect unix:/tmp/app.sock --idle 5000",
     "sockit tcp connect mail.example.com:25 --crlf",
   ],
-  permissions: "--allow-net=HOST:PORT (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
+  permissions:
+    "--allow-net=HOST:PORT (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
   run({ positionals, values, out, signal }) {
     const address = input(() => parseConnectTarget(positionals[0] ?? ""));
     if (flag(values, "send-only") && flag(values, "recv-only")) {
@@ -104,7 +105,8 @@ const listenCommand: CommandSpec = {
     "sockit tcp listen 9000 --mode sink        # measure what a client sends",
     "sockit tcp listen unix:/tmp/app.sock -k --mode echo --idle 30000",
   ],
-  permissions: "--allow-net=HOST (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
+  permissions:
+    "--allow-net=HOST (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
   async run({ positionals, values, out, signal }) {
     const address = input(() => parseListenAddress(positionals[0] ?? ""));
     const mode = choice(values, "mode", TCP_MODES, "stdio");

@@ -15,6 +15,7 @@ import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
 import { type BoundListener, closeQuietly, peerName } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { QueuedWriter } from "../net/queued_writer.ts";
+import { type ChunkSource, openStdin } from "../net/stdin.ts";
 import { greetResponder, type LineResponder, stampResponder } from "./responder.ts";
 
 /** The server modes of CLI.md. */
@@ -36,8 +37,8 @@ export interface ServeTcpOptions {
   greeting?: string | undefined;
   /** Stops the server: listener closed, clients closed. */
   signal?: AbortSignal;
-  /** Input of `stdio` mode. @default {Deno.stdin} */
-  stdin?: { read(p: Uint8Array): Promise<number | null> };
+  /** Opens the input of `stdio` mode (when the first client arrives). @default {openStdin} */
+  stdin?: () => ChunkSource;
 }
 
 /** Totals of one server run. */
@@ -98,7 +99,7 @@ export async function serveTcp(
     idleMs,
     greeting,
     signal,
-    stdin = Deno.stdin,
+    stdin = openStdin,
   } = options;
   const stats: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
   const sessions = new Set<Session>();
@@ -120,7 +121,7 @@ export async function serveTcp(
   let stdinPump: Promise<void> | undefined;
   const startStdin = (first: Session) => {
     if (mode !== "stdio" || stdinPump) return;
-    stdinPump = keepOpen ? broadcastStdin(stdin, sessions) : pipeStdin(stdin, first);
+    stdinPump = keepOpen ? broadcastStdin(stdin(), sessions) : pipeStdin(stdin(), first);
   };
 
   try {
@@ -301,15 +302,9 @@ async function toStdout(session: Session, out: Output): Promise<void> {
 }
 
 /** Without `-k`: stdin goes to the one client; at EOF the client's side is half-closed. */
-async function pipeStdin(
-  stdin: { read(p: Uint8Array): Promise<number | null> },
-  session: Session,
-): Promise<void> {
-  const buffer = new Uint8Array(256 * 1024);
+async function pipeStdin(stdin: ChunkSource, session: Session): Promise<void> {
   try {
-    for (let n; (n = await stdin.read(buffer)) !== null;) {
-      await session.send(buffer.subarray(0, n));
-    }
+    for (let chunk; (chunk = await stdin.next()) !== null;) await session.send(chunk);
     await session.conn.closeWrite();
   } catch (err) {
     if (!isDisconnect(err)) throw err;
@@ -317,14 +312,10 @@ async function pipeStdin(
 }
 
 /** With `-k`: each stdin line goes to every connected client, through its bounded queue. */
-async function broadcastStdin(
-  stdin: { read(p: Uint8Array): Promise<number | null> },
-  sessions: Set<Session>,
-): Promise<void> {
-  const buffer = new Uint8Array(64 * 1024);
+async function broadcastStdin(stdin: ChunkSource, sessions: Set<Session>): Promise<void> {
   const splitter = new LineSplitter({ maxLength: 64 * 1024 });
-  for (let n; (n = await stdin.read(buffer)) !== null;) {
-    for (const line of splitter.push(buffer.subarray(0, n))) {
+  for (let chunk; (chunk = await stdin.next()) !== null;) {
+    for (const line of splitter.push(chunk)) {
       const framed = new Uint8Array(line.length + 1);
       framed.set(line);
       framed.set(LF, line.length);

@@ -16,7 +16,15 @@ Deno.test("sockit --version prints the version from deno.json", async () => {
   assert.equal(stdout, `sockit ${config.version}\n`);
 });
 
-for (const args of [["tcp", "--help"], ["tcp"], ["tcp", "connect", "-h"], ["tcp", "listen", "--help"], ["serve", "--help"]]) {
+for (
+  const args of [
+    ["tcp", "--help"],
+    ["tcp"],
+    ["tcp", "connect", "-h"],
+    ["tcp", "listen", "--help"],
+    ["serve", "--help"],
+  ]
+) {
   Deno.test(`sockit ${args.join(" ")} prints help with examples, exit 0`, async () => {
     const { code, stdout, stderr } = await runSockit(args, { permissions: [] });
     assert.equal(code, 0, stderr);

@@ -180,7 +180,10 @@ Deno.test("tcp listen on a port in use exits 1 naming the address", async () => 
     const { port } = busy.addr;
     const { code, stderr } = await runSockit(["tcp", "listen", String(port)]);
     assert.equal(code, 1);
-    assert.match(stderr, new RegExp(`^sockit: error: address 127\\.0\\.0\\.1:${port} is already in use$`, "m"));
+    assert.match(
+      stderr,
+      new RegExp(`^sockit: error: address 127\\.0\\.0\\.1:${port} is already in use$`, "m"),
+    );
   } finally {
     busy.close();
   }
@@ -273,7 +276,9 @@ Deno.test("tcp connect --send-only discards what arrives; --recv-only sends noth
 });
 
 Deno.test("tcp over IPv6 loopback [::1]", async () => {
-  await using server = sockit(["tcp", "listen", "[::1]:0", "--mode", "echo"], ["--allow-net=[::1]"]);
+  await using server = sockit(["tcp", "listen", "[::1]:0", "--mode", "echo"], [
+    "--allow-net=[::1]",
+  ]);
   const match = await server.waitFor(/listening on \[::1\]:(\d+)/);
   const { code, stdout } = await runSockit(["tcp", "connect", `[::1]:${match[1]}`], {
     permissions: ["--allow-net=[::1]"],
@@ -349,4 +354,20 @@ Deno.test("-q silences status lines but keeps the readiness line", async () => {
   await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "-q"], { input: "x" });
   const { stderr } = await server.finish();
   assert.equal(stderr, `listening on 127.0.0.1:${port}\n`);
+});
+
+Deno.test("tcp connect → tcp listen carries 6 MiB of random bytes exactly (stdin ring wraps)", async () => {
+  await using server = sockit(["tcp", "listen", "0", "-q"], undefined, { stdin: "null" });
+  const port = await server.port();
+  const payload = new Uint8Array(6 * 1024 * 1024 + 12345);
+  for (let i = 0; i < payload.length; i += 65536) {
+    crypto.getRandomValues(payload.subarray(i, Math.min(i + 65536, payload.length)));
+  }
+  const { code } = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "-q"], {
+    input: payload,
+  });
+  assert.equal(code, 0);
+  const done = await server.finish();
+  assert.equal(done.stdoutBytes.length, payload.length);
+  assert.ok(done.stdoutBytes.every((byte, i) => byte === payload[i]), "bytes differ");
 });

@@ -1,0 +1,155 @@
+/**
+ * Benchmark plumbing: start sockit or a peer, wait for readiness, time a
+ * command, read peak RSS from /proc, print a table with ratios. Every wait
+ * is bounded; everything started is killed at the end.
+ *
+ * @module
+ */
+
+/** The Deno running the benchmark; sockit runs under the same one. */
+export const DENO = Deno.execPath();
+/** The CLI entrypoint. */
+export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** The folder of the benchmark scripts. */
+export const BENCH_DIR = new URL(".", import.meta.url).pathname;
+
+const decoder = new TextDecoder();
+
+/** A started background process whose stderr/stdout are watched. */
+export class Background {
+  readonly child: Deno.ChildProcess;
+  readonly name: string;
+  #text = "";
+  #done: Promise<void>;
+
+  constructor(name: string, command: string, args: string[]) {
+    this.name = name;
+    this.child = new Deno.Command(command, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream) this.#text += decoder.decode(chunk, { stream: true });
+    };
+    this.#done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
+  }
+
+  /** Everything printed so far (stdout and stderr). */
+  get output(): string {
+    return this.#text;
+  }
+
+  /** Waits (≤ timeoutMs) for `pattern` in the output. */
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const match = pattern.exec(this.#text);
+      if (match) return match;
+      await sleep(10);
+    }
+    throw new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms:\n${this.#text}`);
+  }
+
+  /** Peak and current resident memory in bytes, from /proc (Linux). */
+  memory(): { peak: number; current: number } {
+    const status = Deno.readTextFileSync(`/proc/${this.child.pid}/status`);
+    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    return { peak: kb("VmHWM") * 1024, current: kb("VmRSS") * 1024 };
+  }
+
+  /** Waits (≤ timeoutMs) for exit; kills on timeout. */
+  async finish(timeoutMs = 60_000): Promise<Deno.CommandStatus> {
+    const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
+    try {
+      const status = await this.child.status;
+      await this.#done;
+      return status;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already exited
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.kill("SIGKILL");
+    await this.finish(5_000).catch(() => {});
+  }
+}
+
+/** Runs `sh -c SCRIPT` to completion (≤ timeoutMs) and returns wall seconds and output. */
+export async function timeShell(
+  script: string,
+  timeoutMs = 300_000,
+): Promise<{ seconds: number; code: number; stdout: string; stderr: string }> {
+  const started = performance.now();
+  const child = new Deno.Command("sh", {
+    args: ["-c", script],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  return {
+    seconds: (performance.now() - started) / 1000,
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}
+
+/** `deno run --no-prompt PERMS main.ts ARGS` as a shell-quoted string. */
+export function sockitShell(args: string[], permissions = ["--allow-net=127.0.0.1"]): string {
+  return [DENO, "run", "--no-prompt", ...permissions, MAIN, ...args].map(shellQuote).join(" ");
+}
+
+/** Starts sockit in the background. */
+export function startSockit(
+  name: string,
+  args: string[],
+  permissions = ["--allow-net=127.0.0.1"],
+): Background {
+  return new Background(name, DENO, ["run", "--no-prompt", ...permissions, MAIN, ...args]);
+}
+
+/** Is `name` on PATH? */
+export function have(name: string): boolean {
+  return new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
+    .outputSync().success;
+}
+
+/** A TCP port free a moment ago, for peers that cannot pick port 0 themselves. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  "));
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

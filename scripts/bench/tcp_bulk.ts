@@ -1,0 +1,122 @@
+/**
+ * Bulk TCP throughput: SIZE bytes from `head -c` through a client into a
+ * discarding server, over loopback.
+ *
+ *   sockit tcp connect → sockit tcp listen --mode sink
+ *   nc -N              → nc -l > /dev/null          (the target: sockit ≥ 1.0× nc)
+ *   iperf3 -c -n SIZE  → iperf3 -s                  (stretch: ≥ 0.8× iperf3, one stream)
+ *
+ * Usage: deno task bench:tcp-bulk [--size BYTES] [--runs N]   (default 2 GiB, 3 runs; best run counts)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  Background,
+  freePort,
+  have,
+  mb,
+  printTable,
+  sockitShell,
+  startSockit,
+  timeShell,
+} from "./_harness.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    size: { type: "string", default: String(2 * 1024 ** 3) },
+    runs: { type: "string", default: "3" },
+  },
+});
+const size = Number(values.size);
+const runs = Number(values.runs);
+
+async function sockitRun(): Promise<{ seconds: number; serverPeak: number }> {
+  const server = startSockit("sockit sink", ["tcp", "listen", "0", "--mode", "sink"]);
+  try {
+    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const client = sockitShell(["tcp", "connect", `127.0.0.1:${port}`, "-q"]);
+    const result = await timeShell(`head -c ${size} /dev/zero | ${client}`);
+    if (result.code !== 0) throw new Error(`sockit client failed: ${result.stderr}`);
+    const peak = server.memory().peak;
+    await server.finish(30_000);
+    const received = /received (\d+) bytes/.exec(server.output)?.[1];
+    if (Number(received) !== size) throw new Error(`sink received ${received}, expected ${size}`);
+    return { seconds: result.seconds, serverPeak: peak };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function ncRun(): Promise<number> {
+  const port = freePort();
+  const server = new Background("nc -l", "sh", ["-c", `nc -v -l 127.0.0.1 ${port} > /dev/null`]);
+  try {
+    await server.waitFor(/Listening on/);
+    const result = await timeShell(`head -c ${size} /dev/zero | nc -N 127.0.0.1 ${port}`);
+    if (result.code !== 0) throw new Error(`nc client failed: ${result.stderr}`);
+    return result.seconds;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function iperfRun(): Promise<number> {
+  const port = freePort();
+  const server = new Background("iperf3 -s", "iperf3", [
+    "-s",
+    "-1",
+    "--forceflush",
+    "-B",
+    "127.0.0.1",
+    "-p",
+    String(port),
+  ]);
+  try {
+    await server.waitFor(/Server listening/);
+    const result = await timeShell(`iperf3 -c 127.0.0.1 -p ${port} -n ${size} -J`);
+    if (result.code !== 0) throw new Error(`iperf3 failed: ${result.stdout}${result.stderr}`);
+    const report = JSON.parse(result.stdout);
+    return size / (report.end.sum_received.bits_per_second / 8);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function best<T>(
+  label: string,
+  run: () => Promise<T>,
+  seconds: (t: T) => number,
+): Promise<T> {
+  let bestResult: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const result = await run();
+    console.error(`  ${label} run ${i + 1}: ${seconds(result).toFixed(3)} s`);
+    if (bestResult === undefined || seconds(result) < seconds(bestResult)) bestResult = result;
+  }
+  return bestResult!;
+}
+
+console.error(`tcp bulk: ${mb(size)} over loopback, best of ${runs}`);
+const sockit = await best("sockit", sockitRun, (r) => r.seconds);
+const rows = [["peer", "seconds", "throughput", "sockit ratio"]];
+const rate = (s: number) => `${(size / s / 1e6).toFixed(0)} MB/s`;
+rows.push(["sockit", sockit.seconds.toFixed(3), rate(sockit.seconds), "1.00"]);
+if (have("nc")) {
+  const nc = await best("nc", ncRun, (s) => s);
+  rows.push(["nc -N → nc -l", nc.toFixed(3), rate(nc), (nc / sockit.seconds).toFixed(2)]);
+} else console.error("nc not installed: skipped (apt-get install netcat-openbsd)");
+if (have("iperf3")) {
+  const iperf = await best("iperf3", iperfRun, (s) => s);
+  rows.push([
+    "iperf3 (1 stream)",
+    iperf.toFixed(3),
+    rate(iperf),
+    (iperf / sockit.seconds).toFixed(2),
+  ]);
+} else console.error("iperf3 not installed: skipped (apt-get install iperf3)");
+printTable(rows);
+console.log(`sockit sink server peak RSS: ${mb(sockit.serverPeak)}`);
+console.log("ratio = peer time / sockit time (> 1 means sockit is faster)");
