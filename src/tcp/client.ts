@@ -105,11 +105,14 @@ export async function runTcpClient(
     const sending = recvOnly ? undefined : send();
     // A failed send (reset, broken pipe) ends the session like a failed receive.
     sending?.catch((err) => {
-      if (ending === undefined) failure = err;
+      if (ending === undefined) failure ??= err;
       closeQuietly(conn);
     });
     try {
       await receive();
+      // The peer's FIN ends only its direction: piped input is still delivered
+      // (a failed send is then reported). A terminal session ends here.
+      if (sending && !ending && !stdinIsTerminal()) await sending;
     } catch (err) {
       failure ??= err;
     }
@@ -139,5 +142,13 @@ export async function runTcpClient(
     clearInterval(idleTimer);
     signal?.removeEventListener("abort", onAbort);
     closeQuietly(conn);
+  }
+}
+
+function stdinIsTerminal(): boolean {
+  try {
+    return Deno.stdin.isTerminal();
+  } catch {
+    return false;
   }
 }

@@ -34,7 +34,9 @@ const connectCommand: CommandSpec = {
   },
   description: [
     "TARGET is HOST:PORT, [IPv6]:PORT or unix:/path. At stdin EOF the write side is shut down " +
-    "(half-close) and output continues until the peer closes; --no-shutdown keeps it open.",
+    "(half-close) and output continues until the peer closes; --no-shutdown keeps it open. " +
+    "When the peer closes first, piped stdin is still sent to the end (a terminal session " +
+    "ends at once).",
     "Exit 0 when the peer closes or --idle ends the session; 1 when the connection is refused, " +
     "times out or is reset; 2 for a bad TARGET or option; 130 on Ctrl-C.",
     '--json: stdout carries {"event":"connected"|"data"|"closed",…}; data events have ' +
@@ -88,7 +90,7 @@ const listenCommand: CommandSpec = {
     "(0.0.0.0:PORT or [::]:PORT accepts other hosts; port 0 picks a free port). Once ready it " +
     "prints 'listening on HOST:PORT' on stderr (even with -q).",
     "Modes: stdio: client data to stdout, stdin to the client (with -k, each stdin line to every " +
-    "client; without -k, stdin EOF half-closes the client). echo: bytes back to the sender " +
+    "client; stdin EOF does not end the session, the client does). echo: bytes back to the sender " +
     "(RFC 862). stamp: each line answered '[ISO-8601] LINE'. greet: a welcome line, then " +
     "'NAME' → 'Hello, NAME!', 'exit' closes. sink: read and discard, then report throughput.",
     "Without -k it serves one client and exits 0 when that client is done. Each connection is " +

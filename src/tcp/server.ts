@@ -301,11 +301,13 @@ async function toStdout(session: Session, out: Output): Promise<void> {
   }
 }
 
-/** Without `-k`: stdin goes to the one client; at EOF the client's side is half-closed. */
+/**
+ * Without `-k`: stdin goes to the one client. Stdin EOF does not shut the
+ * connection down (as `nc -l` without `-N`): the client decides when it ends.
+ */
 async function pipeStdin(stdin: ChunkSource, session: Session): Promise<void> {
   try {
     for (let chunk; (chunk = await stdin.next()) !== null;) await session.send(chunk);
-    await session.conn.closeWrite();
   } catch (err) {
     if (!isDisconnect(err)) throw err;
   }

@@ -85,7 +85,7 @@ Deno.test("tcp listen --mode sink counts bytes and reports throughput", async ()
   assert.match(done.stderr, /closed 127\.0\.0\.1:\d+ \(3145728 bytes in, 0 bytes out\)/);
 });
 
-Deno.test("tcp listen stdio: client data to stdout, stdin to the client, EOF half-closes", async () => {
+Deno.test("tcp listen stdio: client data to stdout, stdin to the client, client ends it", async () => {
   await using server = sockit(["tcp", "listen", "0"]);
   const port = await server.port();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -94,13 +94,40 @@ Deno.test("tcp listen stdio: client data to stdout, stdin to the client, EOF hal
     await server.waitFor(/from client\n/, { on: "stdout" });
     await server.write("from server\n");
     await server.closeStdin();
-    assert.equal(dec(await readAll(conn)), "from server\n");
+    assert.equal(await readUntil(conn, /\n/), "from server\n");
+    await send(conn, "after stdin EOF\n");
+    await conn.closeWrite();
+    assert.equal((await readAll(conn)).length, 0);
   } finally {
     conn.close();
   }
   const { code, stdout } = await server.finish();
   assert.equal(code, 0);
-  assert.equal(stdout, "from client\n");
+  assert.equal(stdout, "from client\nafter stdin EOF\n");
+});
+
+Deno.test("tcp connect keeps sending piped stdin after the peer half-closes", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const client = sockit(["tcp", "connect", `127.0.0.1:${listener.addr.port}`]);
+    await using _ = client;
+    const conn = await listener.accept();
+    try {
+      await send(conn, "banner\n");
+      await conn.closeWrite();
+      await client.waitFor(/banner\n/, { on: "stdout" });
+      await client.write("late data");
+      await client.closeStdin();
+      assert.equal(new TextDecoder().decode(await readAll(conn)), "late data");
+    } finally {
+      conn.close();
+    }
+    const { code, stdout } = await client.finish();
+    assert.equal(code, 0);
+    assert.equal(stdout, "banner\n");
+  } finally {
+    listener.close();
+  }
 });
 
 Deno.test("tcp listen stdio -k: each stdin line goes to every client", async () => {
