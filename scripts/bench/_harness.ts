@@ -34,6 +34,8 @@ export class Background {
       for await (const chunk of stream) this.#text += decoder.decode(chunk, { stream: true });
     };
     this.#done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
+    const sampler = setInterval(() => this.#sample(), 50);
+    this.child.status.finally(() => clearInterval(sampler));
   }
 
   /** Everything printed so far (stdout and stderr). */
@@ -52,11 +54,26 @@ export class Background {
     throw new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms:\n${this.#text}`);
   }
 
-  /** Peak and current resident memory in bytes, from /proc (Linux). */
+  /**
+   * Peak and current resident memory in bytes, from /proc (Linux). Sampled
+   * every 50 ms while the process lives, so the peak survives its exit.
+   */
   memory(): { peak: number; current: number } {
-    const status = Deno.readTextFileSync(`/proc/${this.child.pid}/status`);
-    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-    return { peak: kb("VmHWM") * 1024, current: kb("VmRSS") * 1024 };
+    this.#sample();
+    return { ...this.#memory };
+  }
+
+  #memory = { peak: 0, current: 0 };
+
+  #sample(): void {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${this.child.pid}/status`);
+      const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+      const current = kb("VmRSS") * 1024;
+      this.#memory = { peak: Math.max(this.#memory.peak, kb("VmHWM") * 1024), current };
+    } catch {
+      // exited: keep the last sample
+    }
   }
 
   /** Waits (≤ timeoutMs) for exit; kills on timeout. */

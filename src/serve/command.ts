@@ -76,10 +76,7 @@ export const serveCommand: CommandSpec = {
     }
     out.status(`sockit serve: ${SERVICES.length} services on ${host} (Ctrl-C stops)`);
     SERVICES.forEach((service, i) => {
-      const address = formatHostPort(
-        bound[i]!.address.transport === "tcp" ? host : host,
-        service.port,
-      );
+      const address = formatHostPort(host, service.port);
       out.status(
         `  ${service.label.padEnd(6)} tcp ${address.padEnd(21)} try: ${
           service.tryIt.replace("ADDR", address)
@@ -88,7 +85,12 @@ export const serveCommand: CommandSpec = {
     });
     const results = await Promise.all(
       SERVICES.map((service, i) =>
-        serveTcp(bound[i]!, out, { mode: service.mode, keepOpen: true, signal })
+        serveTcp(bound[i]!, out, {
+          mode: service.mode,
+          keepOpen: true,
+          label: service.label,
+          signal,
+        })
       ),
     );
     const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };

@@ -35,6 +35,8 @@ export interface ServeTcpOptions {
   idleMs?: number | undefined;
   /** Greeting line of `greet` mode. */
   greeting?: string | undefined;
+  /** Names the service in per-connection lines when one process runs several (`serve`). */
+  label?: string | undefined;
   /** Stops the server: listener closed, clients closed. */
   signal?: AbortSignal;
   /** Opens the input of `stdio` mode (when the first client arrives). @default {openStdin} */
@@ -98,9 +100,12 @@ export async function serveTcp(
     maxConns = 1000,
     idleMs,
     greeting,
+    label,
     signal,
     stdin = openStdin,
   } = options;
+  const tag = label ? ` (${label})` : "";
+  const service = label ? { service: label } : {};
   const stats: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
   const sessions = new Set<Session>();
   const handlers = new Set<Promise<void>>();
@@ -131,10 +136,11 @@ export async function serveTcp(
       const peer = peerName(conn, serial);
       if (sessions.size >= maxConns) {
         stats.refused++;
-        out.status(`refused ${peer} (busy: ${sessions.size} connections)`, {
+        out.status(`refused ${peer} (busy: ${sessions.size} connections)${tag}`, {
           event: "refused",
           from: peer,
           reason: "busy",
+          ...service,
         });
         conn.write(BUSY).catch(() => {}).finally(() => closeQuietly(conn));
         continue;
@@ -143,7 +149,7 @@ export async function serveTcp(
       if (mode === "stdio" && keepOpen) session.queue = new QueuedWriter(conn);
       sessions.add(session);
       stats.connections++;
-      out.status(`connection from ${peer}`, { event: "connection", from: peer });
+      out.status(`connection from ${peer}${tag}`, { event: "connection", from: peer, ...service });
       startStdin(session);
       const handler = runSession(session, { mode, greeting, out }).finally(() => {
         sessions.delete(session);
@@ -152,10 +158,11 @@ export async function serveTcp(
         stats.bytesOut += session.bytesOut;
         const why = session.closeReason ? `, ${session.closeReason}` : "";
         out.status(
-          `closed ${peer} (${session.bytesIn} bytes in, ${session.bytesOut} bytes out${why})`,
+          `closed ${peer} (${session.bytesIn} bytes in, ${session.bytesOut} bytes out${why})${tag}`,
           {
             event: "closed",
             from: peer,
+            ...service,
             bytesIn: session.bytesIn,
             bytesOut: session.bytesOut,
             ...(session.closeReason ? { reason: session.closeReason } : {}),
