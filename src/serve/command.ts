@@ -59,30 +59,21 @@ export const serveCommand: CommandSpec = {
     const host = text(values, "host") ?? "127.0.0.1";
     const addresses = SERVICES.map((s) => input(() => parseAddressFor(host, s.port)));
     const bound: BoundListener[] = [];
-    try {
-      SERVICES.forEach((service, i) => {
+    for (const [i, service] of SERVICES.entries()) {
+      try {
         bound.push(listen(addresses[i]!, out, { label: service.label }));
-      });
-    } catch (err) {
-      for (const b of bound) b.close();
-      if (err instanceof CliError) {
-        const service = SERVICES[bound.length];
-        throw new CliError(`${service?.label ?? "service"}: ${err.message}`, {
-          hint: err.hint,
-          cause: err,
-        });
+      } catch (err) {
+        for (const b of bound) b.close();
+        if (!(err instanceof CliError)) throw err;
+        throw new CliError(`${service.label}: ${err.message}`, { hint: err.hint, cause: err });
       }
-      throw err;
     }
     out.status(`sockit serve: ${SERVICES.length} services on ${host} (Ctrl-C stops)`);
-    SERVICES.forEach((service, i) => {
+    for (const service of SERVICES) {
       const address = formatHostPort(host, service.port);
-      out.status(
-        `  ${service.label.padEnd(6)} tcp ${address.padEnd(21)} try: ${
-          service.tryIt.replace("ADDR", address)
-        }`,
-      );
-    });
+      const tryIt = service.tryIt.replace("ADDR", address);
+      out.status(`  ${service.label.padEnd(6)} tcp ${address.padEnd(21)} try: ${tryIt}`);
+    }
     const results = await Promise.all(
       SERVICES.map((service, i) =>
         serveTcp(bound[i]!, out, {
