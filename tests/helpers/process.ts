@@ -61,7 +61,9 @@ export class Spawned implements AsyncDisposable {
         this.#stderr += decoder.decode(chunk, { stream: true });
       }),
     ]).then(() => {});
-    this.#status = this.child.status.then((status) => {
+    this.#status = this.child.status.then(async (status) => {
+      // Output still in the pipes counts as before the exit: drain it first.
+      await this.#pumps;
       this.#exited = true;
       this.#notify();
       return status;
