@@ -4,6 +4,8 @@
  * @module
  */
 
+import { concat } from "./process.ts";
+
 /** Reads from `conn` until EOF (or `timeoutMs`, then throws), returning every byte. */
 export async function readAll(conn: Deno.Conn, timeoutMs = 10_000): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -18,14 +20,7 @@ export async function readAll(conn: Deno.Conn, timeoutMs = 10_000): Promise<Uint
   } finally {
     clearTimeout(timer);
   }
-  const total = chunks.reduce((sum, c) => sum + c.length, 0);
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    result.set(c, offset);
-    offset += c.length;
-  }
-  return result;
+  return concat(chunks);
 }
 
 /** Reads until the text received so far matches `pattern` (bounded by `timeoutMs`). */

@@ -244,7 +244,8 @@ export function skipWithout(...peers: string[]): boolean {
   return peers.some((peer) => !hasCommand(peer));
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+/** Joins byte chunks into one array. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
   const total = chunks.reduce((sum, c) => sum + c.length, 0);
   const result = new Uint8Array(total);
   let offset = 0;
