@@ -8,6 +8,7 @@
 import type { TableEntry } from "./command.ts";
 import { serveCommand } from "../serve/command.ts";
 import { tcpGroup } from "../tcp/command.ts";
+import { udpGroup } from "../udp/command.ts";
 
 /** Every top-level entry, in the order help lists them. */
-export const TABLE: TableEntry[] = [tcpGroup, serveCommand];
+export const TABLE: TableEntry[] = [tcpGroup, udpGroup, serveCommand];

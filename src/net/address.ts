@@ -119,6 +119,19 @@ export function parseConnectTarget(text: string, options: ParseTargetOptions = {
   return { transport: "tcp", hostname: parseHost(host, text), port: parsePort(port, 1) };
 }
 
+/**
+ * {@linkcode parseListenAddress} for transports without Unix sockets (UDP):
+ * `unix:` is refused and the result is always a host address.
+ */
+export function parseHostListen(text: string, options: ParseListenOptions = {}): HostAddress {
+  return parseListenAddress(text, { ...options, allowUnix: false }) as HostAddress;
+}
+
+/** {@linkcode parseConnectTarget} for transports without Unix sockets (UDP, TFTP). */
+export function parseHostTarget(text: string, options: ParseTargetOptions = {}): HostAddress {
+  return parseConnectTarget(text, { ...options, allowUnix: false }) as HostAddress;
+}
+
 /** Formats a host and port: `127.0.0.1:80`, `[::1]:80`. */
 export function formatHostPort(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;

@@ -8,28 +8,65 @@
 import type { CommandSpec } from "../cli/command.ts";
 import { CliError, ExitCode, input } from "../cli/errors.ts";
 import { text } from "../cli/values.ts";
-import { formatHostPort, parseListenAddress } from "../net/address.ts";
+import { formatHostPort, type HostAddress, parseHostListen } from "../net/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { printSummary } from "../tcp/command.ts";
+import { serveUdp } from "../udp/server.ts";
+import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
 import { type ServerStats, serveTcp, type TcpMode } from "../tcp/server.ts";
 
 /** One service of `sockit serve`. */
 export interface ServiceSpec {
   label: string;
+  transport: "tcp" | "udp";
   port: number;
-  mode: TcpMode;
+  /** TCP mode, or UDP reply. */
+  mode: TcpMode | "echo" | "stamp";
   /** A client command to try it; `ADDR` is replaced by the service's address. */
   tryIt: string;
 }
 
 /**
  * The services and their ports: the classic port number times 1000 plus
- * itself (echo 7 → 7007, daytime 13 → 1313), so no root is needed.
+ * itself (echo 7 → 7007, daytime 13 → 1313), so no root is needed. TCP and
+ * UDP share a port number, as the classic services do.
  */
 export const SERVICES: ServiceSpec[] = [
-  { label: "echo", port: 7007, mode: "echo", tryIt: "echo hello | sockit tcp connect ADDR" },
-  { label: "stamp", port: 1313, mode: "stamp", tryIt: "echo hello | sockit tcp connect ADDR" },
-  { label: "greet", port: 7070, mode: "greet", tryIt: "echo Ada | sockit tcp connect ADDR" },
+  {
+    label: "echo",
+    transport: "tcp",
+    port: 7007,
+    mode: "echo",
+    tryIt: "echo hello | sockit tcp connect ADDR",
+  },
+  {
+    label: "stamp",
+    transport: "tcp",
+    port: 1313,
+    mode: "stamp",
+    tryIt: "echo hello | sockit tcp connect ADDR",
+  },
+  {
+    label: "greet",
+    transport: "tcp",
+    port: 7070,
+    mode: "greet",
+    tryIt: "echo Ada | sockit tcp connect ADDR",
+  },
+  {
+    label: "udp-echo",
+    transport: "udp",
+    port: 7007,
+    mode: "echo",
+    tryIt: "sockit udp send ADDR hello --wait 500",
+  },
+  {
+    label: "udp-stamp",
+    transport: "udp",
+    port: 1313,
+    mode: "stamp",
+    tryIt: "sockit udp send ADDR hello --wait 500",
+  },
 ];
 
 export const serveCommand: CommandSpec = {
@@ -43,7 +80,7 @@ export const serveCommand: CommandSpec = {
   },
   description: [
     "Services and ports: " +
-    SERVICES.map((s) => `${s.label} tcp/${s.port}`).join(", ") +
+    SERVICES.map((s) => `${s.label} ${s.transport}/${s.port}`).join(", ") +
     ". Each listener prints 'listening on HOST:PORT (SERVICE)'; then one line per service " +
     "with a client command to try. Ctrl-C stops them all (exit 130).",
     "DIR (default .) is the folder the file services will share; the TCP services do not read it.",
@@ -58,12 +95,20 @@ export const serveCommand: CommandSpec = {
   async run({ values, out, signal }) {
     const host = text(values, "host") ?? "127.0.0.1";
     const addresses = SERVICES.map((s) => input(() => parseAddressFor(host, s.port)));
-    const bound: BoundListener[] = [];
+    const opened: { service: ServiceSpec; tcp?: BoundListener; udp?: DatagramSocket }[] = [];
     for (const [i, service] of SERVICES.entries()) {
+      const address = addresses[i]!;
       try {
-        bound.push(listen(addresses[i]!, out, { label: service.label }));
+        opened.push(
+          service.transport === "tcp"
+            ? { service, tcp: listen(address, out, { label: service.label }) }
+            : {
+              service,
+              udp: openDatagram(address, out, { announce: true, label: service.label }),
+            },
+        );
       } catch (err) {
-        for (const b of bound) b.close();
+        for (const o of opened) (o.tcp ?? o.udp)?.close();
         if (!(err instanceof CliError)) throw err;
         throw new CliError(`${service.label}: ${err.message}`, { hint: err.hint, cause: err });
       }
@@ -72,31 +117,40 @@ export const serveCommand: CommandSpec = {
     for (const service of SERVICES) {
       const address = formatHostPort(host, service.port);
       const tryIt = service.tryIt.replace("ADDR", address);
-      out.status(`  ${service.label.padEnd(6)} tcp ${address.padEnd(21)} try: ${tryIt}`);
+      out.status(
+        `  ${service.label.padEnd(9)} ${service.transport} ${address.padEnd(21)} try: ${tryIt}`,
+      );
     }
-    const results = await Promise.all(
-      SERVICES.map((service, i) =>
-        serveTcp(bound[i]!, out, {
-          mode: service.mode,
+    const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
+    let datagrams = 0;
+    await Promise.all(opened.map(async ({ service, tcp, udp }) => {
+      if (tcp) {
+        const r = await serveTcp(tcp, out, {
+          mode: service.mode as TcpMode,
           keepOpen: true,
           label: service.label,
           signal,
-        })
-      ),
-    );
-    const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
-    for (const r of results) {
-      total.connections += r.connections;
-      total.refused += r.refused;
-      total.bytesIn += r.bytesIn;
-      total.bytesOut += r.bytesOut;
-    }
-    printSummary(out, total);
+        });
+        total.connections += r.connections;
+        total.refused += r.refused;
+        total.bytesIn += r.bytesIn;
+        total.bytesOut += r.bytesOut;
+      } else if (udp) {
+        const r = await serveUdp(udp, out, {
+          reply: service.mode === "stamp" ? "stamp" : "echo",
+          print: false,
+          label: service.label,
+          signal,
+        });
+        datagrams += r.datagrams;
+      }
+    }));
+    printSummary(out, total, datagrams);
     return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },
 };
 
-function parseAddressFor(host: string, port: number) {
+function parseAddressFor(host: string, port: number): HostAddress {
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return parseListenAddress(`${bracketed}:${port}`, { allowUnix: false });
+  return parseHostListen(`${bracketed}:${port}`);
 }

@@ -136,12 +136,13 @@ const listenCommand: CommandSpec = {
 };
 
 /** Prints the one-line summary a server shows when it stops. */
-export function printSummary(out: Output, stats: ServerStats): void {
+export function printSummary(out: Output, stats: ServerStats, datagrams?: number): void {
   const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
+  const udp = datagrams === undefined ? "" : `, ${datagrams} datagrams answered`;
   out.essential(
     `stopped: ${stats.connections} connections served${refused}, ` +
-      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out`,
-    { event: "summary", ...stats },
+      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}`,
+    { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }) },
   );
 }
 

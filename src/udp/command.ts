@@ -1,0 +1,207 @@
+/**
+ * CLI wiring of `sockit udp send | listen | chat`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec } from "../cli/command.ts";
+import { CliError, describeError, ExitCode, input, UsageError } from "../cli/errors.ts";
+import type { OptionValues } from "../cli/command.ts";
+import { choice, flag, integer, text } from "../cli/values.ts";
+import { isIPv4, parseIPv4 } from "../inet/ipv4.ts";
+import { isIPv6, parseIPv6 } from "../inet/ipv6.ts";
+import { type HostAddress, parseHostListen, parseHostTarget } from "../net/address.ts";
+import { openStdin } from "../net/stdin.ts";
+import { ENCODINGS } from "../text/encoding.ts";
+import { runUdpChat } from "./chat.ts";
+import { runUdpSend } from "./send.ts";
+import { serveUdp, udpSummary } from "./server.ts";
+import { openDatagram } from "./socket.ts";
+
+const encodingOption = {
+  type: "string",
+  value: "ENC",
+  help: `text encoding: ${ENCODINGS.join(", ")} (utf-8)`,
+} as const;
+
+function encodingOf(values: OptionValues) {
+  return choice(values, "encoding", ENCODINGS, "utf-8");
+}
+
+function hostTarget(value: string): HostAddress {
+  return input(() => parseHostTarget(value));
+}
+
+function hostListen(value: string): HostAddress {
+  return input(() => parseHostListen(value));
+}
+
+const sendCommand: CommandSpec = {
+  kind: "command",
+  name: "send",
+  summary: "Send datagrams to TARGET: one per MESSAGE argument, or one per stdin line.",
+  usage: "TARGET [MESSAGE...]",
+  args: { min: 1, max: Number.POSITIVE_INFINITY },
+  options: {
+    bind: { type: "string", value: "ADDR", help: "send from this local address/port" },
+    wait: { type: "string", value: "MS", help: "after the last send, print replies for MS" },
+    count: { type: "string", value: "N", help: "send each message N times (1)" },
+    interval: { type: "string", value: "MS", help: "pause MS between datagrams (0)" },
+    encoding: encodingOption,
+  },
+  description: [
+    "Each MESSAGE argument is one datagram. Without messages, each stdin line is one datagram, " +
+    "sent without its line ending; a line 'exit' stops. Replies that arrive while sending and " +
+    "during --wait are printed as 'HOST:PORT TEXT'. Broadcast and multicast targets are allowed.",
+    "A message over the UDP limit (65507 bytes over IPv4, 65527 over IPv6), or one the " +
+    "--encoding cannot hold, exits 2 and nothing of it is sent (with arguments: nothing at all).",
+    "Without --bind the socket is bound to 127.0.0.1 (or ::1) for a loopback target, else to " +
+    "0.0.0.0 (or [::]) on a free port.",
+  ],
+  examples: [
+    "sockit udp send 127.0.0.1:7007 hello --wait 500",
+    "printf 'one\\ntwo\\n' | sockit udp send 127.0.0.1:9999",
+    "sockit udp send 127.0.0.1:9999 ping --count 5 --interval 1000 --wait 1000",
+    "sockit udp send 192.168.1.255:9999 'anyone there?' --wait 2000   # broadcast",
+    "sockit udp send 127.0.0.1:9999 '你好' --encoding gbk",
+    "sockit udp send 127.0.0.1:53 'deadbeef' --encoding hex --bind 127.0.0.1:5353",
+  ],
+  permissions: "--allow-net=TARGET_HOST,BIND_HOST (e.g. --allow-net=127.0.0.1)",
+  run({ positionals, values, out, signal }) {
+    const target = hostTarget(positionals[0] ?? "");
+    const bindText = text(values, "bind");
+    return runUdpSend(target, out, {
+      messages: positionals.slice(1),
+      bind: bindText === undefined ? undefined : hostListen(bindText),
+      waitMs: integer(values, "wait", undefined, { min: 0 }),
+      count: integer(values, "count", 1, { min: 1 }),
+      intervalMs: integer(values, "interval", 0, { min: 0 }),
+      encoding: encodingOf(values),
+      stdin: openStdin,
+      signal,
+    });
+  },
+};
+
+const listenCommand: CommandSpec = {
+  kind: "command",
+  name: "listen",
+  summary: "Receive datagrams on ADDR and print each as 'HOST:PORT TEXT'.",
+  usage: "ADDR",
+  args: { min: 1, max: 1 },
+  options: {
+    echo: { type: "boolean", help: "send each datagram back to its sender" },
+    stamp: { type: "boolean", help: "reply '[ISO-8601] TEXT' to each datagram" },
+    count: { type: "string", value: "N", help: "exit after N datagrams" },
+    encoding: encodingOption,
+    multicast: { type: "string", value: "GROUP", help: "join this multicast group" },
+    "max-size": {
+      type: "string",
+      value: "N",
+      help: "largest datagram taken whole; longer ones are reported truncated (65535)",
+    },
+  },
+  description: [
+    "ADDR is PORT, :PORT, HOST:PORT or [IPv6]:PORT (default host 127.0.0.1). Datagrams from any " +
+    "number of peers are printed, one line each; controls and bytes that are invalid in " +
+    "--encoding are shown escaped (\\n, \\x1b, \\xff…), never raw.",
+    '--json: {"event":"datagram","from":"HOST:PORT","size":N,"text":…} per ' +
+    'datagram, plus "base64" when the bytes are not valid text, "truncated":true when cut.',
+    "--multicast GROUP joins GROUP (IPv4 224.0.0.0/4, or IPv6 ff00::/8); with a bare PORT the " +
+    "socket binds GROUP:PORT so it hears that group only.",
+    "ICMP errors (a sender that went away) never stop the listener. At the end (--count or " +
+    "Ctrl-C) it prints 'received N datagrams (B bytes) from P peers'.",
+  ],
+  examples: [
+    "sockit udp listen 9999",
+    "sockit udp listen 0.0.0.0:7007 --echo             # UDP echo server for the LAN",
+    "sockit udp listen 1313 --stamp",
+    "sockit udp listen 9999 --count 1 --json",
+    "sockit udp listen 5000 --multicast 239.1.2.3",
+    "sockit udp listen 9999 --encoding gbk             # text from Windows peers",
+  ],
+  permissions: "--allow-net=HOST (replies need the senders' hosts too)",
+  async run({ positionals, values, out, signal }) {
+    const raw = positionals[0] ?? "";
+    let address = hostListen(raw);
+    const group = text(values, "multicast");
+    if (flag(values, "echo") && flag(values, "stamp")) {
+      throw new UsageError("--echo and --stamp cannot be used together");
+    }
+    if (group !== undefined) {
+      checkMulticast(group);
+      if (/^:?\d+$/.test(raw)) address = { ...address, hostname: group };
+    }
+    const maxSize = integer(values, "max-size", 65535, { min: 1, max: 65535 });
+    const count = integer(values, "count", undefined, { min: 1 });
+    const encoding = encodingOf(values);
+    const socket = openDatagram(address, out, { announce: true });
+    if (group !== undefined) await join(socket.conn, group);
+    const stats = await serveUdp(socket, out, {
+      reply: flag(values, "echo") ? "echo" : flag(values, "stamp") ? "stamp" : "none",
+      count,
+      encoding,
+      maxSize,
+      signal,
+    });
+    await out.flush();
+    out.status(udpSummary(stats), { event: "summary", ...stats });
+    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  },
+};
+
+function checkMulticast(group: string): void {
+  const v4 = isIPv4(group) && parseIPv4(group) >>> 28 === 0xe;
+  const v6 = isIPv6(group) && parseIPv6(group).value >> 120n === 0xffn;
+  if (!v4 && !v6) {
+    throw new UsageError(
+      `Cannot join "${group}": not a multicast group (IPv4 224.0.0.0/4 or IPv6 ff00::/8)`,
+    );
+  }
+}
+
+async function join(conn: Deno.DatagramConn, group: string): Promise<void> {
+  try {
+    if (group.includes(":")) await conn.joinMulticastV6(group, 0);
+    else await conn.joinMulticastV4(group, "0.0.0.0");
+  } catch (err) {
+    const cause = describeError(err);
+    throw new CliError(`cannot join multicast group ${group}: ${cause.message}`, {
+      hint: cause.hint ?? "check that an interface with multicast has a route for the group",
+    });
+  }
+}
+
+const chatCommand: CommandSpec = {
+  kind: "command",
+  name: "chat",
+  summary: "Full-duplex UDP chat: stdin lines go to PEER, datagrams arriving at ADDR are printed.",
+  usage: "ADDR PEER",
+  args: { min: 2, max: 2 },
+  options: { encoding: encodingOption },
+  description: [
+    "One process, one socket bound to ADDR (printed as 'listening on HOST:PORT'): what you type " +
+    "goes to PEER while every datagram arriving at ADDR is printed as 'HOST:PORT TEXT', from " +
+    "PEER or anyone else. A line 'exit', or EOF, ends the chat.",
+    '--json: datagram events carry "peer": true when they came from PEER.',
+  ],
+  examples: [
+    "sockit udp chat 9001 127.0.0.1:9002     # terminal 1",
+    "sockit udp chat 9002 127.0.0.1:9001     # terminal 2",
+    "sockit udp chat 0.0.0.0:9001 192.168.1.20:9001 --encoding gbk",
+  ],
+  permissions: "--allow-net=ADDR_HOST,PEER_HOST",
+  run({ positionals, values, out, signal }) {
+    const local = hostListen(positionals[0] ?? "");
+    const peer = hostTarget(positionals[1] ?? "");
+    return runUdpChat(local, peer, out, { encoding: encodingOf(values), stdin: openStdin, signal });
+  },
+};
+
+/** The `udp` group. */
+export const udpGroup: GroupSpec = {
+  kind: "group",
+  name: "udp",
+  summary: "UDP datagrams: send, listen (echo/timestamp replies, multicast), full-duplex chat",
+  commands: [sendCommand, listenCommand, chatCommand],
+};

@@ -1,0 +1,118 @@
+/**
+ * The UDP server endpoint behind `udp listen` and `serve`: prints each
+ * datagram (or reports it on stderr), optionally answers it (echo,
+ * timestamp), stops after `count` datagrams or when its signal aborts.
+ *
+ * Requires `--allow-net=HOST` (and the senders' hosts, to reply).
+ *
+ * @module
+ */
+
+import type { Output } from "../cli/output.ts";
+import { describeError } from "../cli/errors.ts";
+import type { Encoding } from "../text/encoding.ts";
+import { datagramEvent, datagramLine, stampReply } from "./datagram.ts";
+import { type DatagramSocket, receiveDatagrams } from "./socket.ts";
+
+/** How a server answers a datagram. */
+export type UdpReply = "none" | "echo" | "stamp";
+
+/** Options for {@linkcode serveUdp}. */
+export interface ServeUdpOptions {
+  /** @default {"none"} */
+  reply?: UdpReply;
+  /** Stop after this many datagrams. */
+  count?: number | undefined;
+  /** @default {"utf-8"} */
+  encoding?: Encoding;
+  /** Datagrams to stdout (`listen`); otherwise one status line each on stderr (`serve`). @default {true} */
+  print?: boolean;
+  /** Service label for status lines. */
+  label?: string;
+  /** Largest datagram received whole. @default {65535} */
+  maxSize?: number;
+  signal?: AbortSignal;
+  /** The clock of `stamp` replies. */
+  now?: () => Date;
+}
+
+/** Totals of one server run. */
+export interface UdpStats {
+  datagrams: number;
+  bytes: number;
+  peers: number;
+  truncated: number;
+}
+
+/** Serves datagrams on `socket` until `count` is reached or `signal` aborts; closes the socket. */
+export async function serveUdp(
+  socket: DatagramSocket,
+  out: Output,
+  options: ServeUdpOptions = {},
+): Promise<UdpStats> {
+  const {
+    reply = "none",
+    count,
+    encoding = "utf-8",
+    print = true,
+    label,
+    maxSize = 65535,
+    signal,
+    now = () => new Date(),
+  } = options;
+  const stats: UdpStats = { datagrams: 0, bytes: 0, peers: 0, truncated: 0 };
+  const peers = new Set<string>();
+  const tag = label ? ` (${label})` : "";
+  const stop = () => socket.close();
+  signal?.addEventListener("abort", stop, { once: true });
+  if (signal?.aborted || count === 0) stop();
+  try {
+    for await (const datagram of receiveDatagrams(socket.conn, maxSize)) {
+      stats.datagrams++;
+      stats.bytes += datagram.data.length;
+      if (!peers.has(datagram.from)) {
+        // Bounded: a flood from spoofed sources must not grow memory without end.
+        if (peers.size < 100_000) peers.add(datagram.from);
+      }
+      if (datagram.truncated) {
+        stats.truncated++;
+        out.warn(`datagram from ${datagram.from} truncated to ${maxSize} bytes`);
+      }
+      if (print) {
+        const pending = out.json
+          ? out.recordEvent(datagramEvent(datagram, encoding))
+          : out.record(datagramLine(datagram, encoding));
+        if (pending) await pending;
+      } else {
+        out.status(`datagram from ${datagram.from} (${datagram.data.length} bytes)${tag}`, {
+          event: "datagram",
+          from: datagram.from,
+          size: datagram.data.length,
+          ...(label ? { service: label } : {}),
+        });
+      }
+      if (reply !== "none") {
+        const answer = reply === "echo" ? datagram.data : stampReply(datagram.data, now());
+        const { hostname, port } = datagram;
+        try {
+          await socket.conn.send(answer, { transport: "udp", hostname, port });
+        } catch (err) {
+          if (err instanceof Deno.errors.BadResource) break;
+          out.warn(`cannot reply to ${datagram.from}: ${describeError(err).message}`);
+        }
+      }
+      if (count !== undefined && stats.datagrams >= count) break;
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    socket.close();
+  }
+  stats.peers = peers.size;
+  return stats;
+}
+
+/** The one-line summary of a UDP server run. */
+export function udpSummary(stats: UdpStats): string {
+  const cut = stats.truncated > 0 ? `, ${stats.truncated} truncated` : "";
+  return `received ${stats.datagrams} datagrams (${stats.bytes} bytes) from ${stats.peers} peers${cut}`;
+}

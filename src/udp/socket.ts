@@ -1,0 +1,118 @@
+/**
+ * The UDP endpoint plumbing: open a datagram socket (with the readiness line
+ * and sockit's error messages) and receive datagrams into one reused buffer,
+ * reporting truncation and riding out ICMP errors.
+ *
+ * Requires `--allow-net` for the bound address and every destination.
+ *
+ * @module
+ */
+
+import { describeError } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { formatHostPort, type HostAddress } from "../net/address.ts";
+import { announceListening } from "../net/endpoint.ts";
+import type { Datagram } from "./datagram.ts";
+
+/** Options for {@linkcode openDatagram}. */
+export interface OpenDatagramOptions {
+  /** Print `listening on HOST:PORT` once bound. @default {false} */
+  announce?: boolean;
+  /** Service label for the readiness line. */
+  label?: string;
+  /** Deliver our own multicast datagrams to local listeners too. @default {false} */
+  multicastLoopback?: boolean;
+}
+
+/** A bound datagram socket and its real address. */
+export interface DatagramSocket {
+  conn: Deno.DatagramConn;
+  address: HostAddress;
+  close(): void;
+}
+
+/**
+ * Binds a UDP socket.
+ *
+ * @throws {CliError} exit 1: address in use, missing permission, port < 1024 without root
+ */
+export function openDatagram(
+  address: HostAddress,
+  out: Output,
+  options: OpenDatagramOptions = {},
+): DatagramSocket {
+  const { announce = false, label, multicastLoopback = false } = options;
+  let conn: Deno.DatagramConn;
+  try {
+    conn = Deno.listenDatagram({
+      hostname: address.hostname,
+      port: address.port,
+      transport: "udp",
+      loopback: multicastLoopback,
+    });
+  } catch (err) {
+    throw describeError(err, {
+      action: "listen",
+      address: formatHostPort(address.hostname, address.port),
+    });
+  }
+  const bound: HostAddress = { ...address, port: (conn.addr as Deno.NetAddr).port };
+  if (announce) announceListening(out, bound, { transport: "udp", ...(label ? { label } : {}) });
+  let closed = false;
+  return {
+    conn,
+    address: bound,
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch (err) {
+        if (!(err instanceof Deno.errors.BadResource)) throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Receives datagrams until the socket is closed. One buffer of `maxSize + 1`
+ * bytes is reused, so a datagram longer than `maxSize` is seen and reported
+ * as truncated; each datagram's `data` is valid until the next one.
+ * ICMP errors that some systems report on a later receive are skipped.
+ */
+export async function* receiveDatagrams(
+  conn: Deno.DatagramConn,
+  maxSize = 65535,
+): AsyncGenerator<Datagram> {
+  const buffer = new Uint8Array(maxSize + 1);
+  for (;;) {
+    let data: Uint8Array;
+    let from: Deno.Addr;
+    try {
+      [data, from] = await conn.receive(buffer);
+    } catch (err) {
+      if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) return;
+      // Port unreachable from an earlier send (Windows, connected sockets): not ours to stop on.
+      if (
+        err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.ConnectionReset
+      ) {
+        continue;
+      }
+      throw err;
+    }
+    const truncated = data.length > maxSize;
+    const net = from as Deno.NetAddr;
+    yield {
+      data: truncated ? data.subarray(0, maxSize) : data,
+      from: formatHostPort(net.hostname, net.port),
+      hostname: net.hostname,
+      port: net.port,
+      truncated,
+    };
+  }
+}
+
+/** A `Deno.NetAddr` for sending to `address`. */
+export function udpAddr(address: HostAddress): Deno.NetAddr {
+  return { transport: "udp", hostname: address.hostname, port: address.port };
+}
