@@ -22,18 +22,26 @@ export class Background {
   #text = "";
   #done: Promise<void>;
 
-  constructor(name: string, command: string, args: string[]) {
+  /** With `discardStdout`, stdout goes to /dev/null (bulk data the bench must not buffer). */
+  constructor(
+    name: string,
+    command: string,
+    args: string[],
+    options: { discardStdout?: boolean } = {},
+  ) {
+    const { discardStdout = false } = options;
     this.name = name;
     this.child = new Deno.Command(command, {
       args,
       stdin: "null",
-      stdout: "piped",
+      stdout: discardStdout ? "null" : "piped",
       stderr: "piped",
     }).spawn();
     const pump = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream) this.#text += decoder.decode(chunk, { stream: true });
     };
-    this.#done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
+    const streams = discardStdout ? [this.child.stderr] : [this.child.stdout, this.child.stderr];
+    this.#done = Promise.all(streams.map(pump)).then(() => {});
     const sampler = setInterval(() => this.#sample(), 50);
     this.child.status.finally(() => clearInterval(sampler));
   }
@@ -135,8 +143,9 @@ export function startSockit(
   name: string,
   args: string[],
   permissions = ["--allow-net=127.0.0.1"],
+  options: { discardStdout?: boolean } = {},
 ): Background {
-  return new Background(name, DENO, ["run", "--no-prompt", ...permissions, MAIN, ...args]);
+  return new Background(name, DENO, ["run", "--no-prompt", ...permissions, MAIN, ...args], options);
 }
 
 /** Is `name` on PATH? */

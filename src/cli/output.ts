@@ -125,9 +125,25 @@ export class Output {
    * more than 4 MiB behind (backpressure), otherwise undefined
    */
   record(line: string): Promise<void> | undefined {
-    this.#records.push(line);
-    this.#recordBytes += line.length + 1;
-    if (this.#recordBytes >= 64 * 1024) this.#flushRecords();
+    return this.recordBytes(line, undefined);
+  }
+
+  /**
+   * Like {@linkcode record}, for a line made of a text `prefix` and raw
+   * `body` bytes that are already safe to print (copied, not re-encoded).
+   */
+  recordBytes(prefix: string, body: Uint8Array | undefined): Promise<void> | undefined {
+    const need = prefix.length * 3 + (body?.length ?? 0) + 1;
+    if (this.#batchLength + need > this.#batch.length) this.#flushRecords();
+    if (need > this.#batch.length) this.#batch = new Uint8Array(need);
+    const { written } = encoder.encodeInto(prefix, this.#batch.subarray(this.#batchLength));
+    this.#batchLength += written;
+    if (body) {
+      this.#batch.set(body, this.#batchLength);
+      this.#batchLength += body.length;
+    }
+    this.#batch[this.#batchLength++] = 0x0a;
+    if (this.#batchLength >= 64 * 1024) this.#flushRecords();
     else this.#recordTimer ??= setTimeout(() => this.#flushRecords(), 5);
     return this.#backlog > 4 * 1024 * 1024 ? this.#chain : undefined;
   }
@@ -143,19 +159,20 @@ export class Output {
     return this.#chain;
   }
 
-  #records: string[] = [];
-  #recordBytes = 0;
+  #batch = new Uint8Array(128 * 1024);
+  #batchLength = 0;
   #recordTimer: ReturnType<typeof setTimeout> | undefined;
   #backlog = 0;
 
   #flushRecords(): void {
     clearTimeout(this.#recordTimer);
     this.#recordTimer = undefined;
-    if (this.#records.length === 0) return;
-    const text = this.#records.join("\n") + "\n";
-    this.#records = [];
-    this.#recordBytes = 0;
-    this.#enqueue(encoder.encode(text));
+    if (this.#batchLength === 0) return;
+    const bytes = this.#batch.subarray(0, this.#batchLength);
+    // The written batch belongs to the write queue now; records go to a fresh one.
+    this.#batch = new Uint8Array(Math.max(128 * 1024, this.#batch.length));
+    this.#batchLength = 0;
+    this.#enqueue(bytes);
   }
 
   #line(text: string): void {

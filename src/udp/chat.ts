@@ -14,8 +14,8 @@ import { formatAddress, type HostAddress } from "../net/address.ts";
 import { LineSplitter } from "../net/lines.ts";
 import type { ChunkSource } from "../net/stdin.ts";
 import { encodeText, type Encoding } from "../text/encoding.ts";
-import { checkPayload, datagramEvent, datagramLine } from "./datagram.ts";
-import { openDatagram, receiveDatagrams, udpAddr } from "./socket.ts";
+import { checkPayload } from "./datagram.ts";
+import { openDatagram, printIncoming, udpAddr } from "./socket.ts";
 
 /** Options for {@linkcode runUdpChat}. */
 export interface UdpChatOptions {
@@ -41,17 +41,9 @@ export async function runUdpChat(
   const destination = udpAddr(peer);
   const stop = () => socket.close();
   signal?.addEventListener("abort", stop, { once: true });
-  const receiving = (async () => {
-    for await (const datagram of receiveDatagrams(socket.conn)) {
-      const pending = out.json
-        ? out.recordEvent({
-          ...datagramEvent(datagram, encoding),
-          peer: peerAliases.has(datagram.from),
-        })
-        : out.record(datagramLine(datagram, encoding));
-      if (pending) await pending;
-    }
-  })();
+  const receiving = printIncoming(socket.conn, out, encoding, (datagram) => ({
+    peer: peerAliases.has(datagram.from),
+  }));
   const sending = (async () => {
     const input = stdin();
     const splitter = new LineSplitter({ maxLength: 1 << 20 });

@@ -6,6 +6,7 @@
  */
 
 import { displayText, type Encoding, jsonText } from "../text/encoding.ts";
+import { isSafeText } from "../text/escape.ts";
 
 /** Largest UDP payload over IPv4: 65535 − 20 (IP header) − 8 (UDP header). */
 export const MAX_PAYLOAD_IPV4 = 65507;
@@ -70,6 +71,27 @@ export interface Datagram {
 /** `HOST:PORT TEXT`, one line whatever the bytes. */
 export function datagramLine(datagram: Datagram, encoding: Encoding): string {
   return `${datagram.from} ${displayText(datagram.data, encoding)}`;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The `HOST:PORT TEXT` line as a prefix plus a body: the datagram's own bytes
+ * when they are valid UTF-8 with nothing to escape (printed as they are, no
+ * re-encoding: the common case, and the fast one), else the escaped text.
+ */
+export function datagramLineParts(
+  datagram: Datagram,
+  encoding: Encoding,
+): [prefix: string, body: Uint8Array | undefined] {
+  if (encoding === "utf-8") {
+    try {
+      if (isSafeText(strictUtf8.decode(datagram.data))) return [`${datagram.from} `, datagram.data];
+    } catch {
+      // invalid UTF-8: escaped below
+    }
+  }
+  return [datagramLine(datagram, encoding), undefined];
 }
 
 /** `{"event":"datagram","from":…,"size":…,"text":…[,"base64":…][,"truncated":true]}`. */

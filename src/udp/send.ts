@@ -14,8 +14,8 @@ import { formatAddress, type HostAddress } from "../net/address.ts";
 import { LineSplitter } from "../net/lines.ts";
 import type { ChunkSource } from "../net/stdin.ts";
 import { encodeText, type Encoding } from "../text/encoding.ts";
-import { checkPayload, datagramEvent, datagramLine } from "./datagram.ts";
-import { openDatagram, receiveDatagrams, udpAddr } from "./socket.ts";
+import { checkPayload } from "./datagram.ts";
+import { openDatagram, printIncoming, udpAddr } from "./socket.ts";
 
 /** Options for {@linkcode runUdpSend}. */
 export interface UdpSendOptions {
@@ -94,14 +94,7 @@ export async function runUdpSend(
   const destination = udpAddr(target);
   let sent = 0;
   let bytes = 0;
-  const replies = waitMs === undefined ? undefined : (async () => {
-    for await (const datagram of receiveDatagrams(socket.conn)) {
-      const pending = out.json
-        ? out.recordEvent(datagramEvent(datagram, encoding))
-        : out.record(datagramLine(datagram, encoding));
-      if (pending) await pending;
-    }
-  })();
+  const replies = waitMs === undefined ? undefined : printIncoming(socket.conn, out, encoding);
   const pause = () => new Promise<void>((resolve) => setTimeout(resolve, intervalMs));
   const sendOne = async (data: Uint8Array) => {
     if (sent > 0 && intervalMs > 0) await pause();

@@ -11,8 +11,8 @@
 import type { Output } from "../cli/output.ts";
 import { describeError } from "../cli/errors.ts";
 import type { Encoding } from "../text/encoding.ts";
-import { datagramEvent, datagramLine, stampReply } from "./datagram.ts";
-import { type DatagramSocket, receiveDatagrams } from "./socket.ts";
+import { stampReply } from "./datagram.ts";
+import { type DatagramSocket, printDatagram, receiveDatagrams } from "./socket.ts";
 
 /** How a server answers a datagram. */
 export type UdpReply = "none" | "echo" | "stamp";
@@ -79,9 +79,7 @@ export async function serveUdp(
         out.warn(`datagram from ${datagram.from} truncated to ${maxSize} bytes`);
       }
       if (print) {
-        const pending = out.json
-          ? out.recordEvent(datagramEvent(datagram, encoding))
-          : out.record(datagramLine(datagram, encoding));
+        const pending = printDatagram(out, datagram, encoding);
         if (pending) await pending;
       } else {
         out.status(`datagram from ${datagram.from} (${datagram.data.length} bytes)${tag}`, {

@@ -12,7 +12,8 @@ import { describeError } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
 import { formatHostPort, type HostAddress } from "../net/address.ts";
 import { announceListening } from "../net/endpoint.ts";
-import type { Datagram } from "./datagram.ts";
+import type { Encoding } from "../text/encoding.ts";
+import { type Datagram, datagramEvent, datagramLineParts } from "./datagram.ts";
 
 /** Options for {@linkcode openDatagram}. */
 export interface OpenDatagramOptions {
@@ -115,4 +116,34 @@ export async function* receiveDatagrams(
 /** A `Deno.NetAddr` for sending to `address`. */
 export function udpAddr(address: HostAddress): Deno.NetAddr {
   return { transport: "udp", hostname: address.hostname, port: address.port };
+}
+
+/**
+ * Prints one datagram: `HOST:PORT TEXT` (its own bytes when they are safe to
+ * print), or its JSON event with `extra` fields.
+ *
+ * @returns a promise to await when stdout is behind (see `Output.record`)
+ */
+export function printDatagram(
+  out: Output,
+  datagram: Datagram,
+  encoding: Encoding,
+  extra: Record<string, unknown> = {},
+): Promise<void> | undefined {
+  if (out.json) return out.recordEvent({ ...datagramEvent(datagram, encoding), ...extra });
+  const [prefix, body] = datagramLineParts(datagram, encoding);
+  return out.recordBytes(prefix, body);
+}
+
+/** Prints every datagram arriving on `conn` until it is closed. */
+export async function printIncoming(
+  conn: Deno.DatagramConn,
+  out: Output,
+  encoding: Encoding,
+  extra: (datagram: Datagram) => Record<string, unknown> = () => ({}),
+): Promise<void> {
+  for await (const datagram of receiveDatagrams(conn)) {
+    const pending = printDatagram(out, datagram, encoding, extra(datagram));
+    if (pending) await pending;
+  }
 }

@@ -1,0 +1,156 @@
+/**
+ * UDP datagram rate with 1,200-byte payloads over loopback:
+ *
+ *   sockit udp send --count N  → sockit udp listen (stdout to /dev/null)
+ *   iperf3 -u -b 0 -l 1200     → iperf3 -s                (target: sockit ≥ 0.8× its received rate)
+ *   sockit udp send --count N  → Deno receive(buf) / receive() probes (the cost of a fresh
+ *                                 64 KiB buffer per call, which sockit avoids)
+ *
+ * Reports sent and received datagrams per second, loss, and the listener's
+ * peak RSS (target ≤ 100 MB). Received rates use the sender's duration as
+ * the window.
+ *
+ * Usage: deno task bench:udp [--count 300000] [--seconds 3]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  Background,
+  BENCH_DIR,
+  DENO,
+  freePort,
+  have,
+  mb,
+  printTable,
+  sockitShell,
+  startSockit,
+  timeShell,
+} from "./_harness.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    count: { type: "string", default: "300000" },
+    seconds: { type: "string", default: "3" },
+  },
+});
+const count = Number(values.count);
+const seconds = Number(values.seconds);
+const message = "x".repeat(1200);
+
+interface Rate {
+  sent: number;
+  received: number;
+  seconds: number;
+  peak?: number;
+}
+
+async function sendFromSockit(port: number): Promise<number> {
+  const send = sockitShell([
+    "udp",
+    "send",
+    `127.0.0.1:${port}`,
+    message,
+    "--count",
+    String(count),
+    "-q",
+  ]);
+  const result = await timeShell(send);
+  if (result.code !== 0) throw new Error(`sockit udp send failed: ${result.stderr}`);
+  return result.seconds;
+}
+
+async function sockitPair(): Promise<Rate> {
+  const server = startSockit("sockit udp listen", ["udp", "listen", "0"], undefined, {
+    discardStdout: true,
+  });
+  try {
+    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const secs = await sendFromSockit(Number(port));
+    await new Promise((r) => setTimeout(r, 500));
+    server.kill("SIGINT");
+    await server.finish(10_000);
+    const received = Number(/received (\d+) datagrams/.exec(server.output)?.[1] ?? 0);
+    return { sent: count, received, seconds: secs, peak: server.memory().peak };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function probe(mode: "buffer" | "alloc"): Promise<Rate> {
+  const port = freePort();
+  const receiver = new Background(`probe ${mode}`, DENO, [
+    "run",
+    "--unstable-net",
+    "--allow-net=127.0.0.1",
+    `${BENCH_DIR}udp_recv_probe.ts`,
+    String(port),
+    mode,
+  ]);
+  try {
+    await receiver.waitFor(/listening on/);
+    const secs = await sendFromSockit(port);
+    const [line] = await receiver.waitFor(/\{"received".*\}/);
+    return {
+      sent: count,
+      received: JSON.parse(line).received,
+      seconds: secs,
+      peak: receiver.memory().peak,
+    };
+  } finally {
+    await receiver.stop();
+  }
+}
+
+async function iperf(): Promise<Rate> {
+  const port = freePort();
+  const server = new Background("iperf3 -s", "iperf3", [
+    "-s",
+    "-1",
+    "--forceflush",
+    "-B",
+    "127.0.0.1",
+    "-p",
+    String(port),
+  ]);
+  try {
+    await server.waitFor(/Server listening/);
+    const result = await timeShell(
+      `iperf3 -u -b 0 -l 1200 -c 127.0.0.1 -p ${port} -t ${seconds} -J`,
+    );
+    if (result.code !== 0) throw new Error(`iperf3 failed: ${result.stdout}${result.stderr}`);
+    const sum = JSON.parse(result.stdout).end.sum;
+    return { sent: sum.packets, received: sum.packets - sum.lost_packets, seconds: sum.seconds };
+  } finally {
+    await server.stop();
+  }
+}
+
+console.error(`udp rate: 1200-byte datagrams over loopback (sockit: ${count} datagrams)`);
+const sockit = await sockitPair();
+const withBuffer = await probe("buffer");
+const allocating = await probe("alloc");
+const rows = [["pair", "sent/s", "received/s", "loss", "receiver peak RSS", "received ÷ sockit's"]];
+const line = (name: string, r: Rate, base: Rate) => [
+  name,
+  (r.sent / r.seconds).toFixed(0),
+  (r.received / r.seconds).toFixed(0),
+  `${(100 * (1 - r.received / r.sent)).toFixed(1)}%`,
+  r.peak === undefined ? "-" : mb(r.peak),
+  ((r.received / r.seconds) / (base.received / base.seconds)).toFixed(2),
+];
+rows.push(line("sockit send → sockit listen", sockit, sockit));
+rows.push(line("sockit send → Deno receive(buf)", withBuffer, sockit));
+rows.push(line("sockit send → Deno receive()", allocating, sockit));
+let ratio = "";
+if (have("iperf3")) {
+  const ip = await iperf();
+  rows.push(line("iperf3 -u -b 0 -l 1200", ip, sockit));
+  ratio = `sockit ÷ iperf3 received rate: ${
+    ((sockit.received / sockit.seconds) / (ip.received / ip.seconds)).toFixed(2)
+  } (target ≥ 0.8)`;
+} else console.error("iperf3 not installed: skipped (apt-get install iperf3)");
+printTable(rows);
+if (ratio) console.log(ratio);
