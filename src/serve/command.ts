@@ -83,7 +83,7 @@ export const serveCommand: CommandSpec = {
     SERVICES.map((s) => `${s.label} ${s.transport}/${s.port}`).join(", ") +
     ". Each listener prints 'listening on HOST:PORT (SERVICE)'; then one line per service " +
     "with a client command to try. Ctrl-C stops them all (exit 130).",
-    "DIR (default .) is the folder the file services will share; the TCP services do not read it.",
+    "DIR (default .) is the folder the file services will share; the TCP and UDP services do not read it.",
     "Use --host 0.0.0.0 to let other machines in (and give --allow-net that host).",
   ],
   examples: [
