@@ -18,6 +18,7 @@ function canUnshare(): boolean {
 
 const SETUP = [
   "set -e",
+  'PATH="$PATH:/usr/sbin:/sbin"',
   "ip link set lo up",
   "ip link set lo multicast on",
   "ip route add 224.0.0.0/4 dev lo",
