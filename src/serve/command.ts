@@ -13,7 +13,8 @@ import { type BoundListener, listen } from "../net/endpoint.ts";
 import { printSummary } from "../tcp/command.ts";
 import { serveUdp } from "../udp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
-import { type ServerStats, serveTcp, type TcpMode } from "../tcp/server.ts";
+import type { ServerStats } from "../net/server.ts";
+import { serveTcp, type TcpMode } from "../tcp/server.ts";
 
 /** One service of `sockit serve`. */
 export interface ServiceSpec {

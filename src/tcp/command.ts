@@ -12,7 +12,7 @@ import { listen } from "../net/endpoint.ts";
 import { runTcpClient } from "./client.ts";
 import { serveTcp, TCP_MODES } from "./server.ts";
 import type { Output } from "../cli/output.ts";
-import type { ServerStats } from "./server.ts";
+import type { ServerStats } from "../net/server.ts";
 
 const connectCommand: CommandSpec = {
   kind: "command",
