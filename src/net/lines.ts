@@ -6,8 +6,15 @@
 
 /** Options for {@linkcode LineSplitter}. */
 export interface LineSplitterOptions {
-  /** Lines longer than this are cut into pieces of this size. @default {8192} */
+  /** The longest line, in bytes without its line end. @default {8192} */
   maxLength?: number;
+  /**
+   * What happens to a longer line: `split` cuts it into pieces of
+   * `maxLength` (nothing is lost); `drop` discards it up to its line end and
+   * counts it in {@linkcode LineSplitter.takeDropped} (chat: refuse the line,
+   * keep the connection). @default {"split"}
+   */
+  overlong?: "split" | "drop";
 }
 
 const LF = 0x0a;
@@ -27,17 +34,29 @@ const CR = 0x0d;
  */
 export class LineSplitter {
   #maxLength: number;
+  #drop: boolean;
   #pending: Uint8Array = new Uint8Array(0);
+  /** In drop mode: inside an over-long line, discarding until its LF. */
+  #discarding = false;
+  #dropped = 0;
 
   constructor(options: LineSplitterOptions = {}) {
-    const { maxLength = 8192 } = options;
+    const { maxLength = 8192, overlong = "split" } = options;
     if (!(maxLength >= 1)) throw new RangeError(`Cannot split lines: maxLength ${maxLength} < 1`);
     this.#maxLength = maxLength;
+    this.#drop = overlong === "drop";
   }
 
   /** Bytes waiting for their line end. */
   get pending(): number {
     return this.#pending.length;
+  }
+
+  /** How many over-long lines were dropped since the last call (drop mode). */
+  takeDropped(): number {
+    const n = this.#dropped;
+    this.#dropped = 0;
+    return n;
   }
 
   /** Feeds a chunk; returns the complete lines it finished (copies, safe to keep). */
@@ -53,13 +72,30 @@ export class LineSplitter {
     for (;;) {
       const end = data.indexOf(LF, start);
       if (end < 0) break;
-      this.#emit(lines, data.subarray(start, end > start && data[end - 1] === CR ? end - 1 : end));
+      const line = data.subarray(start, end > start && data[end - 1] === CR ? end - 1 : end);
+      if (this.#discarding) {
+        this.#discarding = false;
+        this.#dropped++;
+      } else if (line.length > this.#maxLength && this.#drop) {
+        this.#dropped++;
+      } else {
+        this.#emit(lines, line);
+      }
       start = end + 1;
     }
     let rest = data.subarray(start);
-    while (rest.length > this.#maxLength) {
-      lines.push(rest.slice(0, this.#maxLength));
-      rest = rest.subarray(this.#maxLength);
+    // Dropping: a trailing CR may be half of a CRLF, so allow one byte over before deciding.
+    const limit = this.#drop ? this.#maxLength + 1 : this.#maxLength;
+    if (rest.length > limit || (this.#discarding && rest.length > 0)) {
+      if (this.#drop) {
+        this.#discarding = true;
+        rest = rest.subarray(rest.length);
+      } else {
+        while (rest.length > this.#maxLength) {
+          lines.push(rest.slice(0, this.#maxLength));
+          rest = rest.subarray(this.#maxLength);
+        }
+      }
     }
     this.#pending = rest.slice();
     return lines;
@@ -67,10 +103,18 @@ export class LineSplitter {
 
   /** The unterminated rest at end of stream (CR dropped), or undefined when there is none. */
   flush(): Uint8Array | undefined {
+    if (this.#discarding) {
+      this.#discarding = false;
+      this.#dropped++;
+    }
     if (this.#pending.length === 0) return undefined;
     let rest = this.#pending;
     if (rest[rest.length - 1] === CR) rest = rest.subarray(0, -1);
     this.#pending = new Uint8Array(0);
+    if (rest.length > this.#maxLength && this.#drop) {
+      this.#dropped++;
+      return undefined;
+    }
     return rest;
   }
 

@@ -1,7 +1,8 @@
 /**
  * A bounded outgoing queue for one connection: writes never block the
- * caller, and a peer that stops reading is detected once the queue is full
- * instead of stalling everyone who sends to it.
+ * caller, queued chunks are coalesced into one write while the previous
+ * one is in flight, and a peer that stops reading is detected once the
+ * queue is full instead of stalling everyone who sends to it.
  *
  * @module
  */
@@ -18,8 +19,9 @@ export interface QueuedWriterOptions {
 export class QueuedWriter {
   #writer: PartialWriter;
   #limit: number;
+  #pending: Uint8Array[] = [];
   #queued = 0;
-  #chain: Promise<void> = Promise.resolve();
+  #pump: Promise<void> | undefined;
   #error: unknown = undefined;
 
   constructor(writer: PartialWriter, options: QueuedWriterOptions = {}) {
@@ -33,7 +35,7 @@ export class QueuedWriter {
     return this.#queued;
   }
 
-  /** The error a write failed with, if one did (later writes are dropped). */
+  /** The error a write failed with, if one did (later writes are refused). */
   get error(): unknown {
     return this.#error;
   }
@@ -45,22 +47,47 @@ export class QueuedWriter {
    */
   write(bytes: Uint8Array): boolean {
     if (this.#error !== undefined || this.#queued + bytes.length > this.#limit) return false;
+    this.#pending.push(bytes);
     this.#queued += bytes.length;
-    this.#chain = this.#chain.then(async () => {
-      if (this.#error !== undefined) return;
-      try {
-        await writeAll(this.#writer, bytes);
-      } catch (err) {
-        this.#error = err;
-      } finally {
-        this.#queued -= bytes.length;
-      }
-    });
+    this.#pump ??= this.#run();
     return true;
   }
 
-  /** Resolves once everything queued so far has been written (or failed). */
-  drain(): Promise<void> {
-    return this.#chain;
+  /** Resolves once everything queued so far has been written (or a write failed). */
+  async drain(): Promise<void> {
+    while (this.#pump) await this.#pump;
   }
+
+  async #run(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const chunks = this.#pending;
+        this.#pending = [];
+        const data = chunks.length === 1 ? chunks[0]! : join(chunks);
+        try {
+          await writeAll(this.#writer, data);
+        } catch (err) {
+          this.#error = err;
+          this.#pending = [];
+          this.#queued = 0;
+          return;
+        }
+        this.#queued -= data.length;
+      }
+    } finally {
+      this.#pump = undefined;
+    }
+  }
+}
+
+function join(chunks: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const result = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    result.set(c, offset);
+    offset += c.length;
+  }
+  return result;
 }

@@ -10,6 +10,7 @@ import { CliError, ExitCode, input } from "../cli/errors.ts";
 import { text } from "../cli/values.ts";
 import { formatHostPort, type HostAddress, parseHostListen } from "../net/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
+import { serveChat } from "../chat/server.ts";
 import { printSummary } from "../tcp/command.ts";
 import { serveUdp } from "../udp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
@@ -21,8 +22,8 @@ export interface ServiceSpec {
   label: string;
   transport: "tcp" | "udp";
   port: number;
-  /** TCP mode, or UDP reply. */
-  mode: TcpMode | "echo" | "stamp";
+  /** TCP mode, the chat relay, or UDP reply. */
+  mode: TcpMode | "chat";
   /** A client command to try it; `ADDR` is replaced by the service's address. */
   tryIt: string;
 }
@@ -30,7 +31,8 @@ export interface ServiceSpec {
 /**
  * The services and their ports: the classic port number times 1000 plus
  * itself (echo 7 → 7007, daytime 13 → 1313), so no root is needed. TCP and
- * UDP share a port number, as the classic services do.
+ * UDP share a port number, as the classic services do. The chat relay sits
+ * on IRC's 6667.
  */
 export const SERVICES: ServiceSpec[] = [
   {
@@ -53,6 +55,13 @@ export const SERVICES: ServiceSpec[] = [
     port: 7070,
     mode: "greet",
     tryIt: "echo Ada | sockit tcp connect ADDR",
+  },
+  {
+    label: "chat",
+    transport: "tcp",
+    port: 6667,
+    mode: "chat",
+    tryIt: "sockit chat join ADDR --nick Ada   (or: nc HOST 6667)",
   },
   {
     label: "udp-echo",
@@ -117,7 +126,7 @@ export const serveCommand: CommandSpec = {
     out.status(`sockit serve: ${SERVICES.length} services on ${host} (Ctrl-C stops)`);
     for (const service of SERVICES) {
       const address = formatHostPort(host, service.port);
-      const tryIt = service.tryIt.replace("ADDR", address);
+      const tryIt = service.tryIt.replace("ADDR", address).replace("HOST", host);
       out.status(
         `  ${service.label.padEnd(9)} ${service.transport} ${address.padEnd(21)} try: ${tryIt}`,
       );
@@ -126,12 +135,14 @@ export const serveCommand: CommandSpec = {
     let datagrams = 0;
     await Promise.all(opened.map(async ({ service, tcp, udp }) => {
       if (tcp) {
-        const r = await serveTcp(tcp, out, {
-          mode: service.mode as TcpMode,
-          keepOpen: true,
-          label: service.label,
-          signal,
-        });
+        const r = service.mode === "chat"
+          ? await serveChat(tcp, out, { label: service.label, signal })
+          : await serveTcp(tcp, out, {
+            mode: service.mode,
+            keepOpen: true,
+            label: service.label,
+            signal,
+          });
         total.connections += r.connections;
         total.refused += r.refused;
         total.bytesIn += r.bytesIn;

@@ -47,3 +47,29 @@ Deno.test("CrlfEncoder.encode() remembers a CR at the end of a chunk", () => {
   assert.equal(dec(crlf.encode(enc("a\r"))), "a\r");
   assert.equal(dec(crlf.encode(enc("\nb\n"))), "\nb\r\n");
 });
+
+Deno.test("LineSplitter drop mode refuses over-long lines whole and keeps going", () => {
+  const splitter = new LineSplitter({ maxLength: 4, overlong: "drop" });
+  assert.deepEqual(splitter.push(enc("ok\ntoolong\nfine\n")).map(dec), ["ok", "fine"]);
+  assert.equal(splitter.takeDropped(), 1);
+  assert.equal(splitter.takeDropped(), 0);
+});
+
+Deno.test("LineSplitter drop mode discards a long line across chunks without buffering it", () => {
+  const splitter = new LineSplitter({ maxLength: 4, overlong: "drop" });
+  assert.deepEqual(splitter.push(enc("abcdefgh")), []);
+  assert.equal(splitter.pending, 0, "nothing of the long line is kept");
+  assert.deepEqual(splitter.push(enc("ijkl")), []);
+  assert.deepEqual(splitter.push(enc("mn\nnext\n")).map(dec), ["next"]);
+  assert.equal(splitter.takeDropped(), 1);
+});
+
+Deno.test("LineSplitter drop mode keeps a line of exactly maxLength split before its CRLF", () => {
+  const splitter = new LineSplitter({ maxLength: 4, overlong: "drop" });
+  assert.deepEqual(splitter.push(enc("abcd\r")), []);
+  assert.deepEqual(splitter.push(enc("\n")).map(dec), ["abcd"]);
+  assert.equal(splitter.takeDropped(), 0);
+  splitter.push(enc("abcdef"));
+  assert.equal(splitter.flush(), undefined);
+  assert.equal(splitter.takeDropped(), 1);
+});

@@ -1,0 +1,73 @@
+/**
+ * `chat join`: a line client for the relay. Stdin lines go to the server;
+ * server lines are printed with control characters escaped.
+ *
+ * Requires `--allow-net=HOST:PORT`.
+ *
+ * @module
+ */
+
+import { describeError, ExitCode } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { type Address, formatAddress } from "../net/address.ts";
+import { writeAll } from "../net/buffer.ts";
+import { closeQuietly, connect } from "../net/endpoint.ts";
+import { LineSplitter } from "../net/lines.ts";
+import { type ChunkSource, openStdin } from "../net/stdin.ts";
+import { escapeText } from "../text/escape.ts";
+
+/** Options for {@linkcode runChatClient}. */
+export interface ChatClientOptions {
+  /** Sent as `/nick NAME` right after connecting. */
+  nick?: string | undefined;
+  signal?: AbortSignal;
+  /** @default {openStdin} */
+  stdin?: () => ChunkSource;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Talks to the relay until the server closes (0), or Ctrl-C (130). */
+export async function runChatClient(
+  address: Address,
+  out: Output,
+  options: ChatClientOptions = {},
+): Promise<number> {
+  const { nick, signal, stdin = openStdin } = options;
+  const where = formatAddress(address);
+  const conn = await connect(address, signal ? { signal } : {});
+  out.status(`connected to ${where}`, { event: "connected", to: where });
+  const onAbort = () => closeQuietly(conn);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const sending = (async () => {
+    if (nick !== undefined) await writeAll(conn, encoder.encode(`/nick ${nick}\n`));
+    const input = stdin();
+    for (let chunk; (chunk = await input.next()) !== null;) await writeAll(conn, chunk);
+    await conn.closeWrite();
+  })();
+  sending.catch(() => closeQuietly(conn));
+  try {
+    const splitter = new LineSplitter({ maxLength: 64 * 1024 });
+    const buffer = new Uint8Array(64 * 1024);
+    const print = async (line: Uint8Array) => {
+      const text = escapeText(decoder.decode(line));
+      await (out.json ? out.event({ event: "line", text }) : out.data(encoder.encode(text + "\n")));
+    };
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      for (const line of splitter.push(buffer.subarray(0, n))) await print(line);
+    }
+    const rest = splitter.flush();
+    if (rest !== undefined) await print(rest);
+  } catch (err) {
+    if (!signal?.aborted && !(err instanceof Deno.errors.BadResource)) {
+      throw describeError(err, { address: where });
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    closeQuietly(conn);
+  }
+  if (signal?.aborted) return ExitCode.interrupted;
+  out.status(`closed by ${where}`, { event: "closed", reason: "server closed" });
+  return ExitCode.ok;
+}

@@ -1,0 +1,83 @@
+/**
+ * CLI wiring of `sockit chat serve` and `sockit chat join`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec } from "../cli/command.ts";
+import { ExitCode, input } from "../cli/errors.ts";
+import { integer, text } from "../cli/values.ts";
+import { parseConnectTarget, parseListenAddress } from "../net/address.ts";
+import { listen } from "../net/endpoint.ts";
+import { printSummary } from "../tcp/command.ts";
+import { runChatClient } from "./client.ts";
+import { serveChat } from "./server.ts";
+
+const serveCommand: CommandSpec = {
+  kind: "command",
+  name: "serve",
+  summary: "Run a chat relay on ADDR: every client's lines go to all the others.",
+  usage: "ADDR",
+  args: { min: 1, max: 1 },
+  options: {
+    "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
+  },
+  description: [
+    "Any nc or telnet is a client. A client is userN until '/nick NAME' (unique, letters, " +
+    "digits, _ . -, at most 32). Every other line goes to all other clients as '<NAME> TEXT'. " +
+    "Commands: /nick NAME, /who, /msg NAME TEXT (delivered as '*NAME* TEXT'), /quit. Joins and " +
+    "leaves are announced as '* NAME joined' and '* NAME left'. A line starting with // is " +
+    "sent as text starting with /.",
+    "Lines are UTF-8 of at most 4096 bytes: a longer or invalid line is refused with a notice " +
+    "and the connection kept. Control characters and terminal escape sequences are stripped. " +
+    "A client that stops reading is disconnected once 256 KiB are queued for it ('* NAME left " +
+    "(not reading)'); it never delays the others. A line cut off by a disconnect is not relayed.",
+  ],
+  examples: [
+    "sockit chat serve 6667",
+    "sockit chat serve 0.0.0.0:6667 --max-conns 200   # a classroom",
+    "nc 127.0.0.1 6667                                 # join with plain netcat",
+  ],
+  permissions: "--allow-net=HOST",
+  async run({ positionals, values, out, signal }) {
+    const address = input(() => parseListenAddress(positionals[0] ?? ""));
+    const maxConns = integer(values, "max-conns", 1000, { min: 1 });
+    const bound = listen(address, out);
+    const stats = await serveChat(bound, out, { maxConns, signal });
+    printSummary(out, stats);
+    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  },
+};
+
+const joinCommand: CommandSpec = {
+  kind: "command",
+  name: "join",
+  summary: "Join a chat relay: stdin lines to the server, server lines to stdout.",
+  usage: "TARGET",
+  args: { min: 1, max: 1 },
+  options: {
+    nick: { type: "string", value: "NAME", help: "take this name on joining (/nick NAME)" },
+  },
+  description: [
+    "Every line from the server is printed with control characters escaped, so a hostile " +
+    "server cannot drive your terminal. Exits 0 when the server closes; at stdin EOF the " +
+    "client leaves.",
+  ],
+  examples: [
+    "sockit chat join 127.0.0.1:6667 --nick Ada",
+    "echo '/who' | sockit chat join 127.0.0.1:6667",
+  ],
+  permissions: "--allow-net=HOST:PORT",
+  run({ positionals, values, out, signal }) {
+    const address = input(() => parseConnectTarget(positionals[0] ?? ""));
+    return runChatClient(address, out, { nick: text(values, "nick"), signal });
+  },
+};
+
+/** The `chat` group. */
+export const chatGroup: GroupSpec = {
+  kind: "group",
+  name: "chat",
+  summary: "Chat relay for many clients (nc/telnet work as clients) and its client",
+  commands: [serveCommand, joinCommand],
+};

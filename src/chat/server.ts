@@ -1,0 +1,128 @@
+/**
+ * The chat relay endpoint: feeds each client's lines to the pure
+ * {@linkcode Relay} and carries out its effects. Every client has a bounded
+ * outgoing queue; one that stops reading is disconnected when its queue is
+ * full and never delays anyone else. When the whole room is congested
+ * (most queues filling), senders are paused instead, so overload slows the
+ * talkers rather than dropping the listeners.
+ *
+ * Requires `--allow-net=HOST`.
+ *
+ * @module
+ */
+
+import type { Output } from "../cli/output.ts";
+import type { BoundListener } from "../net/endpoint.ts";
+import { LineSplitter } from "../net/lines.ts";
+import { QueuedWriter } from "../net/queued_writer.ts";
+import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
+import { type Effect, Relay } from "./relay.ts";
+
+/** Options for {@linkcode serveChat}. */
+export interface ServeChatOptions {
+  /** @default {1000} */
+  maxConns?: number;
+  /** Bytes queued for one client before it counts as not reading. @default {262144} */
+  queueLimit?: number;
+  /** Longest line in bytes; longer ones are refused with a notice. @default {4096} */
+  maxLineBytes?: number;
+  label?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+interface Client {
+  session: Session;
+  queue: QueuedWriter;
+}
+
+const encoder = new TextEncoder();
+
+/** Runs the relay on a bound listener until `signal` aborts. */
+export function serveChat(
+  bound: BoundListener,
+  out: Output,
+  options: ServeChatOptions = {},
+): Promise<ServerStats> {
+  const { maxConns = 1000, queueLimit = 256 * 1024, maxLineBytes = 4096, label, signal } = options;
+  const relay = new Relay({ maxLineBytes });
+  const clients = new Map<number, Client>();
+
+  const deliver = (client: Client, bytes: Uint8Array) => {
+    if (client.session.closed) return;
+    if (client.queue.write(bytes)) client.session.bytesOut += bytes.length;
+    else client.session.close("not reading");
+  };
+  const apply = (effects: Effect[]) => {
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case "send": {
+          const client = clients.get(effect.to);
+          if (client) deliver(client, encoder.encode(effect.line + "\n"));
+          break;
+        }
+        case "broadcast": {
+          const bytes = encoder.encode(effect.line + "\n");
+          for (const [id, client] of clients) if (id !== effect.except) deliver(client, bytes);
+          break;
+        }
+        case "close": {
+          const client = clients.get(effect.id);
+          // Let what was queued (the "* bye") go out first, then close.
+          client?.queue.drain().finally(() => client.session.close(effect.reason));
+          break;
+        }
+      }
+    }
+  };
+  /** True while most clients' queues are over a quarter full. */
+  const congested = () => {
+    let filling = 0;
+    for (const client of clients.values()) if (client.queue.queued > queueLimit / 4) filling++;
+    return filling * 2 > clients.size;
+  };
+
+  return serveConnections(bound, out, {
+    keepOpen: true,
+    maxConns,
+    label,
+    signal,
+    async handle(session) {
+      const client = { session, queue: new QueuedWriter(session.conn, { limit: queueLimit }) };
+      clients.set(session.id, client);
+      apply(relay.join(session.id));
+      const splitter = new LineSplitter({ maxLength: maxLineBytes, overlong: "drop" });
+      const buffer = new Uint8Array(16 * 1024);
+      try {
+        for (let n; !session.closed && (n = await session.read(buffer)) !== null;) {
+          for (const line of splitter.push(buffer.subarray(0, n))) {
+            apply(relay.line(session.id, line));
+            if (session.closed) break;
+          }
+          for (let dropped = splitter.takeDropped(); dropped > 0; dropped--) {
+            apply(relay.tooLong(session.id));
+          }
+          // Back-pressure on talkers while the room cannot keep up (bounded by the session).
+          for (let waits = 0; congested() && !session.closed && waits < 500; waits++) {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        }
+        // A line cut off by a disconnect is incomplete: it is not relayed.
+      } finally {
+        clients.delete(session.id);
+        const reason = session.closeReason === "not reading" ? "not reading" : undefined;
+        apply(relay.leave(session.id, reason));
+        if (session.closeReason !== "quit") await drainBriefly(client.queue);
+      }
+    },
+  });
+}
+
+/** Lets a leaving client's queue flush, for at most 1 s. */
+async function drainBriefly(queue: QueuedWriter): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    queue.drain(),
+    new Promise<void>((resolve) => timer = setTimeout(resolve, 1000)),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { QueuedWriter } from "../../src/net/queued_writer.ts";
+
+Deno.test("QueuedWriter writes everything in order and coalesces while a write is in flight", async () => {
+  const sink: number[] = [];
+  const sizes: number[] = [];
+  let gate = Promise.withResolvers<void>();
+  const writer = new QueuedWriter({
+    async write(p) {
+      await gate.promise;
+      sink.push(...p);
+      sizes.push(p.length);
+      return p.length;
+    },
+  });
+  assert.equal(writer.write(new Uint8Array([1])), true);
+  assert.equal(writer.write(new Uint8Array([2, 3])), true);
+  assert.equal(writer.write(new Uint8Array([4])), true);
+  assert.equal(writer.queued, 4);
+  gate.resolve();
+  await writer.drain();
+  assert.deepEqual(sink, [1, 2, 3, 4]);
+  assert.deepEqual(sizes, [1, 3], "the second write carries both queued chunks");
+  assert.equal(writer.queued, 0);
+  gate = Promise.withResolvers<void>();
+  gate.resolve();
+});
+
+Deno.test("QueuedWriter refuses a write that would go over its limit, keeping the rest", async () => {
+  const gate = Promise.withResolvers<void>();
+  let written = 0;
+  const writer = new QueuedWriter({
+    async write(p) {
+      await gate.promise;
+      written += p.length;
+      return p.length;
+    },
+  }, { limit: 5 });
+  assert.equal(writer.write(new Uint8Array(4)), true);
+  assert.equal(writer.write(new Uint8Array(2)), false, "4 + 2 > 5");
+  assert.equal(writer.write(new Uint8Array(1)), true);
+  gate.resolve();
+  await writer.drain();
+  assert.equal(written, 5);
+  assert.equal(writer.write(new Uint8Array(5)), true, "room again once drained");
+  await writer.drain();
+});
+
+Deno.test("QueuedWriter repeats partial writes and reports a failed write", async () => {
+  const chunks: number[] = [];
+  const partial = new QueuedWriter({
+    write(p) {
+      chunks.push(Math.min(2, p.length));
+      return Promise.resolve(Math.min(2, p.length));
+    },
+  });
+  partial.write(new Uint8Array(5));
+  await partial.drain();
+  assert.deepEqual(chunks, [2, 2, 1]);
+  const failing = new QueuedWriter({ write: () => Promise.reject(new Deno.errors.BrokenPipe()) });
+  assert.equal(failing.write(new Uint8Array(1)), true);
+  await failing.drain();
+  assert.ok(failing.error instanceof Deno.errors.BrokenPipe);
+  assert.equal(failing.write(new Uint8Array(1)), false);
+});
