@@ -74,11 +74,25 @@ export function serveChat(
       }
     }
   };
-  /** True while most clients' queues are over a quarter full. */
-  const congested = () => {
-    let filling = 0;
-    for (const client of clients.values()) if (client.queue.queued > queueLimit / 4) filling++;
-    return filling * 2 > clients.size;
+  // How many clients have more than an eighth of their queue waiting. One
+  // slow reader is one client; the room is congested when most are behind.
+  let behind = 0;
+  const tracker = () => {
+    let queued = 0;
+    return (delta: number) => {
+      const was = queued > queueLimit / 8;
+      queued += delta;
+      const is = queued > queueLimit / 8;
+      if (is !== was) behind += is ? 1 : -1;
+    };
+  };
+  const congested = () => behind * 2 > clients.size;
+  /** Pauses a talker while the room is congested, for at most 5 s at a time. */
+  const whileCongested = async (session: Session) => {
+    const until = Date.now() + 5000;
+    while (congested() && !session.closed && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   };
 
   return serveConnections(bound, out, {
@@ -87,7 +101,8 @@ export function serveChat(
     label,
     signal,
     async handle(session) {
-      const client = { session, queue: new QueuedWriter(session.conn, { limit: queueLimit }) };
+      const queue = new QueuedWriter(session.conn, { limit: queueLimit, onChange: tracker() });
+      const client = { session, queue };
       clients.set(session.id, client);
       apply(relay.join(session.id));
       const splitter = new LineSplitter({ maxLength: maxLineBytes, overlong: "drop" });
@@ -95,15 +110,13 @@ export function serveChat(
       try {
         for (let n; !session.closed && (n = await session.read(buffer)) !== null;) {
           for (const line of splitter.push(buffer.subarray(0, n))) {
-            apply(relay.line(session.id, line));
+            // Back-pressure on talkers while the room cannot keep up.
+            if (congested()) await whileCongested(session);
             if (session.closed) break;
+            apply(relay.line(session.id, line));
           }
           for (let dropped = splitter.takeDropped(); dropped > 0; dropped--) {
             apply(relay.tooLong(session.id));
-          }
-          // Back-pressure on talkers while the room cannot keep up (bounded by the session).
-          for (let waits = 0; congested() && !session.closed && waits < 500; waits++) {
-            await new Promise((resolve) => setTimeout(resolve, 2));
           }
         }
         // A line cut off by a disconnect is incomplete: it is not relayed.

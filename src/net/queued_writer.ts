@@ -13,6 +13,8 @@ import { type PartialWriter, writeAll } from "./buffer.ts";
 export interface QueuedWriterOptions {
   /** Most bytes waiting to be sent. @default {1048576} */
   limit?: number;
+  /** Told every change of the queued byte count (+ queued, − written or dropped). */
+  onChange?: (delta: number) => void;
 }
 
 /** Queues writes to one connection, in order, up to a byte limit. */
@@ -23,11 +25,13 @@ export class QueuedWriter {
   #queued = 0;
   #pump: Promise<void> | undefined;
   #error: unknown = undefined;
+  #onChange: (delta: number) => void;
 
   constructor(writer: PartialWriter, options: QueuedWriterOptions = {}) {
-    const { limit = 1024 * 1024 } = options;
+    const { limit = 1024 * 1024, onChange = () => {} } = options;
     this.#writer = writer;
     this.#limit = limit;
+    this.#onChange = onChange;
   }
 
   /** Bytes queued and not yet written. */
@@ -49,6 +53,7 @@ export class QueuedWriter {
     if (this.#error !== undefined || this.#queued + bytes.length > this.#limit) return false;
     this.#pending.push(bytes);
     this.#queued += bytes.length;
+    this.#onChange(bytes.length);
     this.#pump ??= this.#run();
     return true;
   }
@@ -69,10 +74,12 @@ export class QueuedWriter {
         } catch (err) {
           this.#error = err;
           this.#pending = [];
+          this.#onChange(-this.#queued);
           this.#queued = 0;
           return;
         }
         this.#queued -= data.length;
+        this.#onChange(-data.length);
       }
     } finally {
       this.#pump = undefined;

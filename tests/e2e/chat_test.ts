@@ -68,6 +68,21 @@ class Client {
   }
 }
 
+/** Rejects when `promise` takes longer than `ms` (a send the server stopped reading). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function withRoom(
   fn: (port: number, server: ReturnType<typeof sockit>) => Promise<void>,
   args: string[] = [],
@@ -141,7 +156,7 @@ Deno.test("chat: a client that never reads is dropped; the others keep talking",
       const line = "z".repeat(1000) + "\n";
       const burst = new TextEncoder().encode(line.repeat(1000)); // 1 MB a burst
       for (let i = 0; i < 40 && !reader.lines.some((l) => /user3 left/.test(l)); i++) {
-        await send(talker.conn, burst);
+        await within(send(talker.conn, burst), 10_000, "talker's burst");
       }
       await reader.waitFor(/^\* user3 left \(not reading\)$/, 20_000);
       await talker.say("still here?");
@@ -161,7 +176,7 @@ Deno.test("chat: a flooding client does not stop others' messages getting throug
     try {
       const flood = new TextEncoder().encode("flood\n".repeat(20_000));
       const flooding = (async () => {
-        for (let i = 0; i < 10; i++) await send(flooder.conn, flood);
+        for (let i = 0; i < 10; i++) await within(send(flooder.conn, flood), 10_000, "flood");
       })();
       await listener.waitFor(/^<user1> flood$/);
       await speaker.say("can you hear me?");

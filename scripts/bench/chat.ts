@@ -1,0 +1,132 @@
+/**
+ * Chat relay: a room of CLIENTS (500) connected clients, SENDERS (50) of
+ * them sending as fast as the server takes their lines, for SECONDS each,
+ * against `sockit chat serve` and `ncat --chat` with the same load generator
+ * (chat_load.mjs, run by node when installed) in the same run. Reports
+ * delivered messages per second (target: sockit ≥ 1.0× ncat), p50/p99
+ * delivery latency, disconnected clients and each server's peak RSS.
+ *
+ * Usage: deno task bench:chat [--clients 500] [--senders 50] [--seconds 10] [--rounds 3]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Background, BENCH_DIR, freePort, have, mb, printTable, startSockit } from "./_harness.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    clients: { type: "string", default: "500" },
+    senders: { type: "string", default: "50" },
+    seconds: { type: "string", default: "10" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const runtime = have("node") ? ["node"] : [Deno.execPath(), "run", "-A"];
+
+interface Load {
+  sent: number;
+  delivered: number;
+  deliveredPerSecond: number;
+  p50us: number;
+  p99us: number;
+  disconnected: number;
+}
+
+async function load(server: Background, port: number): Promise<{ load: Load; peak: number }> {
+  const [command, ...prefix] = runtime;
+  const gen = new Background("chat load", command!, [
+    ...prefix,
+    `${BENCH_DIR}chat_load.mjs`,
+    String(port),
+    values.clients!,
+    values.senders!,
+    values.seconds!,
+  ]);
+  try {
+    const [line] = await gen.waitFor(/\{"sent".*\}/, (Number(values.seconds) + 90) * 1000);
+    return { load: JSON.parse(line), peak: server.memory().peak };
+  } finally {
+    await gen.stop();
+    await server.stop();
+  }
+}
+
+async function sockitRound() {
+  const server = startSockit("sockit chat", ["chat", "serve", "0", "-q", "--max-conns", "2000"]);
+  const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+  return load(server, Number(port));
+}
+
+async function ncatRound() {
+  const port = freePort();
+  const server = new Background("ncat --chat", "ncat", [
+    "-v",
+    "-l",
+    "127.0.0.1",
+    String(port),
+    "--chat",
+    "--max-conns",
+    "2000",
+  ]);
+  await server.waitFor(/Listening on/);
+  return load(server, port);
+}
+
+console.error(
+  `chat: ${values.clients} clients, ${values.senders} sending, ${values.seconds} s a run, ${values.rounds} rounds`,
+);
+const runs: Record<string, { load: Load; peak: number }[]> = { sockit: [], ncat: [] };
+for (let round = 1; round <= Number(values.rounds); round++) {
+  runs.sockit!.push(await sockitRound());
+  if (have("ncat")) runs.ncat!.push(await ncatRound());
+  const s = runs.sockit!.at(-1)!.load;
+  const n = runs.ncat!.at(-1)?.load;
+  console.error(
+    `  round ${round}: sockit ${s.deliveredPerSecond.toFixed(0)}/s` +
+      (n ? `, ncat ${n.deliveredPerSecond.toFixed(0)}/s` : ""),
+  );
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const summary = (rs: { load: Load; peak: number }[]) => ({
+  perSecond: median(rs.map((r) => r.load.deliveredPerSecond)),
+  p50: median(rs.map((r) => r.load.p50us)),
+  p99: median(rs.map((r) => r.load.p99us)),
+  disconnected: Math.max(...rs.map((r) => r.load.disconnected)),
+  peak: Math.max(...rs.map((r) => r.peak)),
+});
+const sockit = summary(runs.sockit!);
+const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
+const rows = [[
+  "server (median)",
+  "delivered/s",
+  "p50",
+  "p99",
+  "dropped clients",
+  "peak RSS",
+  "sockit ratio",
+]];
+rows.push([
+  "sockit chat serve",
+  sockit.perSecond.toFixed(0),
+  ms(sockit.p50),
+  ms(sockit.p99),
+  String(sockit.disconnected),
+  mb(sockit.peak),
+  "1.00",
+]);
+if (runs.ncat!.length > 0) {
+  const ncat = summary(runs.ncat!);
+  rows.push([
+    "ncat --chat",
+    ncat.perSecond.toFixed(0),
+    ms(ncat.p50),
+    ms(ncat.p99),
+    String(ncat.disconnected),
+    mb(ncat.peak),
+    (sockit.perSecond / ncat.perSecond).toFixed(2),
+  ]);
+} else console.error("ncat not installed: skipped (apt-get install ncat)");
+printTable(rows);
+console.log("ratio = sockit delivered/s ÷ ncat's (> 1 means sockit is faster)");

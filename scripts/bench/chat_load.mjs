@@ -1,0 +1,88 @@
+// Chat relay load generator (node, or deno): CLIENTS connections join a
+// relay, SENDERS of them send "M <sender> <seq> <µs>" lines as fast as the
+// server takes them for SECONDS, and every client counts the M lines it
+// receives and their latency. Prints one JSON line. Works with any relay
+// that forwards a client's line to the others with a prefix (sockit chat,
+// ncat --chat).
+//
+// usage: node chat_load.mjs PORT CLIENTS SENDERS SECONDS
+import net from "node:net";
+import process from "node:process";
+
+const [port, clients, senders, seconds] = process.argv.slice(2).map(Number);
+const sockets = [];
+for (let i = 0; i < clients; i += 100) {
+  const batch = await Promise.all(
+    Array.from({ length: Math.min(100, clients - i) }, () =>
+      new Promise((resolve, reject) => {
+        const s = net.connect({ host: "127.0.0.1", port, noDelay: true });
+        s.once("connect", () => resolve(s));
+        s.once("error", reject);
+      })),
+  );
+  sockets.push(...batch);
+}
+// Let the join announcements settle before measuring.
+await new Promise((r) => setTimeout(r, 1000));
+
+const now = () => Number(process.hrtime.bigint() / 1000n);
+let measuring = true;
+const latencies = new Float64Array(20_000_000);
+let delivered = 0;
+let disconnected = 0;
+const start = now();
+const end = start + seconds * 1e6;
+
+for (const socket of sockets) {
+  let pending = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (text) => {
+    pending += text;
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const at = line.lastIndexOf(" M ");
+      if (at < 0 || !measuring) continue;
+      const sent = Number(line.slice(line.lastIndexOf(" ") + 1));
+      const t = now();
+      if (t > end) continue;
+      if (delivered < latencies.length) latencies[delivered] = t - sent;
+      delivered++;
+    }
+  });
+  socket.on("error", () => {});
+  socket.on("close", () => disconnected++);
+}
+
+let sent = 0;
+for (const [index, socket] of sockets.slice(0, senders).entries()) {
+  let seq = 0;
+  const pump = () => {
+    while (now() < end && !socket.destroyed) {
+      const ok = socket.write(`M ${index} ${seq++} ${now()}\n`);
+      sent++;
+      if (!ok) return socket.once("drain", pump);
+      if (seq % 20 === 0) return setImmediate(pump);
+    }
+  };
+  pump();
+}
+// The window is fixed: stop at its end whether or not a sender is waiting to drain.
+await new Promise((r) => setTimeout(r, seconds * 1000));
+// Deliveries after the window are not counted; give in-flight ones a moment.
+await new Promise((r) => setTimeout(r, 500));
+measuring = false;
+const sorted = latencies.subarray(0, Math.min(delivered, latencies.length)).sort();
+const pick = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+console.log(JSON.stringify({
+  sent,
+  delivered,
+  seconds,
+  deliveredPerSecond: delivered / seconds,
+  p50us: pick(0.5),
+  p99us: pick(0.99),
+  disconnected,
+}));
+for (const s of sockets) s.destroy();
+process.exit(0);
