@@ -6,7 +6,10 @@
  * delivered messages per second (target: sockit ≥ 1.0× ncat), p50/p99
  * delivery latency, disconnected clients and each server's peak RSS.
  *
- * Usage: deno task bench:chat [--clients 500] [--senders 50] [--seconds 10] [--rounds 3]
+ * A second run per server sends at a fixed RATE (10 lines/s per sender),
+ * a load both can carry, so their latencies compare at equal load.
+ *
+ * Usage: deno task bench:chat [--clients 500] [--senders 50] [--seconds 10] [--rounds 3] [--rate 10]
  *
  * @module
  */
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     senders: { type: "string", default: "50" },
     seconds: { type: "string", default: "10" },
     rounds: { type: "string", default: "3" },
+    rate: { type: "string", default: "10" },
   },
 });
 const runtime = have("node") ? ["node"] : [Deno.execPath(), "run", "-A"];
@@ -34,7 +38,11 @@ interface Load {
   disconnected: number;
 }
 
-async function load(server: Background, port: number): Promise<{ load: Load; peak: number }> {
+async function load(
+  server: Background,
+  port: number,
+  rate = 0,
+): Promise<{ load: Load; peak: number }> {
   const [command, ...prefix] = runtime;
   const gen = new Background("chat load", command!, [
     ...prefix,
@@ -43,6 +51,7 @@ async function load(server: Background, port: number): Promise<{ load: Load; pea
     values.clients!,
     values.senders!,
     values.seconds!,
+    String(rate),
   ]);
   try {
     const [line] = await gen.waitFor(/\{"sent".*\}/, (Number(values.seconds) + 90) * 1000);
@@ -53,13 +62,13 @@ async function load(server: Background, port: number): Promise<{ load: Load; pea
   }
 }
 
-async function sockitRound() {
+async function sockitRound(rate = 0) {
   const server = startSockit("sockit chat", ["chat", "serve", "0", "-q", "--max-conns", "2000"]);
   const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-  return load(server, Number(port));
+  return load(server, Number(port), rate);
 }
 
-async function ncatRound() {
+async function ncatRound(rate = 0) {
   const port = freePort();
   const server = new Background("ncat --chat", "ncat", [
     "-v",
@@ -71,7 +80,7 @@ async function ncatRound() {
     "2000",
   ]);
   await server.waitFor(/Listening on/);
-  return load(server, port);
+  return load(server, port, rate);
 }
 
 console.error(
@@ -130,3 +139,22 @@ if (runs.ncat!.length > 0) {
 } else console.error("ncat not installed: skipped (apt-get install ncat)");
 printTable(rows);
 console.log("ratio = sockit delivered/s ÷ ncat's (> 1 means sockit is faster)");
+
+const rate = Number(values.rate);
+if (rate > 0) {
+  const paced = [["at " + rate + " lines/s per sender", "delivered/s", "p50", "p99", "dropped"]];
+  for (
+    const [name, round] of [["sockit chat serve", sockitRound], ["ncat --chat", ncatRound]] as const
+  ) {
+    if (name.startsWith("ncat") && !have("ncat")) continue;
+    const { load: l } = await round(rate);
+    paced.push([
+      name,
+      l.deliveredPerSecond.toFixed(0),
+      ms(l.p50us),
+      ms(l.p99us),
+      String(l.disconnected),
+    ]);
+  }
+  printTable(paced);
+}

@@ -5,11 +5,14 @@
 // that forwards a client's line to the others with a prefix (sockit chat,
 // ncat --chat).
 //
-// usage: node chat_load.mjs PORT CLIENTS SENDERS SECONDS
+// With RATE > 0 each sender sends RATE lines a second instead (latency at
+// a load every server can carry).
+//
+// usage: node chat_load.mjs PORT CLIENTS SENDERS SECONDS [RATE]
 import net from "node:net";
 import process from "node:process";
 
-const [port, clients, senders, seconds] = process.argv.slice(2).map(Number);
+const [port, clients, senders, seconds, rate = 0] = process.argv.slice(2).map(Number);
 const sockets = [];
 for (let i = 0; i < clients; i += 100) {
   const batch = await Promise.all(
@@ -58,6 +61,14 @@ for (const socket of sockets) {
 let sent = 0;
 for (const [index, socket] of sockets.slice(0, senders).entries()) {
   let seq = 0;
+  if (rate > 0) {
+    const timer = setInterval(() => {
+      if (now() >= end || socket.destroyed) return clearInterval(timer);
+      socket.write(`M ${index} ${seq++} ${now()}\n`);
+      sent++;
+    }, 1000 / rate);
+    continue;
+  }
   const pump = () => {
     while (now() < end && !socket.destroyed) {
       const ok = socket.write(`M ${index} ${seq++} ${now()}\n`);

@@ -30,7 +30,7 @@ const serveCommand: CommandSpec = {
     "sent as text starting with /.",
     "Lines are UTF-8 of at most 4096 bytes: a longer or invalid line is refused with a notice " +
     "and the connection kept. Control characters and terminal escape sequences are stripped. " +
-    "A client that stops reading is disconnected once 256 KiB are queued for it ('* NAME left " +
+    "A client that stops reading is disconnected once 1 MiB is queued for it ('* NAME left " +
     "(not reading)'); it never delays the others. A line cut off by a disconnect is not relayed.",
   ],
   examples: [

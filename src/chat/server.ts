@@ -22,7 +22,7 @@ import { type Effect, Relay } from "./relay.ts";
 export interface ServeChatOptions {
   /** @default {1000} */
   maxConns?: number;
-  /** Bytes queued for one client before it counts as not reading. @default {262144} */
+  /** Bytes queued for one client before it counts as not reading. @default {1048576} */
   queueLimit?: number;
   /** Longest line in bytes; longer ones are refused with a notice. @default {4096} */
   maxLineBytes?: number;
@@ -43,7 +43,7 @@ export function serveChat(
   out: Output,
   options: ServeChatOptions = {},
 ): Promise<ServerStats> {
-  const { maxConns = 1000, queueLimit = 256 * 1024, maxLineBytes = 4096, label, signal } = options;
+  const { maxConns = 1000, queueLimit = 1024 * 1024, maxLineBytes = 4096, label, signal } = options;
   const relay = new Relay({ maxLineBytes });
   const clients = new Map<number, Client>();
 
@@ -74,19 +74,22 @@ export function serveChat(
       }
     }
   };
-  // How many clients have more than an eighth of their queue waiting. One
-  // slow reader is one client; the room is congested when most are behind.
+  // How many clients have more than 16 KiB waiting (a few hundred lines). One
+  // slow reader is one client and is dropped when its queue fills; when an
+  // eighth of the room (and at least two) are behind, the room as a whole is
+  // congested and talkers are paused instead.
   let behind = 0;
+  const behindMark = 16 * 1024;
   const tracker = () => {
     let queued = 0;
     return (delta: number) => {
-      const was = queued > queueLimit / 8;
+      const was = queued > behindMark;
       queued += delta;
-      const is = queued > queueLimit / 8;
+      const is = queued > behindMark;
       if (is !== was) behind += is ? 1 : -1;
     };
   };
-  const congested = () => behind * 2 > clients.size;
+  const congested = () => behind >= 2 && behind * 8 >= clients.size;
   /** Pauses a talker while the room is congested, for at most 5 s at a time. */
   const whileCongested = async (session: Session) => {
     const until = Date.now() + 5000;
