@@ -179,3 +179,38 @@ export function printTable(rows: string[][]): void {
 export function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
+
+/** The fields of iperf3's JSON report that the benchmarks read. */
+export interface Iperf3Report {
+  end: {
+    /** TCP runs. */
+    sum_received: { bits_per_second: number };
+    /** UDP runs. */
+    sum: { packets: number; lost_packets: number; seconds: number };
+  };
+}
+
+/**
+ * Runs `iperf3 CLIENT_ARGS -c 127.0.0.1 -p PORT -J` against a one-shot
+ * `iperf3 -s` on loopback and returns the client's JSON report.
+ */
+export async function runIperf3(clientArgs: string): Promise<Iperf3Report> {
+  const port = freePort();
+  const server = new Background("iperf3 -s", "iperf3", [
+    "-s",
+    "-1",
+    "--forceflush",
+    "-B",
+    "127.0.0.1",
+    "-p",
+    String(port),
+  ]);
+  try {
+    await server.waitFor(/Server listening/);
+    const result = await timeShell(`iperf3 ${clientArgs} -c 127.0.0.1 -p ${port} -J`);
+    if (result.code !== 0) throw new Error(`iperf3 failed: ${result.stdout}${result.stderr}`);
+    return JSON.parse(result.stdout);
+  } finally {
+    await server.stop();
+  }
+}

@@ -18,6 +18,7 @@ import {
   have,
   mb,
   printTable,
+  runIperf3,
   sockitShell,
   startSockit,
   timeShell,
@@ -64,25 +65,8 @@ async function ncRun(): Promise<number> {
 }
 
 async function iperfRun(): Promise<number> {
-  const port = freePort();
-  const server = new Background("iperf3 -s", "iperf3", [
-    "-s",
-    "-1",
-    "--forceflush",
-    "-B",
-    "127.0.0.1",
-    "-p",
-    String(port),
-  ]);
-  try {
-    await server.waitFor(/Server listening/);
-    const result = await timeShell(`iperf3 -c 127.0.0.1 -p ${port} -n ${size} -J`);
-    if (result.code !== 0) throw new Error(`iperf3 failed: ${result.stdout}${result.stderr}`);
-    const report = JSON.parse(result.stdout);
-    return size / (report.end.sum_received.bits_per_second / 8);
-  } finally {
-    await server.stop();
-  }
+  const report = await runIperf3(`-n ${size}`);
+  return size / (report.end.sum_received.bits_per_second / 8);
 }
 
 async function best<T>(

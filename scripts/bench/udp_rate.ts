@@ -24,6 +24,7 @@ import {
   have,
   mb,
   printTable,
+  runIperf3,
   sockitShell,
   startSockit,
   timeShell,
@@ -105,27 +106,8 @@ async function probe(mode: "buffer" | "alloc"): Promise<Rate> {
 }
 
 async function iperf(): Promise<Rate> {
-  const port = freePort();
-  const server = new Background("iperf3 -s", "iperf3", [
-    "-s",
-    "-1",
-    "--forceflush",
-    "-B",
-    "127.0.0.1",
-    "-p",
-    String(port),
-  ]);
-  try {
-    await server.waitFor(/Server listening/);
-    const result = await timeShell(
-      `iperf3 -u -b 0 -l 1200 -c 127.0.0.1 -p ${port} -t ${seconds} -J`,
-    );
-    if (result.code !== 0) throw new Error(`iperf3 failed: ${result.stdout}${result.stderr}`);
-    const sum = JSON.parse(result.stdout).end.sum;
-    return { sent: sum.packets, received: sum.packets - sum.lost_packets, seconds: sum.seconds };
-  } finally {
-    await server.stop();
-  }
+  const sum = (await runIperf3(`-u -b 0 -l 1200 -t ${seconds}`)).end.sum;
+  return { sent: sum.packets, received: sum.packets - sum.lost_packets, seconds: sum.seconds };
 }
 
 console.error(`udp rate: 1200-byte datagrams over loopback (sockit: ${count} datagrams)`);

@@ -52,3 +52,16 @@ export async function writeAll(writer: PartialWriter, data: Uint8Array): Promise
   let done = 0;
   while (done < data.length) done += await writer.write(data.subarray(done));
 }
+
+/** Joins byte chunks into one new array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const result = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    result.set(c, offset);
+    offset += c.length;
+  }
+  return result;
+}

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type PartialWriter, writeAll } from "./buffer.ts";
+import { concatBytes, type PartialWriter, writeAll } from "./buffer.ts";
 
 /** Options for {@linkcode QueuedWriter}. */
 export interface QueuedWriterOptions {
@@ -68,7 +68,7 @@ export class QueuedWriter {
       while (this.#pending.length > 0) {
         const chunks = this.#pending;
         this.#pending = [];
-        const data = chunks.length === 1 ? chunks[0]! : join(chunks);
+        const data = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
         try {
           await writeAll(this.#writer, data);
         } catch (err) {
@@ -85,16 +85,4 @@ export class QueuedWriter {
       this.#pump = undefined;
     }
   }
-}
-
-function join(chunks: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    result.set(c, offset);
-    offset += c.length;
-  }
-  return result;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { concat } from "./process.ts";
+import { concatBytes } from "../../src/net/buffer.ts";
 
 /** Reads from `conn` until EOF (or `timeoutMs`, then throws), returning every byte. */
 export async function readAll(conn: Deno.Conn, timeoutMs = 10_000): Promise<Uint8Array> {
@@ -20,7 +20,7 @@ export async function readAll(conn: Deno.Conn, timeoutMs = 10_000): Promise<Uint
   } finally {
     clearTimeout(timer);
   }
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /** Reads until the text received so far matches `pattern` (bounded by `timeoutMs`). */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../../src/net/buffer.ts";
+
 /** The Deno running the tests; subprocesses use the same one. */
 export const DENO = Deno.execPath();
 /** Absolute path of the CLI entrypoint. */
@@ -180,7 +182,7 @@ export class Spawned implements AsyncDisposable {
     try {
       const status = await Promise.race([this.#status, timeout]);
       await this.#pumps;
-      const stdoutBytes = concat(this.#stdout);
+      const stdoutBytes = concatBytes(this.#stdout);
       return {
         code: status.code,
         signal: status.signal,
@@ -242,16 +244,4 @@ export function hasCommand(name: string): boolean {
 export function skipWithout(...peers: string[]): boolean {
   if (Deno.env.get("CI")) return false;
   return peers.some((peer) => !hasCommand(peer));
-}
-
-/** Joins byte chunks into one array. */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, c) => sum + c.length, 0);
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    result.set(c, offset);
-    offset += c.length;
-  }
-  return result;
 }

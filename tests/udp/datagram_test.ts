@@ -11,11 +11,13 @@ import {
 import { defaultBind } from "../../src/udp/send.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
+/** A datagram as the socket layer would hand it over (no socket involved). */
+const peerPort = 5000;
 const datagram = (data: Uint8Array, truncated = false) => ({
   data,
-  from: "127.0.0.1:5000",
+  from: `127.0.0.1:${peerPort}`,
   hostname: "127.0.0.1",
-  port: 5000,
+  port: peerPort,
   truncated,
 });
 
