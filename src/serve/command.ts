@@ -11,6 +11,8 @@ import { text } from "../cli/values.ts";
 import { formatHostPort, type HostAddress, parseHostListen } from "../net/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
+import { openShare } from "../files/command.ts";
+import { serveFiles } from "../files/server.ts";
 import { printSummary } from "../tcp/command.ts";
 import { serveUdp } from "../udp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
@@ -22,8 +24,8 @@ export interface ServiceSpec {
   label: string;
   transport: "tcp" | "udp";
   port: number;
-  /** TCP mode, the chat relay, or UDP reply. */
-  mode: TcpMode | "chat";
+  /** TCP mode, the chat relay, the file service, or UDP reply. */
+  mode: TcpMode | "chat" | "files";
   /** A client command to try it; `ADDR` is replaced by the service's address. */
   tryIt: string;
 }
@@ -35,6 +37,13 @@ export interface ServiceSpec {
  * on IRC's 6667.
  */
 export const SERVICES: ServiceSpec[] = [
+  {
+    label: "files",
+    transport: "tcp",
+    port: 9000,
+    mode: "files",
+    tryIt: "sockit files ls ADDR",
+  },
   {
     label: "echo",
     transport: "tcp",
@@ -93,17 +102,19 @@ export const serveCommand: CommandSpec = {
     SERVICES.map((s) => `${s.label} ${s.transport}/${s.port}`).join(", ") +
     ". Each listener prints 'listening on HOST:PORT (SERVICE)'; then one line per service " +
     "with a client command to try. Ctrl-C stops them all (exit 130).",
-    "DIR (default .) is the folder the file services will share; the TCP and UDP services do not read it.",
+    "DIR (default .) is the folder the file service shares, read-only, with the sandbox rules of " +
+    "'files serve'.",
     "Use --host 0.0.0.0 to let other machines in (and give --allow-net that host).",
   ],
   examples: [
     "sockit serve",
     "sockit serve --host 0.0.0.0",
-    "deno run --allow-net=127.0.0.1 main.ts serve",
+    "deno run --allow-net=127.0.0.1 --allow-read=. main.ts serve",
   ],
-  permissions: "--allow-net=HOST",
-  async run({ values, out, signal }) {
+  permissions: "--allow-net=HOST --allow-read=DIR",
+  async run({ positionals, values, out, signal }) {
     const host = text(values, "host") ?? "127.0.0.1";
+    const sandbox = await openShare(positionals[0] ?? ".", false);
     const addresses = SERVICES.map((s) => input(() => parseAddressFor(host, s.port)));
     const opened: { service: ServiceSpec; tcp?: BoundListener; udp?: DatagramSocket }[] = [];
     for (const [i, service] of SERVICES.entries()) {
@@ -137,6 +148,8 @@ export const serveCommand: CommandSpec = {
       if (tcp) {
         const r = service.mode === "chat"
           ? await serveChat(tcp, out, { label: service.label, signal })
+          : service.mode === "files"
+          ? await serveFiles(tcp, sandbox, out, { label: service.label, signal })
           : await serveTcp(tcp, out, {
             mode: service.mode,
             keepOpen: true,

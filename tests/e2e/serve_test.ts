@@ -7,7 +7,9 @@ Deno.test({
   // serve uses fixed well-known-style ports; skip when another program holds one.
   ignore: !SERVICES.every((s) => portFree(s.port)),
   async fn() {
-    await using server = sockit(["serve"]);
+    await using server = sockit(["serve", "docs"], ["--allow-net=127.0.0.1", "--allow-read=docs"], {
+      cwd: new URL("../..", import.meta.url).pathname,
+    });
     for (const s of SERVICES) await server.port({ label: s.label });
     await server.waitFor(/try: .*greet|greet .*try:/);
     const echo = await runSockit(["tcp", "connect", "127.0.0.1:7007"], { input: "hello" });
@@ -16,10 +18,12 @@ Deno.test({
     assert.match(stamp.stdout, /^\[.+Z\] hi\n$/);
     const greet = await runSockit(["tcp", "connect", "127.0.0.1:7070"], { input: "Ada\n" });
     assert.equal(greet.stdout, "Welcome to sockit!\nHello, Ada!\n");
+    const ls = await runSockit(["files", "ls", "127.0.0.1:9000"]);
+    assert.match(ls.stdout, /^f \d+ \S+Z file-protocol\.md$/m);
     server.kill("SIGINT");
     const { code, stderr } = await server.finish();
     assert.equal(code, 130);
-    assert.match(stderr, /stopped: 3 connections served/);
+    assert.match(stderr, /stopped: 4 connections served/);
   },
 });
 

@@ -1,0 +1,387 @@
+/**
+ * The file protocol client behind `files get | ls | put`. Downloads go to
+ * `LOCAL.part` (with `LOCAL.part.meta` naming the file version), are checked
+ * against the server's SHA-256, and only then renamed to LOCAL; an
+ * interrupted download resumes from the `.part`. Names from the server are
+ * not trusted: anything that could leave the destination is refused.
+ *
+ * Requires `--allow-net=HOST:PORT`, and `--allow-read`/`--allow-write` of the local files.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { CliError, ExitCode } from "../cli/errors.ts";
+import { formatRate } from "../cli/format.ts";
+import type { Output } from "../cli/output.ts";
+import { type Address, formatAddress } from "../net/address.ts";
+import { writeAll } from "../net/buffer.ts";
+import { ConnReader } from "../net/conn_reader.ts";
+import { closeQuietly, connect } from "../net/endpoint.ts";
+import { escapeText } from "../text/escape.ts";
+import { sha256File } from "./hash_cache.ts";
+import {
+  encodePath,
+  type Entry,
+  MAX_COMPONENTS,
+  MAX_LINE,
+  parseEntry,
+  parseNumber,
+  parseReply,
+  PROTOCOL_VERSION,
+  ProtocolError,
+} from "./protocol.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The server refused a request (`ERR CODE REASON`). */
+export class RemoteError extends Error {
+  readonly code: number;
+  constructor(code: number, reason: string) {
+    super(`server: ${reason} (${code})`);
+    this.name = "RemoteError";
+    this.code = code;
+  }
+}
+
+/** Remote file metadata. */
+export interface RemoteStat {
+  type: "f" | "d";
+  size: number;
+  mtime: number;
+}
+
+/** One connection to a file server. */
+export class FileClient {
+  readonly where: string;
+  #conn: Deno.Conn;
+  #reader: ConnReader;
+
+  private constructor(conn: Deno.Conn, where: string) {
+    this.#conn = conn;
+    this.#reader = new ConnReader(conn);
+    this.where = where;
+  }
+
+  /** Connects and agrees on the protocol version. */
+  static async open(address: Address, signal?: AbortSignal): Promise<FileClient> {
+    const conn = await connect(address, signal ? { signal } : {});
+    const client = new FileClient(conn, formatAddress(address));
+    try {
+      const fields = await client.#request(`HELLO ${PROTOCOL_VERSION}`, "HELLO");
+      if (Number(fields[0]) !== PROTOCOL_VERSION) {
+        throw new CliError(
+          `${client.where} speaks file protocol version ${fields[0]}, not ${PROTOCOL_VERSION}`,
+        );
+      }
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    return client;
+  }
+
+  close(): void {
+    closeQuietly(this.#conn);
+  }
+
+  async #request(line: string, verb: string): Promise<string[]> {
+    await writeAll(this.#conn, encoder.encode(line + "\n"));
+    const raw = await this.#reader.readLine(MAX_LINE);
+    if (raw === null) throw new CliError(`${this.where} closed the connection`);
+    const reply = parseReply(decoder.decode(raw));
+    if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
+    if (reply.verb !== verb) {
+      throw new ProtocolError(400, `expected OK ${verb}, got OK ${reply.verb}`);
+    }
+    return reply.fields;
+  }
+
+  async stat(path: readonly string[]): Promise<RemoteStat> {
+    const [type, size, mtime] = await this.#request(`STAT ${encodePath(path)}`, "STAT");
+    if (type !== "f" && type !== "d") throw new ProtocolError(400, `bad STAT type "${type}"`);
+    return { type, size: parseNumber(size, "size"), mtime: parseNumber(mtime, "mtime") };
+  }
+
+  async list(path: readonly string[]): Promise<Entry[]> {
+    const [count] = await this.#request(`LIST ${encodePath(path)}`, "LIST");
+    const entries: Entry[] = [];
+    for (let i = parseNumber(count, "count"); i > 0; i--) {
+      const raw = await this.#reader.readLine(MAX_LINE);
+      if (raw === null) throw new CliError(`${this.where} closed the connection in a listing`);
+      entries.push(parseEntry(decoder.decode(raw)));
+    }
+    return entries;
+  }
+
+  /**
+   * GET from `offset`: `onHeader` sees the version first (and may return
+   * false to refuse the body, closing the connection); then `sink` gets the
+   * bytes. Returns how many bytes arrived.
+   */
+  async get(
+    path: readonly string[],
+    offset: number,
+    onHeader: (header: GetHeader) => boolean | Promise<boolean>,
+    sink: (chunk: Uint8Array) => Promise<void>,
+  ): Promise<{ header: GetHeader; received: number }> {
+    const [size, mtime, from, length, sha256] = await this.#request(
+      `GET ${encodePath(path)} ${offset}`,
+      "GET",
+    );
+    const header: GetHeader = {
+      size: parseNumber(size, "size"),
+      mtime: parseNumber(mtime, "mtime"),
+      offset: parseNumber(from, "offset"),
+      length: parseNumber(length, "length"),
+      sha256: /^[0-9a-f]{64}$/.test(sha256 ?? "") ? sha256! : "",
+    };
+    if (
+      !header.sha256 || header.offset !== offset || header.offset + header.length !== header.size
+    ) {
+      throw new ProtocolError(400, "inconsistent GET header from the server");
+    }
+    if (!(await onHeader(header))) {
+      this.close();
+      return { header, received: 0 };
+    }
+    return { header, received: await this.#reader.readExact(header.length, sink) };
+  }
+
+  /** PUT: streams `size` bytes from `file`. */
+  async put(path: readonly string[], file: Deno.FsFile, size: number, sha256: string) {
+    await writeAll(this.#conn, encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
+    const buffer = new Uint8Array(256 * 1024);
+    let left = size;
+    while (left > 0) {
+      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+      if (n === null) throw new CliError("the local file shrank while being sent");
+      await writeAll(this.#conn, buffer.subarray(0, n));
+      left -= n;
+    }
+    const raw = await this.#reader.readLine(MAX_LINE);
+    if (raw === null) throw new CliError(`${this.where} closed the connection`);
+    const reply = parseReply(decoder.decode(raw));
+    if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
+  }
+}
+
+/** The header of a GET reply. */
+export interface GetHeader {
+  size: number;
+  mtime: number;
+  offset: number;
+  length: number;
+  sha256: string;
+}
+
+/** The file version a `.part` belongs to. */
+interface PartMeta {
+  size: number;
+  mtime: number;
+  sha256: string;
+}
+
+/** Options for {@linkcode downloadFile}. */
+export interface DownloadOptions {
+  /** Continue from an existing `.part` of the same file version. @default {true} */
+  resume?: boolean;
+  /** Replace an existing LOCAL. @default {false} */
+  force?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function readMeta(path: string): Promise<PartMeta | undefined> {
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(path));
+    if (
+      typeof meta.size === "number" && typeof meta.mtime === "number" &&
+      typeof meta.sha256 === "string"
+    ) {
+      return meta;
+    }
+  } catch {
+    // missing or unreadable: no resume
+  }
+  return undefined;
+}
+
+/**
+ * Downloads one remote file to `local` through `local.part`, verified, then renamed.
+ *
+ * @throws {CliError} exit 1: LOCAL exists, cut off (the `.part` stays for resume), hash mismatch (nothing stays)
+ */
+export async function downloadFile(
+  client: FileClient,
+  remote: readonly string[],
+  local: string,
+  out: Output,
+  options: DownloadOptions = {},
+): Promise<void> {
+  const { resume = true, force = false, signal } = options;
+  const stat = await client.stat(remote);
+  if (stat.type !== "f") {
+    throw new CliError(`${encodePath(remote) || "/"} is a directory`, { hint: "use -r" });
+  }
+  if (!force && await exists(local)) {
+    throw new CliError(`${local} exists`, { hint: "use --force to replace it" });
+  }
+  const part = `${local}.part`;
+  const metaPath = `${part}.meta`;
+  let offset = 0;
+  const meta = resume ? await readMeta(metaPath) : undefined;
+  if (meta && meta.size === stat.size && meta.mtime === stat.mtime) {
+    const partInfo = await Deno.stat(part).catch(() => undefined);
+    if (partInfo && partInfo.size <= stat.size) offset = partInfo.size;
+  }
+  const hash = createHash("sha256");
+  const started = performance.now();
+  let file: Deno.FsFile | undefined;
+  let restart = false;
+  try {
+    const { header, received } = await client.get(remote, offset, async (header) => {
+      if (offset > 0 && header.sha256 !== meta?.sha256) {
+        restart = true; // same size and time, other content: never splice two versions
+        return false;
+      }
+      await Deno.writeTextFile(
+        metaPath,
+        JSON.stringify({ size: header.size, mtime: header.mtime, sha256: header.sha256 }),
+      );
+      file = await Deno.open(part, { write: true, create: true, truncate: offset === 0 });
+      if (offset > 0) {
+        // Hash what is already there, and drop anything beyond it.
+        await file.truncate(offset);
+        using existing = await Deno.open(part);
+        const buffer = new Uint8Array(256 * 1024);
+        let left = offset;
+        while (left > 0) {
+          const n = await existing.read(buffer.subarray(0, Math.min(buffer.length, left)));
+          if (n === null) break;
+          hash.update(buffer.subarray(0, n));
+          left -= n;
+        }
+        await file.seek(offset, Deno.SeekMode.Start);
+        out.status(`resuming ${local} at ${offset} of ${header.size} bytes`);
+      }
+      return true;
+    }, async (chunk) => {
+      hash.update(chunk);
+      await writeAll(file!, chunk);
+    });
+    if (restart) throw new RestartError();
+    file?.close();
+    file = undefined;
+    if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    if (received < header.length) {
+      throw new CliError(
+        `transfer of ${local} cut off after ${offset + received} of ${header.size} bytes`,
+        { hint: "run the same command again to resume from the .part file" },
+      );
+    }
+    const sha256 = hash.digest("hex");
+    if (sha256 !== header.sha256) {
+      await Deno.remove(part).catch(() => {});
+      await Deno.remove(metaPath).catch(() => {});
+      throw new CliError(
+        `SHA-256 mismatch for ${local}: expected ${header.sha256}, got ${sha256}; the download was discarded`,
+      );
+    }
+    await Deno.rename(part, local);
+    await Deno.remove(metaPath).catch(() => {});
+    const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+    out.status(
+      `saved ${local} (${formatSize(header.size)}, sha256 ${sha256.slice(0, 12)}…, ${
+        formatRate(header.length / seconds)
+      })`,
+      { event: "saved", path: local, size: header.size, sha256, seconds },
+    );
+  } catch (err) {
+    if (err instanceof RestartError) {
+      await Deno.remove(part).catch(() => {});
+      await Deno.remove(metaPath).catch(() => {});
+      throw err;
+    }
+    if (signal?.aborted) {
+      throw new CliError("interrupted; the .part file is kept for resuming", {
+        exitCode: ExitCode.interrupted,
+      });
+    }
+    throw err;
+  } finally {
+    file?.close();
+  }
+}
+
+/** The file changed under a resume: start over on a fresh connection. */
+export class RestartError extends Error {
+  constructor() {
+    super("the remote file changed since the last attempt");
+  }
+}
+
+/** `12.3 MB`. */
+export function formatSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Downloads a remote directory tree into `local` (created as needed).
+ * Every name is checked by the codec, so none can step outside `local`.
+ */
+export async function downloadTree(
+  client: FileClient,
+  remote: readonly string[],
+  local: string,
+  out: Output,
+  options: DownloadOptions = {},
+  depth = 0,
+): Promise<number> {
+  if (depth + remote.length > MAX_COMPONENTS) throw new CliError("the remote tree is too deep");
+  await Deno.mkdir(local, { recursive: true });
+  let files = 0;
+  for (const entry of await client.list(remote)) {
+    const target = `${local}/${entry.name}`;
+    if (entry.type === "d") {
+      files += await downloadTree(client, [...remote, entry.name], target, out, options, depth + 1);
+    } else {
+      await downloadFile(client, [...remote, entry.name], target, out, options);
+      files++;
+    }
+  }
+  return files;
+}
+
+/** `f 12 2026-11-21T20:00:00.000Z notes.txt`, the name escaped for the terminal. */
+export function formatListing(entry: Entry): string {
+  return `${entry.type} ${entry.size} ${new Date(entry.mtime).toISOString()} ${
+    escapeText(entry.name)
+  }`;
+}
+
+/** Hashes a local file and uploads it. */
+export async function uploadFile(client: FileClient, local: string, remote: readonly string[]) {
+  const sha256 = await sha256File(local);
+  using file = await Deno.open(local);
+  const { size } = await file.stat();
+  await client.put(remote, file, size, sha256);
+  return { size, sha256 };
+}

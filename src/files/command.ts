@@ -1,0 +1,262 @@
+/**
+ * CLI wiring of `sockit files serve | get | ls | put`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec } from "../cli/command.ts";
+import { CliError, describeError, ExitCode, input } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { flag, integer, text } from "../cli/values.ts";
+import { type Address, parseConnectTarget, parseListenAddress } from "../net/address.ts";
+import { listen } from "../net/endpoint.ts";
+import { printSummary } from "../tcp/command.ts";
+import {
+  downloadFile,
+  downloadTree,
+  FileClient,
+  formatListing,
+  RemoteError,
+  RestartError,
+  uploadFile,
+} from "./client.ts";
+import { parsePath, ProtocolError } from "./protocol.ts";
+import { Sandbox } from "./sandbox.ts";
+import { serveFiles } from "./server.ts";
+
+/** Opens DIR as a sandbox, with sockit's error messages. */
+export async function openShare(dir: string, showHidden: boolean): Promise<Sandbox> {
+  try {
+    return await Sandbox.open(dir, { showHidden });
+  } catch (err) {
+    if (err instanceof TypeError) throw new CliError(err.message, { exitCode: ExitCode.usage });
+    if (err instanceof Deno.errors.NotFound) {
+      throw new CliError(`Cannot share "${dir}": no such directory`, { exitCode: ExitCode.usage });
+    }
+    throw describeError(err);
+  }
+}
+
+const serveCommand: CommandSpec = {
+  kind: "command",
+  name: "serve",
+  summary: "Share DIR (default .) read-only over the sockit file protocol.",
+  usage: "[DIR]",
+  args: { min: 0, max: 1 },
+  options: {
+    listen: { type: "string", value: "ADDR", help: "address to serve on (127.0.0.1:9000)" },
+    "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
+    "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
+    "max-upload": { type: "string", value: "BYTES", help: "largest upload (1073741824)" },
+    "show-hidden": { type: "boolean", help: "list and serve dot files too" },
+  },
+  description: [
+    "Nothing outside DIR is readable: not through '..', absolute or encoded paths, backslashes " +
+    "or symbolic links (every path is resolved and must stay inside DIR). Hidden (dot) files " +
+    "are neither listed nor served without --show-hidden. Uploads are refused unless " +
+    "--allow-upload, and even then never replace an existing file.",
+    "The protocol is a line protocol you can type: printf 'GET notes.txt\\n' | nc -N HOST 9000 " +
+    "prints a header line and the file. It is specified in docs/file-protocol.md. Clients " +
+    "silent for 60 s are closed.",
+  ],
+  examples: [
+    "sockit files serve                      # share . on 127.0.0.1:9000",
+    "sockit files serve ~/Public --listen 0.0.0.0:9000",
+    "sockit files serve /srv/drop --allow-upload --max-upload 104857600",
+  ],
+  permissions: "--allow-net=HOST --allow-read=DIR (uploads: --allow-write=DIR)",
+  async run({ positionals, values, out, signal }) {
+    const dir = positionals[0] ?? ".";
+    const address = input(() => parseListenAddress(text(values, "listen") ?? "127.0.0.1:9000"));
+    const sandbox = await openShare(dir, flag(values, "show-hidden"));
+    const bound = listen(address, out);
+    out.status(
+      `sharing ${sandbox.root}${
+        flag(values, "allow-upload") ? " (uploads allowed)" : " (read-only)"
+      }`,
+    );
+    const stats = await serveFiles(bound, sandbox, out, {
+      allowUpload: flag(values, "allow-upload"),
+      maxUpload: integer(values, "max-upload", 1024 ** 3, { min: 0 }),
+      maxConns: integer(values, "max-conns", 1000, { min: 1 }),
+      signal,
+    });
+    printSummary(out, stats);
+    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  },
+};
+
+/** Runs `work` with a connected client, mapping remote errors to exit 1. */
+async function withClient<T>(
+  address: Address,
+  signal: AbortSignal,
+  work: (client: FileClient) => Promise<T>,
+): Promise<T> {
+  const client = await FileClient.open(address, signal);
+  const onAbort = () => client.close();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await work(client);
+  } catch (err) {
+    if (err instanceof RemoteError) {
+      throw new CliError(err.code === 404 ? `not found on ${client.where}` : err.message);
+    }
+    if (err instanceof ProtocolError) {
+      throw new CliError(`${client.where} broke the protocol: ${err.message}`);
+    }
+    throw err;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    client.close();
+  }
+}
+
+function remotePath(value: string): string[] {
+  try {
+    return parsePath(encodeURI(value), { showHidden: true });
+  } catch (err) {
+    if (err instanceof ProtocolError) {
+      throw new CliError(`Cannot use path "${value}": ${err.message}`, {
+        exitCode: ExitCode.usage,
+      });
+    }
+    throw err;
+  }
+}
+
+function target(value: string): Address {
+  return input(() => parseConnectTarget(value, { defaultPort: 9000 }));
+}
+
+const getCommand: CommandSpec = {
+  kind: "command",
+  name: "get",
+  summary: "Download REMOTE_PATH: written to LOCAL.part, SHA-256 verified, then renamed.",
+  usage: "TARGET REMOTE_PATH",
+  args: { min: 2, max: 2 },
+  options: {
+    output: { type: "string", short: "o", value: "LOCAL", help: "where to save (the base name)" },
+    recursive: { type: "boolean", short: "r", help: "fetch a directory and everything in it" },
+    "no-resume": { type: "boolean", help: "start over instead of continuing a .part" },
+    force: { type: "boolean", help: "replace an existing LOCAL" },
+  },
+  description: [
+    "TARGET is HOST[:PORT] (port 9000 by default). Data goes to LOCAL.part (its file version in " +
+    "LOCAL.part.meta); only when all of it matches the server's SHA-256 is it renamed to LOCAL. " +
+    "An interrupted download resumes from LOCAL.part on the next run, unless the remote file " +
+    "changed meanwhile (then it starts over, never splicing two versions).",
+    "Exit 1, with no LOCAL left behind, on not-found, refusal or hash mismatch; 130 on Ctrl-C " +
+    "(the .part stays). With -r, LOCAL names the directory that receives REMOTE_PATH's contents; " +
+    "names from the server that could leave it are refused.",
+  ],
+  examples: [
+    "sockit files get 127.0.0.1 notes.txt",
+    "sockit files get 192.168.1.20:9000 'videos/big talk.mp4' -o talk.mp4",
+    "sockit files get 127.0.0.1 docs -r -o ./docs-copy",
+  ],
+  permissions: "--allow-net=HOST:PORT --allow-read=LOCAL_DIR --allow-write=LOCAL_DIR",
+  run({ positionals, values, out, signal }) {
+    const address = target(positionals[0] ?? "");
+    const remote = remotePath(positionals[1] ?? "");
+    const local = text(values, "output") ?? (remote.at(-1) ?? "download");
+    const options = { resume: !flag(values, "no-resume"), force: flag(values, "force"), signal };
+    return withClient(address, signal, async (client) => {
+      if (flag(values, "recursive")) {
+        const files = await downloadTree(client, remote, local, out, options);
+        out.status(`fetched ${files} files into ${local}`);
+        return ExitCode.ok;
+      }
+      try {
+        await downloadFile(client, remote, local, out, options);
+      } catch (err) {
+        if (!(err instanceof RestartError)) throw err;
+        out.warn(`${err.message}; starting over`);
+        await withClient(
+          address,
+          signal,
+          (fresh) => downloadFile(fresh, remote, local, out, { ...options, resume: false }),
+        );
+      }
+      return ExitCode.ok;
+    });
+  },
+};
+
+const lsCommand: CommandSpec = {
+  kind: "command",
+  name: "ls",
+  summary: "List REMOTE_DIR (default the shared folder): type, size, time, name per line.",
+  usage: "TARGET [REMOTE_DIR]",
+  args: { min: 1, max: 2 },
+  options: {},
+  description: [
+    "One entry per line: 'd' or 'f', size in bytes, modification time (ISO 8601), name (control " +
+    'characters escaped). --json gives {"type","size","mtime","name"} objects.',
+  ],
+  examples: ["sockit files ls 127.0.0.1", "sockit files ls 127.0.0.1:9000 docs --json"],
+  permissions: "--allow-net=HOST:PORT",
+  run({ positionals, out, signal }) {
+    const address = target(positionals[0] ?? "");
+    const remote = remotePath(positionals[1] ?? "");
+    return withClient(address, signal, async (client) => {
+      const stat = await client.stat(remote);
+      const entries = stat.type === "d"
+        ? await client.list(remote)
+        : [{ ...stat, name: remote.at(-1) ?? "" }];
+      for (const entry of entries) await printEntry(out, entry);
+      return ExitCode.ok;
+    });
+  },
+};
+
+function printEntry(
+  out: Output,
+  entry: { type: "f" | "d"; size: number; mtime: number; name: string },
+) {
+  if (out.json) {
+    return out.event({ event: "entry", ...entry, mtime: new Date(entry.mtime).toISOString() });
+  }
+  return out.data(new TextEncoder().encode(formatListing(entry) + "\n"));
+}
+
+const putCommand: CommandSpec = {
+  kind: "command",
+  name: "put",
+  summary: "Upload LOCAL to a server started with --allow-upload (never overwrites).",
+  usage: "TARGET LOCAL [REMOTE_PATH]",
+  args: { min: 2, max: 3 },
+  options: {},
+  description: [
+    "REMOTE_PATH defaults to LOCAL's base name in the shared folder. The server checks size and " +
+    "SHA-256 before the file appears, and refuses a name that exists (exit 1).",
+  ],
+  examples: [
+    "sockit files put 127.0.0.1 report.pdf",
+    "sockit files put 127.0.0.1 a.txt inbox/a.txt",
+  ],
+  permissions: "--allow-net=HOST:PORT --allow-read=LOCAL",
+  run({ positionals, out, signal }) {
+    const address = target(positionals[0] ?? "");
+    const local = positionals[1] ?? "";
+    const remote = remotePath(positionals[2] ?? local.split(/[\\/]/).at(-1) ?? "");
+    return withClient(address, signal, async (client) => {
+      let result;
+      try {
+        result = await uploadFile(client, local, remote);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
+        throw err;
+      }
+      out.status(`uploaded ${local} (${result.size} bytes, sha256 ${result.sha256.slice(0, 12)}…)`);
+      return ExitCode.ok;
+    });
+  },
+};
+
+/** The `files` group. */
+export const filesGroup: GroupSpec = {
+  kind: "group",
+  name: "files",
+  summary: "Share a folder and fetch from it: resumable, SHA-256 verified, sandboxed",
+  commands: [serveCommand, getCommand, lsCommand, putCommand],
+};

@@ -1,0 +1,230 @@
+/**
+ * The sockit file protocol (docs/file-protocol.md) as a pure codec: request
+ * lines → requests, paths → checked components, replies ⇄ lines. No sockets,
+ * no file system.
+ *
+ * @module
+ */
+
+/** The protocol version this code speaks. */
+export const PROTOCOL_VERSION = 1;
+/** Longest request or reply line, in bytes. */
+export const MAX_LINE = 4096;
+/** Longest decoded path, in bytes. */
+export const MAX_PATH_BYTES = 1024;
+/** Most path components. */
+export const MAX_COMPONENTS = 64;
+/** Longest path component, in bytes. */
+export const MAX_COMPONENT_BYTES = 255;
+/** Most entries in one LIST reply. */
+export const MAX_LIST = 100_000;
+
+/** A protocol error: `ERR CODE REASON`. */
+export class ProtocolError extends Error {
+  readonly code: number;
+  constructor(code: number, reason: string) {
+    super(reason);
+    this.name = "ProtocolError";
+    this.code = code;
+  }
+}
+
+/** A parsed request; paths are checked component lists. */
+export type Request =
+  | { verb: "HELLO"; version: number }
+  | { verb: "STAT"; path: string[] }
+  | { verb: "LIST"; path: string[] }
+  | { verb: "GET"; path: string[]; offset: number }
+  | { verb: "PUT"; path: string[]; size: number; sha256: string }
+  | { verb: "QUIT" };
+
+/** Options for path checks. */
+export interface PathOptions {
+  /** Allow components starting with `.`. @default {false} */
+  showHidden?: boolean;
+}
+
+const NUMBER = /^(?:0|[1-9]\d{0,15})$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+const encoder = new TextEncoder();
+
+/** Parses a decimal number field. */
+export function parseNumber(text: string | undefined, what: string): number {
+  if (text === undefined || !NUMBER.test(text) || Number(text) > Number.MAX_SAFE_INTEGER) {
+    throw new ProtocolError(400, `bad ${what} "${text ?? ""}"`);
+  }
+  return Number(text);
+}
+
+/**
+ * Decodes and checks a wire path: percent-decoding, UTF-8, no NUL, control
+ * characters, backslashes or `..`, bounded size, no hidden component unless allowed.
+ *
+ * @example Paths
+ * ```ts
+ * import { parsePath } from "./protocol.ts";
+ * parsePath("docs/a%20b.txt"); // ["docs", "a b.txt"]
+ * ```
+ * @throws {ProtocolError} 400 for malformed text, 403 for a path that is refused
+ */
+export function parsePath(token: string, options: PathOptions = {}): string[] {
+  const { showHidden = false } = options;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(token);
+  } catch {
+    throw new ProtocolError(400, `bad percent-encoding in "${token}"`);
+  }
+  if (encoder.encode(decoded).length > MAX_PATH_BYTES) {
+    throw new ProtocolError(400, `path over ${MAX_PATH_BYTES} bytes`);
+  }
+  if (decoded.includes("\\")) throw new ProtocolError(403, "backslashes are not allowed in paths");
+  if (CONTROL.test(decoded)) {
+    throw new ProtocolError(403, "control characters are not allowed in paths");
+  }
+  const components = decoded.split("/").filter((c) => c !== "" && c !== ".");
+  if (components.length > MAX_COMPONENTS) {
+    throw new ProtocolError(400, `path over ${MAX_COMPONENTS} components`);
+  }
+  for (const component of components) {
+    if (component === "..") throw new ProtocolError(403, `".." is not allowed in paths`);
+    if (encoder.encode(component).length > MAX_COMPONENT_BYTES) {
+      throw new ProtocolError(400, `path component over ${MAX_COMPONENT_BYTES} bytes`);
+    }
+    if (component.startsWith(".") && !showHidden) {
+      throw new ProtocolError(403, "hidden files are not shared");
+    }
+  }
+  return components;
+}
+
+/** Percent-encodes path components for the wire (`a b/c` → `a%20b/c`). */
+export function encodePath(components: readonly string[]): string {
+  return components.map(encodeURIComponent).join("/");
+}
+
+/**
+ * Parses one request line (without its line end).
+ *
+ * @throws {ProtocolError} 400 malformed, 403 refused path, 505 unsupported version
+ */
+export function parseRequest(line: string, options: PathOptions = {}): Request {
+  const [verb = "", ...fields] = line.split(" ");
+  const count = (min: number, max: number) => {
+    if (fields.length < min || fields.length > max) {
+      throw new ProtocolError(400, `${verb} takes ${min === max ? min : `${min}-${max}`} fields`);
+    }
+  };
+  switch (verb.toUpperCase()) {
+    case "HELLO": {
+      count(1, 1);
+      const version = parseNumber(fields[0], "version");
+      if (version < PROTOCOL_VERSION) {
+        throw new ProtocolError(505, `this server speaks version ${PROTOCOL_VERSION}`);
+      }
+      return { verb: "HELLO", version };
+    }
+    case "STAT":
+    case "LIST":
+      count(0, 1);
+      return {
+        verb: verb.toUpperCase() as "STAT" | "LIST",
+        path: parsePath(fields[0] ?? "", options),
+      };
+    case "GET":
+      count(1, 2);
+      return {
+        verb: "GET",
+        path: parsePath(fields[0]!, options),
+        offset: fields[1] === undefined ? 0 : parseNumber(fields[1], "offset"),
+      };
+    case "PUT": {
+      count(3, 3);
+      const sha256 = fields[2]!.toLowerCase();
+      if (!SHA256.test(sha256)) throw new ProtocolError(400, "bad SHA256: 64 hex digits expected");
+      return {
+        verb: "PUT",
+        path: parsePath(fields[0]!, options),
+        size: parseNumber(fields[1], "size"),
+        sha256,
+      };
+    }
+    case "QUIT":
+      count(0, 0);
+      return { verb: "QUIT" };
+    default:
+      throw new ProtocolError(400, `unknown request "${verb.slice(0, 32)}"`);
+  }
+}
+
+/** A directory entry. */
+export interface Entry {
+  type: "f" | "d";
+  size: number;
+  /** Modification time, ms since the epoch. */
+  mtime: number;
+  name: string;
+}
+
+/** `TYPE SIZE MTIME NAME`, NAME percent-encoded. */
+export function formatEntry(entry: Entry): string {
+  return `${entry.type} ${entry.size} ${entry.mtime} ${encodeURIComponent(entry.name)}`;
+}
+
+/**
+ * Parses an entry line from a server — which the client does not trust: a
+ * name that is empty, `.`/`..`, contains a separator, NUL or control
+ * character is refused.
+ *
+ * @throws {ProtocolError} 400 naming what is wrong
+ */
+export function parseEntry(line: string): Entry {
+  const [type, size, mtime, name, ...extra] = line.split(" ");
+  if ((type !== "f" && type !== "d") || name === undefined || extra.length > 0) {
+    throw new ProtocolError(400, `bad LIST entry "${line.slice(0, 80)}"`);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    throw new ProtocolError(400, `bad percent-encoding in entry name "${name.slice(0, 80)}"`);
+  }
+  if (
+    decoded === "" || decoded === "." || decoded === ".." || /[/\\]/.test(decoded) ||
+    CONTROL.test(decoded) || encoder.encode(decoded).length > MAX_COMPONENT_BYTES
+  ) {
+    throw new ProtocolError(
+      400,
+      `refusing entry name "${encodeURIComponent(decoded).slice(0, 80)}"`,
+    );
+  }
+  return {
+    type,
+    size: parseNumber(size, "size"),
+    mtime: parseNumber(mtime, "mtime"),
+    name: decoded,
+  };
+}
+
+/** `ERR CODE REASON` (one line: line breaks in REASON become spaces). */
+export function formatError(code: number, reason: string): string {
+  return `ERR ${code} ${reason.replace(/[\r\n]+/g, " ")}`;
+}
+
+/** A parsed reply line. */
+export type Reply =
+  | { ok: true; verb: string; fields: string[] }
+  | { ok: false; code: number; reason: string };
+
+/** Parses a reply line. @throws {ProtocolError} 400 when it is neither `OK …` nor `ERR …` */
+export function parseReply(line: string): Reply {
+  if (line.startsWith("OK ")) {
+    const [verb = "", ...fields] = line.slice(3).split(" ");
+    return { ok: true, verb, fields };
+  }
+  const match = /^ERR (\d{3}) (.*)$/.exec(line);
+  if (match) return { ok: false, code: Number(match[1]), reason: match[2]! };
+  throw new ProtocolError(400, `unexpected reply "${line.slice(0, 80)}"`);
+}

@@ -1,0 +1,272 @@
+/**
+ * The file protocol server: requests from each connection are read one by
+ * one, checked by the pure codec, resolved in the sandbox, and answered in
+ * order. Files stream in 256 KiB chunks, so memory stays constant; hashes
+ * come from the cache.
+ *
+ * Requires `--allow-net=HOST`, `--allow-read=DIR` (and `--allow-write=DIR` with uploads).
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import config from "../../deno.json" with { type: "json" };
+import type { Output } from "../cli/output.ts";
+import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
+import type { BoundListener } from "../net/endpoint.ts";
+import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
+import { HashCache } from "./hash_cache.ts";
+import {
+  formatEntry,
+  formatError,
+  MAX_LINE,
+  parseRequest,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type Request,
+} from "./protocol.ts";
+import type { Sandbox } from "./sandbox.ts";
+
+/** Options for {@linkcode serveFiles}. */
+export interface ServeFilesOptions {
+  /** Accept PUT. @default {false} */
+  allowUpload?: boolean;
+  /** Largest upload in bytes. @default {1073741824} */
+  maxUpload?: number;
+  /** @default {1000} */
+  maxConns?: number;
+  /** Close a client silent for this long (slow or stuck clients). @default {60000} */
+  idleMs?: number;
+  label?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Shared with the HTTP face, so a file is hashed once for both. */
+  hashes?: HashCache;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Serves the sandbox over the file protocol until `signal` aborts. */
+export function serveFiles(
+  bound: BoundListener,
+  sandbox: Sandbox,
+  out: Output,
+  options: ServeFilesOptions = {},
+): Promise<ServerStats> {
+  const {
+    allowUpload = false,
+    maxUpload = 1024 ** 3,
+    maxConns = 1000,
+    idleMs = 60_000,
+    label,
+    signal,
+    hashes = new HashCache(),
+  } = options;
+  const context: Context = { sandbox, hashes, allowUpload, maxUpload, out };
+  return serveConnections(bound, out, {
+    keepOpen: true,
+    maxConns,
+    idleMs,
+    label,
+    signal,
+    async handle(session) {
+      const reader = new ConnReader(session);
+      for (;;) {
+        let raw: Uint8Array | null;
+        try {
+          raw = await reader.readLine(MAX_LINE);
+        } catch (err) {
+          if (!(err instanceof LineTooLongError)) throw err;
+          await reply(session, formatError(414, `request line over ${MAX_LINE} bytes`));
+          return;
+        }
+        if (raw === null) return; // the client half-closed: every reply has been sent
+        const keepGoing = await answer(session, reader, raw, context);
+        if (!keepGoing) return;
+      }
+    },
+  });
+}
+
+interface Context {
+  sandbox: Sandbox;
+  hashes: HashCache;
+  allowUpload: boolean;
+  maxUpload: number;
+  out: Output;
+}
+
+function reply(session: Session, line: string): Promise<void> {
+  return session.send(encoder.encode(line + "\n"));
+}
+
+/** Answers one request; false when the connection should end. */
+async function answer(
+  session: Session,
+  reader: ConnReader,
+  raw: Uint8Array,
+  context: Context,
+): Promise<boolean> {
+  let request: Request;
+  try {
+    let line: string;
+    try {
+      line = decoder.decode(raw);
+    } catch {
+      throw new ProtocolError(400, "request is not valid UTF-8");
+    }
+    request = parseRequest(line, { showHidden: context.sandbox.showHidden });
+    switch (request.verb) {
+      case "QUIT":
+        return false;
+      case "HELLO":
+        await reply(session, `OK HELLO ${PROTOCOL_VERSION} sockit/${config.version}`);
+        return true;
+      case "STAT": {
+        const { info } = await context.sandbox.resolve(request.path);
+        const type = info.isDirectory ? "d" : "f";
+        await reply(session, `OK STAT ${type} ${info.isFile ? info.size : 0} ${mtimeOf(info)}`);
+        return true;
+      }
+      case "LIST": {
+        const entries = await context.sandbox.list(await context.sandbox.resolve(request.path));
+        const lines = [`OK LIST ${entries.length}`, ...entries.map(formatEntry)];
+        await session.send(encoder.encode(lines.join("\n") + "\n"));
+        return true;
+      }
+      case "GET":
+        await sendFile(session, request.path, request.offset, context);
+        return true;
+      case "PUT":
+        return await receiveFile(session, reader, request, context);
+    }
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    await reply(session, formatError(err.code, err.message));
+    return true;
+  }
+}
+
+function mtimeOf(info: Deno.FileInfo): number {
+  return info.mtime?.getTime() ?? 0;
+}
+
+async function sendFile(session: Session, path: string[], offset: number, context: Context) {
+  const resolved = await context.sandbox.resolve(path);
+  if (!resolved.info.isFile) throw new ProtocolError(400, "not a file");
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(resolved.real);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new ProtocolError(404, "no such file");
+    throw new ProtocolError(500, "cannot read the file");
+  }
+  try {
+    const info = await file.stat();
+    if (offset > info.size) {
+      throw new ProtocolError(416, `offset ${offset} is past the end (${info.size})`);
+    }
+    const sha256 = await context.hashes.sha256(resolved.real, info);
+    const length = info.size - offset;
+    await reply(session, `OK GET ${info.size} ${mtimeOf(info)} ${offset} ${length} ${sha256}`);
+    await file.seek(offset, Deno.SeekMode.Start);
+    const buffer = new Uint8Array(256 * 1024);
+    let left = length;
+    while (left > 0) {
+      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+      if (n === null) break;
+      await session.send(buffer.subarray(0, n));
+      left -= n;
+    }
+    // A file that shrank while being sent: the promised length cannot be met, so
+    // the connection is closed and the client sees a short transfer, never a padded one.
+    if (left > 0) session.close("file shrank while being sent");
+  } finally {
+    file.close();
+  }
+}
+
+/** PUT: temp file in the target folder, size and hash checked, linked into place if free. */
+async function receiveFile(
+  session: Session,
+  reader: ConnReader,
+  request: Extract<Request, { verb: "PUT" }>,
+  context: Context,
+): Promise<boolean> {
+  // Refused before the body was read: the body is skipped so the connection stays in step.
+  const refuse = async (code: number, reason: string) => {
+    await reader.readExact(request.size, () => {});
+    await reply(session, formatError(code, reason));
+    return true;
+  };
+  // Uploads off, or a body too large to skip: answer and close.
+  if (!context.allowUpload) {
+    await reply(
+      session,
+      formatError(405, "uploads are disabled (server runs without --allow-upload)"),
+    );
+    return false;
+  }
+  if (request.size > context.maxUpload) {
+    await reply(session, formatError(413, `uploads are at most ${context.maxUpload} bytes`));
+    return false;
+  }
+  const name = request.path.at(-1);
+  if (name === undefined) return await refuse(400, "an upload needs a file name");
+  let parent;
+  try {
+    parent = await context.sandbox.resolve(request.path.slice(0, -1));
+  } catch (err) {
+    if (err instanceof ProtocolError) return await refuse(err.code, err.message);
+    throw err;
+  }
+  if (!parent.info.isDirectory) return await refuse(400, "the parent is not a directory");
+  const target = `${parent.real}/${name}`;
+  const temp = `${parent.real}/.sockit-upload-${crypto.randomUUID()}`;
+  const hash = createHash("sha256");
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(temp, { write: true, createNew: true });
+    const got = await reader.readExact(request.size, async (chunk) => {
+      hash.update(chunk);
+      let done = 0;
+      while (done < chunk.length) done += await file!.write(chunk.subarray(done));
+    });
+    file.close();
+    file = undefined;
+    if (got < request.size) {
+      session.close("upload cut short");
+      return false;
+    }
+    const sha256 = hash.digest("hex");
+    if (sha256 !== request.sha256) {
+      await reply(session, formatError(422, "the bytes do not match the SHA-256 given"));
+      return true;
+    }
+    try {
+      await Deno.link(temp, target); // fails if the name exists: never overwrites
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) {
+        await reply(session, formatError(409, `${name} exists`));
+        return true;
+      }
+      throw err;
+    }
+    context.out.status(
+      `uploaded ${
+        parent.rel ? parent.rel + "/" : ""
+      }${name} (${request.size} bytes) from ${session.peer}`,
+    );
+    await reply(session, `OK PUT ${request.size} ${sha256}`);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      await reply(session, formatError(500, "the server may not write there"));
+      return false;
+    }
+    throw err;
+  } finally {
+    file?.close();
+    await Deno.remove(temp).catch(() => {});
+  }
+}
