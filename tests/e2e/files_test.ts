@@ -1,0 +1,329 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Output } from "../../src/cli/output.ts";
+import { downloadFile, FileClient } from "../../src/files/client.ts";
+import { send } from "../helpers/net.ts";
+import { runSockit, sockit, Spawned } from "../helpers/process.ts";
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** A temp folder with a share and a download folder. */
+async function setup() {
+  const base = await Deno.makeTempDir();
+  await Deno.mkdir(`${base}/share/docs`, { recursive: true });
+  await Deno.mkdir(`${base}/dl`);
+  await Deno.writeTextFile(`${base}/share/notes.txt`, "hello world\n");
+  await Deno.writeTextFile(`${base}/share/docs/a b.txt`, "inner\n");
+  await Deno.writeTextFile(`${base}/share/.hidden`, "secret\n");
+  return base;
+}
+
+/** Writes `mib` MiB of pseudo-random (non-repeating) bytes and returns them. */
+async function bigFile(path: string, mib: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(mib * 1024 * 1024);
+  for (let i = 0; i < bytes.length; i += 65536) {
+    crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  }
+  await Deno.writeFile(path, bytes);
+  return bytes;
+}
+
+function serve(base: string, extra: string[] = [], perms?: string[]) {
+  return sockit(
+    ["files", "serve", `${base}/share`, "--listen", "0", ...extra],
+    perms ?? ["--allow-net=127.0.0.1", `--allow-read=${base}/share`],
+  );
+}
+
+function get(base: string, port: number, args: string[]) {
+  return new Spawned(Deno.execPath(), [
+    "run",
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    `--allow-read=${base}/dl`,
+    `--allow-write=${base}/dl`,
+    new URL("../../main.ts", import.meta.url).pathname,
+    "files",
+    "get",
+    `127.0.0.1:${port}`,
+    ...args,
+  ], { stdin: "null", cwd: `${base}/dl` });
+}
+
+/** Waits (bounded) until `path` exists with at least `bytes` bytes. */
+async function waitForSize(path: string, bytes: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
+    if (size >= bytes) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`${path} did not reach ${bytes} bytes`);
+}
+
+Deno.test("files get downloads, verifies and renames; nothing else is left", async () => {
+  const base = await setup();
+  try {
+    await using server = serve(base);
+    const port = await server.port();
+    const { code, stderr } = await get(base, port, ["notes.txt"]).finish();
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /saved notes\.txt \(12 B, sha256 a948904f2f0f…/);
+    assert.equal(await Deno.readTextFile(`${base}/dl/notes.txt`), "hello world\n");
+    assert.deepEqual([...Deno.readDirSync(`${base}/dl`)].map((e) => e.name), ["notes.txt"]);
+    const again = await get(base, port, ["notes.txt"]).finish();
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /notes\.txt exists\nhint: use --force/);
+    assert.equal((await get(base, port, ["notes.txt", "--force"]).finish()).code, 0);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("the file downloaded by hand with nc equals the original", async () => {
+  const base = await setup();
+  try {
+    const original = await bigFile(`${base}/share/blob.bin`, 3);
+    await using server = serve(base);
+    const port = await server.port();
+    await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
+    await nc.write("GET blob.bin\n");
+    const { stdoutBytes } = await nc.finish();
+    const newline = stdoutBytes.indexOf(0x0a);
+    const header = new TextDecoder().decode(stdoutBytes.subarray(0, newline));
+    assert.match(
+      header,
+      new RegExp(`^OK GET ${original.length} \\d+ 0 ${original.length} ${sha256(original)}$`),
+    );
+    assert.equal(sha256(stdoutBytes.subarray(newline + 1)), sha256(original));
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("server killed mid-download: after a restart, get resumes from .part and verifies", async () => {
+  const base = await setup();
+  try {
+    const original = await bigFile(`${base}/share/big.bin`, 256);
+    const first = serve(base);
+    const port = await first.port();
+    const client = get(base, port, ["big.bin"]);
+    await waitForSize(`${base}/dl/big.bin.part`, 1024 * 1024);
+    first.kill("SIGKILL");
+    await first[Symbol.asyncDispose]();
+    const cut = await client.finish();
+    assert.equal(cut.code, 1);
+    assert.match(
+      cut.stderr,
+      /cut off after \d+ of 268435456 bytes\nhint: run the same command again/,
+    );
+    const partSize = (await Deno.stat(`${base}/dl/big.bin.part`)).size;
+    assert.ok(partSize > 0 && partSize < original.length, `part has ${partSize}`);
+    await assert.rejects(Deno.stat(`${base}/dl/big.bin`), Deno.errors.NotFound);
+
+    await using second = serve(base);
+    const resumed = await get(base, await second.port(), ["big.bin"]).finish(60_000);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming big\.bin at \d+ of 268435456 bytes/);
+    assert.equal(sha256(await Deno.readFile(`${base}/dl/big.bin`)), sha256(original));
+    await assert.rejects(Deno.stat(`${base}/dl/big.bin.part`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a file changed between attempts is fetched anew, never spliced", async () => {
+  const base = await setup();
+  try {
+    await Deno.writeFile(`${base}/dl/notes.txt.part`, new TextEncoder().encode("hello"));
+    await Deno.writeTextFile(
+      `${base}/dl/notes.txt.part.meta`,
+      JSON.stringify({ size: 12, mtime: 1, sha256: "0".repeat(64) }), // an older version
+    );
+    await using server = serve(base);
+    const { code, stderr } = await get(base, await server.port(), ["notes.txt"]).finish();
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /resuming/);
+    assert.equal(await Deno.readTextFile(`${base}/dl/notes.txt`), "hello world\n");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a corrupted .part fails verification: exit 1, no file, a clear message", async () => {
+  const base = await setup();
+  try {
+    const original = new TextEncoder().encode("0123456789abcdef".repeat(1000));
+    await Deno.writeFile(`${base}/share/data.bin`, original);
+    const info = await Deno.stat(`${base}/share/data.bin`);
+    const corrupted = original.slice(0, 8000);
+    corrupted[100] = corrupted[100]! ^ 0xff; // a flipped byte in the part already downloaded
+    await Deno.writeFile(`${base}/dl/data.bin.part`, corrupted);
+    await Deno.writeTextFile(
+      `${base}/dl/data.bin.part.meta`,
+      JSON.stringify({
+        size: original.length,
+        mtime: info.mtime!.getTime(),
+        sha256: sha256(original),
+      }),
+    );
+    await using server = serve(base);
+    const { code, stderr } = await get(base, await server.port(), ["data.bin"]).finish();
+    assert.equal(code, 1);
+    assert.match(stderr, /resuming data\.bin at 8000/);
+    assert.match(
+      stderr,
+      /SHA-256 mismatch for data\.bin: expected [0-9a-f]{64}, got [0-9a-f]{64}; the download was discarded/,
+    );
+    assert.deepEqual([...Deno.readDirSync(`${base}/dl`)], []);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("Ctrl-C on get keeps the .part for resume and leaves no final file", async () => {
+  const base = await setup();
+  try {
+    await bigFile(`${base}/share/big.bin`, 256);
+    await using server = serve(base);
+    const client = get(base, await server.port(), ["big.bin"]);
+    await waitForSize(`${base}/dl/big.bin.part`, 1024 * 1024);
+    client.kill("SIGINT");
+    const { code, stderr } = await client.finish();
+    assert.equal(code, 130, stderr);
+    assert.ok((await Deno.stat(`${base}/dl/big.bin.part`)).size > 0);
+    await assert.rejects(Deno.stat(`${base}/dl/big.bin`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("files get -r fetches a tree; ls lists with types, sizes and times", async () => {
+  const base = await setup();
+  try {
+    await using server = serve(base);
+    const port = await server.port();
+    const tree = await get(base, port, ["/", "-r", "-o", "copy"]).finish();
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/dl/copy/docs/a b.txt`), "inner\n");
+    await assert.rejects(Deno.stat(`${base}/dl/copy/.hidden`), Deno.errors.NotFound);
+    const ls = await runSockit(["files", "ls", `127.0.0.1:${port}`]);
+    assert.match(ls.stdout, /^d 0 \d{4}-\d\d-\d\dT[\d:.]+Z docs\nf 12 \S+ notes\.txt\n$/);
+    const json = await runSockit(["files", "ls", `127.0.0.1:${port}`, "docs", "--json"]);
+    assert.equal(JSON.parse(json.stdout).name, "a b.txt");
+    const missing = await runSockit(["files", "ls", `127.0.0.1:${port}`, "nope"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /not found on 127\.0\.0\.1:\d+/);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("files get -r refuses names from a hostile server that would leave the destination", async () => {
+  const base = await setup();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const serving = (async () => {
+      const conn = await listener.accept();
+      try {
+        const replies = ["OK HELLO 1 evil\n", "OK LIST 1\nf 4 0 ..%2F..%2Fescaped.txt\n"];
+        const buffer = new Uint8Array(4096);
+        for (const reply of replies) {
+          if ((await conn.read(buffer)) === null) break;
+          await send(conn, reply);
+        }
+      } finally {
+        conn.close();
+      }
+    })();
+    const { code, stderr } = await get(base, listener.addr.port, ["/", "-r", "-o", "into"])
+      .finish();
+    await serving;
+    assert.equal(code, 1);
+    assert.match(stderr, /broke the protocol: refusing entry name/);
+    await assert.rejects(Deno.stat(`${base}/escaped.txt`), Deno.errors.NotFound);
+  } finally {
+    listener.close();
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("files put: refused without --allow-upload; with it, verified and never overwriting", async () => {
+  const base = await setup();
+  try {
+    await Deno.writeTextFile(`${base}/dl/up.txt`, "uploaded\n");
+    const putPerms = ["--allow-net=127.0.0.1", `--allow-read=${base}/dl`];
+    {
+      await using readOnly = serve(base);
+      const port = await readOnly.port();
+      const refused = await runSockit(["files", "put", `127.0.0.1:${port}`, `${base}/dl/up.txt`], {
+        permissions: putPerms,
+      });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /uploads are disabled/);
+    }
+    await using server = serve(base, ["--allow-upload"], [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${base}/share`,
+      `--allow-write=${base}/share`,
+    ]);
+    const port = await server.port();
+    const ok = await runSockit([
+      "files",
+      "put",
+      `127.0.0.1:${port}`,
+      `${base}/dl/up.txt`,
+      "docs/up.txt",
+    ], {
+      permissions: putPerms,
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/share/docs/up.txt`), "uploaded\n");
+    const again = await runSockit([
+      "files",
+      "put",
+      `127.0.0.1:${port}`,
+      `${base}/dl/up.txt`,
+      "notes.txt",
+    ], {
+      permissions: putPerms,
+    });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /notes\.txt exists/);
+    assert.equal(await Deno.readTextFile(`${base}/share/notes.txt`), "hello world\n");
+    const names = [...Deno.readDirSync(`${base}/share`)].map((e) => e.name).sort();
+    assert.deepEqual(names, [".hidden", "docs", "notes.txt"], "no temporary file left");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("50 concurrent downloads of 20 MB files all verify", async () => {
+  const base = await setup();
+  try {
+    const files = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => bigFile(`${base}/share/f${i}.bin`, 20)),
+    );
+    await using server = sockit(["files", "serve", `${base}/share`, "--listen", "0", "-q"], [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${base}/share`,
+    ]);
+    const port = await server.port();
+    const out = new Output({ quiet: true });
+    await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      const client = await FileClient.open({ transport: "tcp", hostname: "127.0.0.1", port });
+      try {
+        await downloadFile(client, [`f${i % 5}.bin`], `${base}/dl/copy${i}.bin`, out);
+      } finally {
+        client.close();
+      }
+    }));
+    for (let i = 0; i < 50; i++) {
+      const info = await Deno.stat(`${base}/dl/copy${i}.bin`);
+      assert.equal(info.size, files[i % 5]!.length);
+    }
+    assert.equal(sha256(await Deno.readFile(`${base}/dl/copy7.bin`)), sha256(files[2]!));
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
