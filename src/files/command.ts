@@ -8,7 +8,12 @@ import type { CommandSpec, GroupSpec } from "../cli/command.ts";
 import { CliError, describeError, ExitCode, input } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
 import { flag, integer, text } from "../cli/values.ts";
-import { type Address, parseConnectTarget, parseListenAddress } from "../net/address.ts";
+import {
+  type Address,
+  parseConnectTarget,
+  parseHostListen,
+  parseListenAddress,
+} from "../net/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { printSummary } from "../tcp/command.ts";
 import {
@@ -22,6 +27,7 @@ import {
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
 import { Sandbox } from "./sandbox.ts";
+import { serveHttp } from "./http.ts";
 import { serveFiles } from "./server.ts";
 
 /** Opens DIR as a sandbox, with sockit's error messages. */
@@ -45,6 +51,7 @@ const serveCommand: CommandSpec = {
   args: { min: 0, max: 1 },
   options: {
     listen: { type: "string", value: "ADDR", help: "address to serve on (127.0.0.1:9000)" },
+    http: { type: "string", value: "ADDR", help: "also serve DIR to browsers and curl on ADDR" },
     "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload (1073741824)" },
@@ -55,32 +62,42 @@ const serveCommand: CommandSpec = {
     "or symbolic links (every path is resolved and must stay inside DIR). Hidden (dot) files " +
     "are neither listed nor served without --show-hidden. Uploads are refused unless " +
     "--allow-upload, and even then never replace an existing file.",
+    "--http ADDR adds a face for browsers and curl: directory pages, ?json listings, downloads " +
+    "with Content-Type, Last-Modified, ETag, HEAD and single byte ranges (206/416), and with " +
+    "--allow-upload an upload form and PUT (curl -T FILE http://HOST:PORT/DIR/).",
     "The protocol is a line protocol you can type: printf 'GET notes.txt\\n' | nc -N HOST 9000 " +
     "prints a header line and the file. It is specified in docs/file-protocol.md. Clients " +
     "silent for 60 s are closed.",
   ],
   examples: [
     "sockit files serve                      # share . on 127.0.0.1:9000",
-    "sockit files serve ~/Public --listen 0.0.0.0:9000",
+    "sockit files serve ~/Public --listen 0.0.0.0:9000 --http 0.0.0.0:8080",
     "sockit files serve /srv/drop --allow-upload --max-upload 104857600",
   ],
   permissions: "--allow-net=HOST --allow-read=DIR (uploads: --allow-write=DIR)",
   async run({ positionals, values, out, signal }) {
     const dir = positionals[0] ?? ".";
     const address = input(() => parseListenAddress(text(values, "listen") ?? "127.0.0.1:9000"));
+    const httpText = text(values, "http");
+    const httpAddress = httpText === undefined ? undefined : input(() => parseHostListen(httpText));
+    const allowUpload = flag(values, "allow-upload");
+    const maxUpload = integer(values, "max-upload", 1024 ** 3, { min: 0 });
+    const maxConns = integer(values, "max-conns", 1000, { min: 1 });
     const sandbox = await openShare(dir, flag(values, "show-hidden"));
-    const bound = listen(address, out);
-    out.status(
-      `sharing ${sandbox.root}${
-        flag(values, "allow-upload") ? " (uploads allowed)" : " (read-only)"
-      }`,
-    );
-    const stats = await serveFiles(bound, sandbox, out, {
-      allowUpload: flag(values, "allow-upload"),
-      maxUpload: integer(values, "max-upload", 1024 ** 3, { min: 0 }),
-      maxConns: integer(values, "max-conns", 1000, { min: 1 }),
-      signal,
-    });
+    const bound = listen(address, out, httpAddress ? { label: "files" } : {});
+    let http;
+    try {
+      http = httpAddress &&
+        serveHttp(httpAddress, sandbox, out, { allowUpload, maxUpload, label: "http", signal });
+    } catch (err) {
+      bound.close();
+      throw err;
+    }
+    out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
+    const [stats] = await Promise.all([
+      serveFiles(bound, sandbox, out, { allowUpload, maxUpload, maxConns, signal }),
+      http?.finished,
+    ]);
     printSummary(out, stats);
     return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },

@@ -9,7 +9,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import config from "../../deno.json" with { type: "json" };
 import type { Output } from "../cli/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
@@ -26,6 +25,7 @@ import {
   type Request,
 } from "./protocol.ts";
 import type { Sandbox } from "./sandbox.ts";
+import { storeUpload } from "./upload.ts";
 
 /** Options for {@linkcode serveFiles}. */
 export interface ServeFilesOptions {
@@ -186,19 +186,13 @@ async function sendFile(session: Session, path: string[], offset: number, contex
   }
 }
 
-/** PUT: temp file in the target folder, size and hash checked, linked into place if free. */
+/** PUT over the file protocol: the body follows the request line. */
 async function receiveFile(
   session: Session,
   reader: ConnReader,
   request: Extract<Request, { verb: "PUT" }>,
   context: Context,
 ): Promise<boolean> {
-  // Refused before the body was read: the body is skipped so the connection stays in step.
-  const refuse = async (code: number, reason: string) => {
-    await reader.readExact(request.size, () => {});
-    await reply(session, formatError(code, reason));
-    return true;
-  };
   // Uploads off, or a body too large to skip: answer and close.
   if (!context.allowUpload) {
     await reply(
@@ -211,62 +205,20 @@ async function receiveFile(
     await reply(session, formatError(413, `uploads are at most ${context.maxUpload} bytes`));
     return false;
   }
-  const name = request.path.at(-1);
-  if (name === undefined) return await refuse(400, "an upload needs a file name");
-  let parent;
+  let consumed = false;
   try {
-    parent = await context.sandbox.resolve(request.path.slice(0, -1));
-  } catch (err) {
-    if (err instanceof ProtocolError) return await refuse(err.code, err.message);
-    throw err;
-  }
-  if (!parent.info.isDirectory) return await refuse(400, "the parent is not a directory");
-  const target = `${parent.real}/${name}`;
-  const temp = `${parent.real}/.sockit-upload-${crypto.randomUUID()}`;
-  const hash = createHash("sha256");
-  let file: Deno.FsFile | undefined;
-  try {
-    file = await Deno.open(temp, { write: true, createNew: true });
-    const got = await reader.readExact(request.size, async (chunk) => {
-      hash.update(chunk);
-      let done = 0;
-      while (done < chunk.length) done += await file!.write(chunk.subarray(done));
-    });
-    file.close();
-    file = undefined;
-    if (got < request.size) {
-      session.close("upload cut short");
-      return false;
-    }
-    const sha256 = hash.digest("hex");
-    if (sha256 !== request.sha256) {
-      await reply(session, formatError(422, "the bytes do not match the SHA-256 given"));
-      return true;
-    }
-    try {
-      await Deno.link(temp, target); // fails if the name exists: never overwrites
-    } catch (err) {
-      if (err instanceof Deno.errors.AlreadyExists) {
-        await reply(session, formatError(409, `${name} exists`));
-        return true;
-      }
-      throw err;
-    }
-    context.out.status(
-      `uploaded ${
-        parent.rel ? parent.rel + "/" : ""
-      }${name} (${request.size} bytes) from ${session.peer}`,
-    );
-    await reply(session, `OK PUT ${request.size} ${sha256}`);
+    const stored = await storeUpload(context.sandbox, request.path, (sink) => {
+      consumed = true;
+      return reader.readExact(request.size, sink);
+    }, { size: request.size, sha256: request.sha256, maxSize: context.maxUpload });
+    context.out.status(`uploaded ${stored.rel} (${stored.size} bytes) from ${session.peer}`);
+    await reply(session, `OK PUT ${stored.size} ${stored.sha256}`);
     return true;
   } catch (err) {
-    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-      await reply(session, formatError(500, "the server may not write there"));
-      return false;
-    }
-    throw err;
-  } finally {
-    file?.close();
-    await Deno.remove(temp).catch(() => {});
+    if (!(err instanceof ProtocolError)) throw err;
+    // Refused before the body was read: skip it so the connection stays in step.
+    if (!consumed) await reader.readExact(request.size, () => {});
+    await reply(session, formatError(err.code, err.message));
+    return true;
   }
 }

@@ -12,6 +12,7 @@ import { formatHostPort, type HostAddress, parseHostListen } from "../net/addres
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
 import { openShare } from "../files/command.ts";
+import { type HttpFace, serveHttp } from "../files/http.ts";
 import { serveFiles } from "../files/server.ts";
 import { printSummary } from "../tcp/command.ts";
 import { serveUdp } from "../udp/server.ts";
@@ -25,7 +26,7 @@ export interface ServiceSpec {
   transport: "tcp" | "udp";
   port: number;
   /** TCP mode, the chat relay, the file service, or UDP reply. */
-  mode: TcpMode | "chat" | "files";
+  mode: TcpMode | "chat" | "files" | "http";
   /** A client command to try it; `ADDR` is replaced by the service's address. */
   tryIt: string;
 }
@@ -43,6 +44,13 @@ export const SERVICES: ServiceSpec[] = [
     port: 9000,
     mode: "files",
     tryIt: "sockit files ls ADDR",
+  },
+  {
+    label: "http",
+    transport: "tcp",
+    port: 8080,
+    mode: "http",
+    tryIt: "open http://ADDR/ in a browser, or: curl http://ADDR/",
   },
   {
     label: "echo",
@@ -115,13 +123,26 @@ export const serveCommand: CommandSpec = {
   async run({ positionals, values, out, signal }) {
     const host = text(values, "host") ?? "127.0.0.1";
     const sandbox = await openShare(positionals[0] ?? ".", false);
+    // The HTTP face stops on its signal: Ctrl-C, or a later service failing to start.
+    const startFailed = new AbortController();
+    const httpSignal = AbortSignal.any([signal, startFailed.signal]);
     const addresses = SERVICES.map((s) => input(() => parseAddressFor(host, s.port)));
-    const opened: { service: ServiceSpec; tcp?: BoundListener; udp?: DatagramSocket }[] = [];
+    const opened: {
+      service: ServiceSpec;
+      tcp?: BoundListener;
+      udp?: DatagramSocket;
+      http?: HttpFace;
+    }[] = [];
     for (const [i, service] of SERVICES.entries()) {
       const address = addresses[i]!;
       try {
         opened.push(
-          service.transport === "tcp"
+          service.mode === "http"
+            ? {
+              service,
+              http: serveHttp(address, sandbox, out, { label: service.label, signal: httpSignal }),
+            }
+            : service.transport === "tcp"
             ? { service, tcp: listen(address, out, { label: service.label }) }
             : {
               service,
@@ -130,6 +151,8 @@ export const serveCommand: CommandSpec = {
         );
       } catch (err) {
         for (const o of opened) (o.tcp ?? o.udp)?.close();
+        startFailed.abort();
+        await Promise.all(opened.map((o) => o.http?.finished));
         if (!(err instanceof CliError)) throw err;
         throw new CliError(`${service.label}: ${err.message}`, { hint: err.hint, cause: err });
       }
@@ -144,14 +167,17 @@ export const serveCommand: CommandSpec = {
     }
     const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
     let datagrams = 0;
-    await Promise.all(opened.map(async ({ service, tcp, udp }) => {
-      if (tcp) {
+    await Promise.all(opened.map(async ({ service, tcp, udp, http }) => {
+      if (http) {
+        await http.finished;
+      } else if (tcp) {
         const r = service.mode === "chat"
           ? await serveChat(tcp, out, { label: service.label, signal })
           : service.mode === "files"
           ? await serveFiles(tcp, sandbox, out, { label: service.label, signal })
           : await serveTcp(tcp, out, {
-            mode: service.mode,
+            // chat, files and http are handled above; what is left is a TCP mode
+            mode: service.mode as TcpMode,
             keepOpen: true,
             label: service.label,
             signal,
