@@ -53,6 +53,7 @@ const serveCommand: CommandSpec = {
     listen: { type: "string", value: "ADDR", help: "address to serve on (127.0.0.1:9000)" },
     http: { type: "string", value: "ADDR", help: "also serve DIR to browsers and curl on ADDR" },
     "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
+    idle: { type: "string", value: "MS", help: "close a client silent for MS (60000)" },
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload (1073741824)" },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
@@ -66,8 +67,8 @@ const serveCommand: CommandSpec = {
     "with Content-Type, Last-Modified, ETag, HEAD and single byte ranges (206/416), and with " +
     "--allow-upload an upload form and PUT (curl -T FILE http://HOST:PORT/DIR/).",
     "The protocol is a line protocol you can type: printf 'GET notes.txt\\n' | nc -N HOST 9000 " +
-    "prints a header line and the file. It is specified in docs/file-protocol.md. Clients " +
-    "silent for 60 s are closed.",
+    "prints a header line and the file. It is specified in docs/file-protocol.md. A client " +
+    "silent for --idle (60 s) is closed, so slow or stuck clients never hold a slot for long.",
   ],
   examples: [
     "sockit files serve                      # share . on 127.0.0.1:9000",
@@ -83,6 +84,7 @@ const serveCommand: CommandSpec = {
     const allowUpload = flag(values, "allow-upload");
     const maxUpload = integer(values, "max-upload", 1024 ** 3, { min: 0 });
     const maxConns = integer(values, "max-conns", 1000, { min: 1 });
+    const idleMs = integer(values, "idle", 60_000, { min: 1 });
     const sandbox = await openShare(dir, flag(values, "show-hidden"));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
     let http;
@@ -95,7 +97,7 @@ const serveCommand: CommandSpec = {
     }
     out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
     const [stats] = await Promise.all([
-      serveFiles(bound, sandbox, out, { allowUpload, maxUpload, maxConns, signal }),
+      serveFiles(bound, sandbox, out, { allowUpload, maxUpload, maxConns, idleMs, signal }),
       http?.finished,
     ]);
     printSummary(out, stats);

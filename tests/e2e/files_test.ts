@@ -327,3 +327,24 @@ Deno.test("50 concurrent downloads of 20 MB files all verify", async () => {
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("slow or silent clients time out and never block the others", async () => {
+  const base = await setup();
+  try {
+    await using server = serve(base, ["--idle", "300"]);
+    const port = await server.port();
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await send(slow, "GET no"); // half a request line, never finished (slowloris)
+      const { code } = await get(base, port, ["notes.txt"]).finish();
+      assert.equal(code, 0, "served while the others hang");
+      await server.waitFor(/idle 300 ms[\s\S]*idle 300 ms/, { timeoutMs: 5000 });
+    } finally {
+      silent.close();
+      slow.close();
+    }
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

@@ -12,8 +12,6 @@ export const DENO = Deno.execPath();
 /** Absolute path of the CLI entrypoint. */
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-const decoder = new TextDecoder();
-
 /** Options for {@linkcode Spawned}. */
 export interface SpawnOptions {
   /** @default {"piped"} */
@@ -42,6 +40,9 @@ export class Spawned implements AsyncDisposable {
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #status: Promise<Deno.CommandStatus>;
   #exited = false;
+  // One streaming decoder per stream: a partial UTF-8 sequence must not leak across processes.
+  #stdoutDecoder = new TextDecoder();
+  #stderrDecoder = new TextDecoder();
 
   constructor(command: string, args: string[], options: SpawnOptions = {}) {
     const { stdin = "piped", cwd, env } = options;
@@ -57,10 +58,10 @@ export class Spawned implements AsyncDisposable {
     this.#pumps = Promise.all([
       this.#pump(this.child.stdout, (chunk) => {
         this.#stdout.push(chunk);
-        this.#stdoutText += decoder.decode(chunk, { stream: true });
+        this.#stdoutText += this.#stdoutDecoder.decode(chunk, { stream: true });
       }),
       this.#pump(this.child.stderr, (chunk) => {
-        this.#stderr += decoder.decode(chunk, { stream: true });
+        this.#stderr += this.#stderrDecoder.decode(chunk, { stream: true });
       }),
     ]).then(() => {});
     this.#status = this.child.status.then(async (status) => {
