@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { CliError, ExitCode } from "../cli/errors.ts";
 import { formatRate } from "../cli/format.ts";
+import { Progress } from "../cli/progress.ts";
 import type { Output } from "../cli/output.ts";
 import { type Address, formatAddress } from "../net/address.ts";
 import { writeAll } from "../net/buffer.ts";
@@ -247,6 +248,7 @@ export async function downloadFile(
   }
   const hash = createHash("sha256");
   const started = performance.now();
+  let progress: Progress | undefined;
   let file: Deno.FsFile | undefined;
   let restart = false;
   try {
@@ -273,13 +275,19 @@ export async function downloadFile(
           left -= n;
         }
         await file.seek(offset, Deno.SeekMode.Start);
-        out.status(`resuming ${local} at ${offset} of ${header.size} bytes`);
+        out.status(`resuming ${escapeText(local)} at ${offset} of ${header.size} bytes`);
       }
+      progress = new Progress(local, header.size, {
+        enabled: !out.quiet && !out.json,
+        start: offset,
+      });
       return true;
     }, async (chunk) => {
       hash.update(chunk);
       await writeAll(file!, chunk);
+      progress?.add(chunk.length);
     });
+    progress?.finish();
     if (restart) throw new RestartError();
     file?.close();
     file = undefined;
@@ -302,7 +310,7 @@ export async function downloadFile(
     await Deno.remove(metaPath).catch(() => {});
     const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
     out.status(
-      `saved ${local} (${formatSize(header.size)}, sha256 ${sha256.slice(0, 12)}…, ${
+      `saved ${escapeText(local)} (${formatSize(header.size)}, sha256 ${sha256.slice(0, 12)}…, ${
         formatRate(header.length / seconds)
       })`,
       { event: "saved", path: local, size: header.size, sha256, seconds },

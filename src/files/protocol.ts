@@ -175,8 +175,9 @@ export function formatEntry(entry: Entry): string {
 
 /**
  * Parses an entry line from a server — which the client does not trust: a
- * name that is empty, `.`/`..`, contains a separator, NUL or control
- * character is refused.
+ * name that is empty, `.`/`..`, or contains a separator or NUL (anything that
+ * could leave the destination) is refused. Control characters are allowed
+ * here and escaped wherever a name is printed.
  *
  * @throws {ProtocolError} 400 naming what is wrong
  */
@@ -191,9 +192,10 @@ export function parseEntry(line: string): Entry {
   } catch {
     throw new ProtocolError(400, `bad percent-encoding in entry name "${name.slice(0, 80)}"`);
   }
+  // Control characters are legal in names; they are escaped when printed.
   if (
-    decoded === "" || decoded === "." || decoded === ".." || /[/\\]/.test(decoded) ||
-    CONTROL.test(decoded) || encoder.encode(decoded).length > MAX_COMPONENT_BYTES
+    decoded === "" || decoded === "." || decoded === ".." || /[/\\\0]/.test(decoded) ||
+    encoder.encode(decoded).length > MAX_COMPONENT_BYTES
   ) {
     throw new ProtocolError(
       400,

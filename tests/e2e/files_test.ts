@@ -348,3 +348,50 @@ Deno.test("slow or silent clients time out and never block the others", async ()
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("uploads over --max-upload are refused and leave nothing behind", async () => {
+  const base = await setup();
+  try {
+    await Deno.writeFile(`${base}/dl/big.txt`, new Uint8Array(2000));
+    await using server = serve(base, ["--allow-upload", "--max-upload", "1000"], [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${base}/share`,
+      `--allow-write=${base}/share`,
+    ]);
+    const port = await server.port();
+    const { code, stderr } = await runSockit([
+      "files",
+      "put",
+      `127.0.0.1:${port}`,
+      `${base}/dl/big.txt`,
+    ], {
+      permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}/dl`],
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /uploads are at most 1000 bytes \(413\)/);
+    const traversal = await runSockit(
+      ["files", "put", `127.0.0.1:${port}`, `${base}/dl/big.txt`, "../escape.txt"],
+      { permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}/dl`] },
+    );
+    assert.equal(traversal.code, 2);
+    assert.match(traversal.stderr, /Cannot use path "\.\.\/escape\.txt"/);
+    const names = [...Deno.readDirSync(`${base}/share`)].map((e) => e.name).sort();
+    assert.deepEqual(names, [".hidden", "docs", "notes.txt"]);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("files ls escapes control characters in names from the server", async () => {
+  const base = await setup();
+  try {
+    await Deno.writeTextFile(`${base}/share/evil\x1b[2Jname.txt`, "x");
+    await using server = serve(base);
+    const { code, stdout } = await runSockit(["files", "ls", `127.0.0.1:${await server.port()}`]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^f 1 \S+ evil\\x1b\[2Jname\.txt$/m);
+    assert.ok(!stdout.includes("\x1b"), "no raw escape reaches the terminal");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

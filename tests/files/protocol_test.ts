@@ -112,11 +112,12 @@ for (const [line, code] of badRequests) {
 }
 
 Deno.test("parseEntry() refuses names that could leave the destination", () => {
-  for (const name of ["..", ".", "", "a%2Fb", "%2Fetc", "a%5Cb", "bad%1B%5B2J", "%00"]) {
+  for (const name of ["..", ".", "", "a%2Fb", "%2Fetc", "a%5Cb", "%00", "a%00b"]) {
     assert.throws(() => parseEntry(`f 1 0 ${name}`), ProtocolError, name);
   }
   assert.throws(() => parseEntry("x 1 0 a"), ProtocolError);
   assert.throws(() => parseEntry("f -1 0 a"), ProtocolError);
+  assert.equal(parseEntry("f 1 0 bad%1B%5B2J").name, "bad\x1b[2J", "kept; escaped when printed");
   const entry = { type: "f" as const, size: 3, mtime: 5, name: "a b%.txt" };
   assert.deepEqual(parseEntry(formatEntry(entry)), entry);
 });

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { renderProgress } from "../../src/cli/progress.ts";
+
+Deno.test("renderProgress() shows bar, percentage, bytes, rate and ETA", () => {
+  assert.equal(
+    renderProgress({ label: "big.iso", done: 50, total: 100, seconds: 2, width: 20 }),
+    "big.iso [#####-----]  50% 50 B/100 B 25 B/s ETA 2s",
+  );
+  assert.equal(
+    renderProgress({
+      label: "x",
+      done: 2_500_000_000,
+      total: 5_000_000_000,
+      seconds: 10,
+      width: 8,
+    }),
+    "x [##--]  50% 2.5 GB/5.0 GB 250 MB/s ETA 10s",
+  );
+  assert.match(
+    renderProgress({ label: "x", done: 1_000_000, total: 10_000_000_000, seconds: 1 }),
+    /ETA 2h46m$/,
+  );
+});
+
+Deno.test("renderProgress() copes with an empty file and no elapsed time", () => {
+  assert.equal(
+    renderProgress({ label: "empty", done: 0, total: 0, seconds: 0, width: 8 }),
+    "empty [####] 100% 0 B/0 B 0 B/s",
+  );
+});
