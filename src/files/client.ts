@@ -309,10 +309,12 @@ export async function downloadFile(
     await Deno.rename(part, local);
     await Deno.remove(metaPath).catch(() => {});
     const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+    // A rate over a few bytes measures round trips, not transfer: shown from 1 MB on.
+    const rate = header.length >= 1e6 ? `, ${formatRate(header.length / seconds)}` : "";
     out.status(
-      `saved ${escapeText(local)} (${formatSize(header.size)}, sha256 ${sha256.slice(0, 12)}…, ${
-        formatRate(header.length / seconds)
-      })`,
+      `saved ${escapeText(local)} (${formatSize(header.size)}, sha256 ${
+        sha256.slice(0, 12)
+      }…${rate})`,
       { event: "saved", path: local, size: header.size, sha256, seconds },
     );
   } catch (err) {
