@@ -160,7 +160,7 @@ export const serveCommand: CommandSpec = {
     out.status(`sockit serve: ${SERVICES.length} services on ${host} (Ctrl-C stops)`);
     for (const service of SERVICES) {
       const address = formatHostPort(host, service.port);
-      const tryIt = service.tryIt.replace("ADDR", address).replace("HOST", host);
+      const tryIt = service.tryIt.replaceAll("ADDR", address).replaceAll("HOST", host);
       out.status(
         `  ${service.label.padEnd(9)} ${service.transport} ${address.padEnd(21)} try: ${tryIt}`,
       );
