@@ -73,12 +73,20 @@ export function serveFiles(
       const reader = new ConnReader(session);
       for (;;) {
         let raw: Uint8Array | null;
+        // A whole request line must arrive within the idle time: a client that
+        // trickles a byte at a time (slowloris) cannot hold a slot by staying "active".
+        const deadline = setTimeout(
+          () => session.close(`no complete request in ${idleMs} ms`),
+          idleMs,
+        );
         try {
           raw = await reader.readLine(MAX_LINE);
         } catch (err) {
           if (!(err instanceof LineTooLongError)) throw err;
           await reply(session, formatError(414, `request line over ${MAX_LINE} bytes`));
           return;
+        } finally {
+          clearTimeout(deadline);
         }
         if (raw === null) return; // the client half-closed: every reply has been sent
         const keepGoing = await answer(session, reader, raw, context);

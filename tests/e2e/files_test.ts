@@ -335,12 +335,23 @@ Deno.test("slow or silent clients time out and never block the others", async ()
     const port = await server.port();
     const silent = await Deno.connect({ hostname: "127.0.0.1", port });
     const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+    let trickling = true;
+    // slowloris: one byte every 50 ms, never a whole line; each byte resets the idle timer
+    const trickle = (async () => {
+      for (let i = 0; i < 100 && trickling; i++) {
+        await send(slow, "G").catch(() => (trickling = false));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     try {
-      await send(slow, "GET no"); // half a request line, never finished (slowloris)
       const { code } = await get(base, port, ["notes.txt"]).finish();
       assert.equal(code, 0, "served while the others hang");
-      await server.waitFor(/idle 300 ms[\s\S]*idle 300 ms/, { timeoutMs: 5000 });
+      await server.waitFor(/no complete request in 300 ms[\s\S]*no complete request in 300 ms/, {
+        timeoutMs: 5000,
+      });
     } finally {
+      trickling = false;
+      await trickle;
       silent.close();
       slow.close();
     }
@@ -391,6 +402,24 @@ Deno.test("files ls escapes control characters in names from the server", async 
     assert.equal(code, 0);
     assert.match(stdout, /^f 1 \S+ evil\\x1b\[2Jname\.txt$/m);
     assert.ok(!stdout.includes("\x1b"), "no raw escape reaches the terminal");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("an absolute path is read inside the share, never from the system", async () => {
+  const base = await setup();
+  try {
+    await using server = serve(base);
+    const port = await server.port();
+    await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
+    await nc.write("GET /etc/passwd\nGET //etc/hostname\nSTAT /notes.txt\n");
+    const { stdout } = await nc.finish();
+    assert.equal(
+      stdout,
+      "ERR 404 no such file or directory\nERR 404 no such file or directory\nOK STAT f 12 " +
+        /OK STAT f 12 (\d+)/.exec(stdout)![1] + "\n",
+    );
   } finally {
     await Deno.remove(base, { recursive: true });
   }
