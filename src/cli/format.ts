@@ -23,3 +23,23 @@ export function formatRate(bytesPerSecond: number): string {
   }
   return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 2)} ${units[unit]}`;
 }
+
+/**
+ * A size in decimal units.
+ *
+ * @example Formatting
+ * ```ts
+ * import { formatSize } from "./format.ts";
+ * formatSize(12_300_000); // "12.3 MB"
+ * ```
+ */
+export function formatSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatRate } from "./format.ts";
+import { formatRate, formatSize } from "./format.ts";
 
 /**
  * One line of progress: bar, percentage, bytes, rate and ETA.
@@ -29,19 +29,10 @@ export function renderProgress(
   const rate = seconds > 0 ? done / seconds : 0;
   const eta = rate > 0 ? Math.ceil((total - done) / rate) : undefined;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `${label} [${bar}] ${percent} ${bytes(done)}/${bytes(total)} ${formatRate(rate)}` +
+  return `${label} [${bar}] ${percent} ${formatSize(done)}/${formatSize(total)} ${
+    formatRate(rate)
+  }` +
     (eta === undefined ? "" : ` ETA ${duration(eta)}`);
-}
-
-function bytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function duration(seconds: number): string {

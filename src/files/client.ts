@@ -12,7 +12,7 @@
 
 import { createHash } from "node:crypto";
 import { CliError, ExitCode } from "../cli/errors.ts";
-import { formatRate } from "../cli/format.ts";
+import { formatRate, formatSize } from "../cli/format.ts";
 import { Progress } from "../cli/progress.ts";
 import type { Output } from "../cli/output.ts";
 import { type Address, formatAddress } from "../net/address.ts";
@@ -339,18 +339,6 @@ export class RestartError extends Error {
   constructor() {
     super("the remote file changed since the last attempt");
   }
-}
-
-/** `12.3 MB`. */
-export function formatSize(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

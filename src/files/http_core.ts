@@ -5,6 +5,7 @@
  * @module
  */
 
+import { formatSize } from "../cli/format.ts";
 import type { Entry } from "./protocol.ts";
 
 /** A satisfiable byte range, inclusive. */
@@ -100,17 +101,6 @@ export interface DirectoryPageOptions {
   allowUpload?: boolean;
 }
 
-function human(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 /**
  * The HTML page for a directory: breadcrumbs, then a table of name (a
  * link), size and modification date. Every name is HTML-escaped and every
@@ -133,7 +123,7 @@ export function directoryPage(
     const slash = entry.type === "d" ? "/" : "";
     const href = encodeURIComponent(entry.name) + slash;
     const date = new Date(entry.mtime).toISOString().replace("T", " ").slice(0, 19);
-    const size = entry.type === "d" ? "—" : human(entry.size);
+    const size = entry.type === "d" ? "—" : formatSize(entry.size);
     return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(entry.name)}${slash}</a></td>` +
       `<td class="n" title="${entry.size} bytes">${size}</td><td>${date}</td></tr>`;
   });
