@@ -8,9 +8,17 @@
 import type { TableEntry } from "./command.ts";
 import { chatGroup } from "../chat/command.ts";
 import { filesGroup } from "../files/command.ts";
+import { httpGroup } from "../http/command.ts";
 import { serveCommand } from "../serve/command.ts";
 import { tcpGroup } from "../tcp/command.ts";
 import { udpGroup } from "../udp/command.ts";
 
 /** Every top-level entry, in the order help lists them. */
-export const TABLE: TableEntry[] = [tcpGroup, udpGroup, chatGroup, filesGroup, serveCommand];
+export const TABLE: TableEntry[] = [
+  tcpGroup,
+  udpGroup,
+  chatGroup,
+  filesGroup,
+  httpGroup,
+  serveCommand,
+];

@@ -1,0 +1,291 @@
+/**
+ * `http get`: an HTTP/1.1 client on `Deno.connect` / `Deno.connectTls` (not
+ * `fetch`). The request goes out, the reply is fed to the pure
+ * {@linkcode ResponseParser}, the body goes to stdout or to a temporary
+ * file that is renamed only when the response is complete, so a truncated
+ * or malformed response never leaves a FILE behind.
+ *
+ * Requires `--allow-net=HOST:PORT` (and `--allow-write`/`--allow-read` of FILE's folder with -o,
+ * `--allow-read` of a `--cacert` file).
+ *
+ * @module
+ */
+
+import config from "../../deno.json" with { type: "json" };
+import { CliError, describeError, ExitCode } from "../cli/errors.ts";
+import type { Output } from "../cli/output.ts";
+import { Progress } from "../cli/progress.ts";
+import { formatHostPort } from "../net/address.ts";
+import { writeAll } from "../net/buffer.ts";
+import { closeQuietly } from "../net/endpoint.ts";
+import { escapeText } from "../text/escape.ts";
+import { buildRequest, type HttpTarget, parseHttpUrl, REDIRECTS } from "./request.ts";
+import { type HeaderField, HttpParseError, ResponseParser } from "./response_parser.ts";
+
+/** Options for {@linkcode runHttpGet}. */
+export interface HttpGetOptions {
+  /** Write the body here (temp file, renamed when complete); stdout otherwise. */
+  output?: string | undefined;
+  /** Print the status line and headers before the body (`-i`). */
+  include?: boolean;
+  /** Send HEAD (`-I`): headers only. */
+  head?: boolean;
+  /** Follow redirects (`-L`). */
+  follow?: boolean;
+  /** @default {10} */
+  maxRedirects?: number;
+  headers?: [string, string][];
+  /** Give up when connecting, or waiting for a byte, takes longer. */
+  timeoutMs?: number | undefined;
+  /** Exit 1 on status ≥ 400 (`--fail`). */
+  fail?: boolean;
+  /** Skip hostname verification (`--insecure`). */
+  insecure?: boolean;
+  /** PEM text of extra trusted CA certificates (`--cacert`). */
+  caCerts?: string[] | undefined;
+  signal?: AbortSignal;
+}
+
+interface Head {
+  version: string;
+  status: number;
+  reason: string;
+  headers: HeaderField[];
+}
+
+const encoder = new TextEncoder();
+
+/** Fetches `url`; returns the exit code. */
+export async function runHttpGet(
+  url: string,
+  out: Output,
+  options: HttpGetOptions,
+): Promise<number> {
+  const { follow = false, maxRedirects = 10, output, fail = false, signal } = options;
+  const started = performance.now();
+  let target = parseHttpUrl(url);
+  const seen = new Set<string>([target.url.href]);
+  for (let redirects = 0;; redirects++) {
+    const { head, bytes, location } = await fetchOnce(target, out, options, { redirect: follow });
+    if (location !== undefined) {
+      let next: HttpTarget;
+      try {
+        next = parseHttpUrl(location, target.url);
+      } catch (err) {
+        throw new CliError(
+          `cannot follow redirect to "${escapeText(location)}": ${(err as Error).message}`,
+        );
+      }
+      if (seen.has(next.url.href)) throw new CliError(`redirect loop at ${next.url.href}`);
+      if (redirects + 1 > maxRedirects) throw new CliError(`more than ${maxRedirects} redirects`);
+      seen.add(next.url.href);
+      out.status(`following ${head.status} to ${next.url.href}`, {
+        event: "redirect",
+        status: head.status,
+        to: next.url.href,
+      });
+      target = next;
+      continue;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (out.json) {
+      await out.event({
+        event: "response",
+        url: target.url.href,
+        status: head.status,
+        reason: head.reason,
+        headers: head.headers,
+        bytes,
+        seconds,
+        ...(output ? { file: output } : {}),
+      });
+    }
+    if (fail && head.status >= 400) {
+      throw new CliError(`HTTP ${head.status} ${escapeText(head.reason)} from ${target.url.href}`);
+    }
+    if (output) out.status(`saved ${escapeText(output)} (${bytes} bytes, HTTP ${head.status})`);
+    return signal?.aborted ? ExitCode.interrupted : ExitCode.ok;
+  }
+}
+
+/** One request and response. With `redirect`, a 3xx with Location returns early, body unread. */
+async function fetchOnce(
+  target: HttpTarget,
+  out: Output,
+  options: HttpGetOptions,
+  { redirect }: { redirect: boolean },
+): Promise<{ head: Head; bytes: number; location?: string }> {
+  const {
+    include = false,
+    head: headOnly = false,
+    headers = [],
+    timeoutMs,
+    output,
+    fail = false,
+    signal,
+  } = options;
+  const where = formatHostPort(target.hostname, target.port);
+  const method = headOnly ? "HEAD" : "GET";
+  const conn = await open(target, options);
+  // The idle timer: no byte for timeoutMs closes the connection.
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    if (timeoutMs === undefined) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      closeQuietly(conn);
+    }, timeoutMs);
+  };
+  const onAbort = () => closeQuietly(conn);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let temp: { file: Deno.FsFile; path: string } | undefined;
+  let keep = false;
+  try {
+    const request = buildRequest(target, { method, headers, version: config.version });
+    for (const line of request.trimEnd().split("\r\n")) out.detail(`> ${line}`);
+    await writeAll(conn, encoder.encode(request));
+    arm();
+    const parser = new ResponseParser({ method });
+    const buffer = new Uint8Array(256 * 1024);
+    let head: Head | undefined;
+    let bytes = 0;
+    let progress: Progress | undefined;
+    let sink: ((data: Uint8Array) => Promise<void>) | undefined;
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (err) {
+        if (timedOut) throw new CliError(`timed out: no data from ${where} for ${timeoutMs} ms`);
+        if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+        throw describeError(err, { address: where });
+      }
+      arm();
+      const events = n === null ? parser.end() : parser.push(buffer.subarray(0, n));
+      for (const event of events) {
+        if (event.type === "head") {
+          head = event;
+          out.detail(`< HTTP/${head.version} ${head.status} ${head.reason}`);
+          for (const [name, value] of head.headers) out.detail(`< ${name}: ${value}`);
+          const location = head.headers.find(([name]) => name.toLowerCase() === "location")?.[1];
+          if (redirect && REDIRECTS.has(head.status) && location !== undefined) {
+            return { head, bytes: 0, location };
+          }
+          if (fail && head.status >= 400) return { head, bytes: 0 };
+          const headerText = `HTTP/${head.version} ${head.status} ${head.reason}\r\n` +
+            head.headers.map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
+          if (output) {
+            temp = await openTemp(output);
+            const file = temp.file;
+            sink = (data) => writeAll(file, data);
+          } else if (!out.json) {
+            sink = (data) => out.data(data);
+          }
+          if (include || headOnly) await sink?.(encoder.encode(headerText));
+          const length = Number(
+            head.headers.find(([n]) => n.toLowerCase() === "content-length")?.[1],
+          );
+          if (output && length > 0) {
+            progress = new Progress(output, length, { enabled: !out.quiet && !out.json });
+          }
+        } else if (event.type === "body") {
+          bytes += event.data.length;
+          await sink?.(event.data);
+          progress?.add(event.data.length);
+        } else if (event.type === "trailers") {
+          for (const [name, value] of event.headers) out.detail(`< (trailer) ${name}: ${value}`);
+        } else if (event.type === "end") {
+          progress?.finish();
+          if (temp) {
+            temp.file.close();
+            await Deno.rename(temp.path, output!);
+            keep = true;
+          }
+          return { head: head!, bytes };
+        }
+      }
+      if (n === null) throw new CliError(`${where} closed the connection early`);
+    }
+  } catch (err) {
+    if (err instanceof HttpParseError) {
+      throw new CliError(`bad response from ${where}: ${err.message}`);
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    closeQuietly(conn);
+    if (temp && !keep) {
+      try {
+        temp.file.close();
+      } catch {
+        // already closed
+      }
+      await Deno.remove(temp.path).catch(() => {});
+    }
+  }
+}
+
+async function open(target: HttpTarget, options: HttpGetOptions): Promise<Deno.Conn> {
+  const { timeoutMs, insecure = false, caCerts, signal } = options;
+  const where = formatHostPort(target.hostname, target.port);
+  const controller = new AbortController();
+  const timer = timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => controller.abort(), timeoutMs);
+  const onAbort = () => controller.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const connecting = target.tls
+      ? Deno.connectTls({
+        hostname: target.hostname,
+        port: target.port,
+        ...(caCerts ? { caCerts } : {}),
+        ...(insecure ? { unsafelyDisableHostnameVerification: true } : {}),
+      })
+      : Deno.connect({ hostname: target.hostname, port: target.port, signal: controller.signal });
+    return await new Promise<Deno.Conn>((resolve, reject) => {
+      controller.signal.addEventListener("abort", () => {
+        connecting.then((conn) => conn.close(), () => {});
+        reject(new DOMException("timed out", "TimeoutError"));
+      }, { once: true });
+      connecting.then(resolve, reject);
+    });
+  } catch (err) {
+    if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    if (
+      err instanceof Error &&
+      /certificate|UnknownIssuer|NotValidForName|InvalidCertificate/i.test(err.message)
+    ) {
+      throw new CliError(
+        `TLS certificate of ${where} is not trusted: ${err.message.split("\n")[0]}`,
+        {
+          hint: "for a private CA use --cacert FILE",
+        },
+      );
+    }
+    throw describeError(err, {
+      action: "connect",
+      address: where,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** A temporary file beside `path`, renamed to it only when the body is complete. */
+async function openTemp(path: string): Promise<{ file: Deno.FsFile; path: string }> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : path.slice(0, slash) || "/";
+  const name = slash < 0 ? path : path.slice(slash + 1);
+  const temp = `${dir}/.${name}.sockit-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    return { file: await Deno.open(temp, { write: true, createNew: true }), path: temp };
+  } catch (err) {
+    throw describeError(err, { address: path });
+  }
+}

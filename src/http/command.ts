@@ -1,0 +1,115 @@
+/**
+ * CLI wiring of `sockit http get`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec } from "../cli/command.ts";
+import { CliError, input, UsageError } from "../cli/errors.ts";
+import { flag, integer, text, texts } from "../cli/values.ts";
+import { runHttpGet } from "./client.ts";
+import { parseHeaderOption, parseHttpUrl } from "./request.ts";
+
+const getCommand: CommandSpec = {
+  kind: "command",
+  name: "get",
+  summary: "Fetch URL with a raw-socket HTTP/1.1 client; the body to stdout or FILE.",
+  usage: "URL",
+  args: { min: 1, max: 1 },
+  options: {
+    output: {
+      type: "string",
+      short: "o",
+      value: "FILE",
+      help: "save the body to FILE (complete or not at all)",
+    },
+    include: {
+      type: "boolean",
+      short: "i",
+      help: "print the status line and headers before the body",
+    },
+    head: { type: "boolean", short: "I", help: "HEAD request: print the headers only" },
+    location: { type: "boolean", short: "L", help: "follow redirects (301/302/303/307/308)" },
+    "max-redirs": { type: "string", value: "N", help: "most redirects to follow (10)" },
+    header: {
+      type: "string",
+      short: "H",
+      multiple: true,
+      value: "'Name: value'",
+      help: "add or replace a request header",
+    },
+    timeout: {
+      type: "string",
+      value: "MS",
+      help: "give up when connecting or a byte takes longer",
+    },
+    fail: { type: "boolean", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
+    insecure: {
+      type: "boolean",
+      help: "skip TLS hostname verification (the chain is still checked)",
+    },
+    cacert: { type: "string", value: "FILE", help: "also trust the CA certificates in FILE (PEM)" },
+  },
+  description: [
+    "Written on Deno.connect/connectTls, not fetch: it sends 'GET PATH HTTP/1.1' with Host, " +
+    "User-Agent: sockit/VERSION, Accept: */* and Connection: close, and reads Content-Length, " +
+    "chunked and close-delimited bodies. -v shows request and response headers (and trailers) " +
+    'on stderr. --json prints {"event":"response","status","headers","bytes","seconds"} ' +
+    "on stdout instead of the body (use -o to keep the body).",
+    "With -o the body goes to a temporary file renamed to FILE only when the response is " +
+    "complete: a truncated or malformed response, or a timeout, exits 1 and leaves no FILE. A bad " +
+    "URL (scheme, host, port) exits 2. Certificates are verified; --insecure only skips the " +
+    "hostname check (Deno cannot skip chain verification): for a private CA use --cacert.",
+  ],
+  examples: [
+    "sockit http get http://127.0.0.1:8080/",
+    "sockit http get -i http://example.com/",
+    "sockit http get -L -o page.html https://example.com/old",
+    "sockit http get -I --timeout 3000 http://[::1]:8080/file.iso",
+    "sockit http get -H 'Accept: application/json' --fail http://127.0.0.1:8080/api",
+  ],
+  permissions:
+    "--allow-net=HOST:PORT (-o: --allow-read=DIR --allow-write=DIR; --cacert: --allow-read=FILE)",
+  async run({ positionals, values, out, signal }) {
+    const url = positionals[0] ?? "";
+    input(() => parseHttpUrl(url));
+    const headers = texts(values, "header").map((h) => input(() => parseHeaderOption(h)));
+    const cacert = text(values, "cacert");
+    let caCerts: string[] | undefined;
+    if (cacert !== undefined) {
+      try {
+        caCerts = [await Deno.readTextFile(cacert)];
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) {
+          throw new UsageError(`Cannot read --cacert "${cacert}": no such file`);
+        }
+        throw err;
+      }
+    }
+    if (flag(values, "insecure")) out.warn("--insecure: TLS hostname verification is off");
+    if (flag(values, "head") && text(values, "output") !== undefined) {
+      throw new CliError("-I prints headers only; it cannot be combined with -o", { exitCode: 2 });
+    }
+    return runHttpGet(url, out, {
+      output: text(values, "output"),
+      include: flag(values, "include"),
+      head: flag(values, "head"),
+      follow: flag(values, "location"),
+      maxRedirects: integer(values, "max-redirs", 10, { min: 0 }),
+      headers,
+      timeoutMs: integer(values, "timeout", undefined, { min: 1 }),
+      fail: flag(values, "fail"),
+      insecure: flag(values, "insecure"),
+      caCerts,
+      signal,
+    });
+  },
+};
+
+/** The `http` group. */
+export const httpGroup: GroupSpec = {
+  kind: "group",
+  name: "http",
+  summary: "HTTP/1.1 client on raw sockets (curl's -i -I -L -o -f -H -v)",
+  commands: [getCommand],
+};
