@@ -145,7 +145,10 @@ async function fetchOnce(
   try {
     const request = buildRequest(target, { method, headers, version: config.version });
     for (const line of request.trimEnd().split("\r\n")) out.detail(`> ${line}`);
-    await writeAll(conn, encoder.encode(request));
+    // TLS verifies the certificate during the handshake, on this first write.
+    await writeAll(conn, encoder.encode(request)).catch((err) => {
+      throw transportError(err, where);
+    });
     arm();
     const parser = new ResponseParser({ method });
     const buffer = new Uint8Array(256 * 1024);
@@ -160,7 +163,7 @@ async function fetchOnce(
       } catch (err) {
         if (timedOut) throw new CliError(`timed out: no data from ${where} for ${timeoutMs} ms`);
         if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
-        throw describeError(err, { address: where });
+        throw transportError(err, where);
       }
       arm();
       const events = n === null ? parser.end() : parser.push(buffer.subarray(0, n));
@@ -255,20 +258,8 @@ async function open(target: HttpTarget, options: HttpGetOptions): Promise<Deno.C
     });
   } catch (err) {
     if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
-    if (
-      err instanceof Error &&
-      /certificate|UnknownIssuer|NotValidForName|InvalidCertificate/i.test(err.message)
-    ) {
-      throw new CliError(
-        `TLS certificate of ${where} is not trusted: ${err.message.split("\n")[0]}`,
-        {
-          hint: "for a private CA use --cacert FILE",
-        },
-      );
-    }
-    throw describeError(err, {
+    throw transportError(err, where, {
       action: "connect",
-      address: where,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
   } finally {
@@ -288,4 +279,20 @@ async function openTemp(path: string): Promise<{ file: Deno.FsFile; path: string
   } catch (err) {
     throw describeError(err, { address: path });
   }
+}
+
+/** A connection-level error as a CliError; an untrusted TLS certificate gets its own hint. */
+function transportError(
+  err: unknown,
+  where: string,
+  context: { action?: "connect"; timeoutMs?: number } = {},
+): CliError {
+  if (err instanceof CliError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/certificate|UnknownIssuer|NotValidForName|InvalidCertificate/i.test(message)) {
+    return new CliError(`TLS certificate of ${where} is not trusted: ${message.split("\n")[0]}`, {
+      hint: "for a private CA use --cacert FILE",
+    });
+  }
+  return describeError(err, { address: where, ...context });
 }
