@@ -16,6 +16,7 @@ import { CliError, describeError, ExitCode } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
 import { Progress } from "../cli/progress.ts";
 import { formatHostPort } from "../net/address.ts";
+import { BatchWriter } from "../net/batch_writer.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly } from "../net/endpoint.ts";
 import { escapeText } from "../text/escape.ts";
@@ -152,6 +153,8 @@ async function fetchOnce(
     arm();
     const parser = new ResponseParser({ method });
     const buffer = new Uint8Array(256 * 1024);
+    // Body bytes are copied into 1 MiB batches: a file write per batch instead of per read.
+    let batch: BatchWriter | undefined;
     let head: Head | undefined;
     let bytes = 0;
     let progress: Progress | undefined;
@@ -186,7 +189,8 @@ async function fetchOnce(
           } else if (!out.json) {
             sink = (data) => out.data(data);
           }
-          if (include || headOnly) await sink?.(encoder.encode(headerText));
+          if (sink) batch = new BatchWriter(sink);
+          if (include || headOnly) await batch?.write(encoder.encode(headerText));
           const length = Number(
             head.headers.find(([n]) => n.toLowerCase() === "content-length")?.[1],
           );
@@ -195,11 +199,12 @@ async function fetchOnce(
           }
         } else if (event.type === "body") {
           bytes += event.data.length;
-          await sink?.(event.data);
+          await batch?.write(event.data);
           progress?.add(event.data.length);
         } else if (event.type === "trailers") {
           for (const [name, value] of event.headers) out.detail(`< (trailer) ${name}: ${value}`);
         } else if (event.type === "end") {
+          await batch?.flush();
           progress?.finish();
           if (temp) {
             temp.file.close();

@@ -24,6 +24,7 @@ export type HeaderField = [name: string, value: string];
 /** What the parser saw. */
 export type ResponseEvent =
   | { type: "head"; version: string; status: number; reason: string; headers: HeaderField[] }
+  /** A view, valid until the next `push`. */
   | { type: "body"; data: Uint8Array }
   | { type: "trailers"; headers: HeaderField[] }
   | { type: "end" };
@@ -82,7 +83,10 @@ export class ResponseParser {
     return this.#state.kind === "done";
   }
 
-  /** Feeds bytes; returns the events they complete. */
+  /**
+   * Feeds bytes; returns the events they complete. Body events are views
+   * into `chunk` (no copy): use or copy them before the next `push`.
+   */
   push(chunk: Uint8Array): ResponseEvent[] {
     const events: ResponseEvent[] = [];
     if (this.#state.kind === "done") return events;
@@ -132,13 +136,13 @@ export class ResponseParser {
         return this.#head(data, events);
       case "length": {
         const take = Math.min(state.left, data.length);
-        events.push({ type: "body", data: data.slice(0, take) });
+        events.push({ type: "body", data: data.subarray(0, take) });
         state.left -= take;
         if (state.left === 0) this.#finish(events);
         return take;
       }
       case "close":
-        events.push({ type: "body", data: data.slice() });
+        events.push({ type: "body", data });
         return data.length;
       case "chunk-size": {
         const line = this.#line(data, 4096, "chunk size line");
@@ -151,7 +155,7 @@ export class ResponseParser {
       }
       case "chunk-data": {
         const take = Math.min(state.left, data.length);
-        events.push({ type: "body", data: data.slice(0, take) });
+        events.push({ type: "body", data: data.subarray(0, take) });
         state.left -= take;
         if (state.left === 0) this.#state = { kind: "chunk-end" };
         return take;
