@@ -9,6 +9,7 @@ import type { TableEntry } from "./command.ts";
 import { chatGroup } from "../chat/command.ts";
 import { filesGroup } from "../files/command.ts";
 import { httpGroup } from "../http/command.ts";
+import { ipGroup, portGroup } from "../inet/command.ts";
 import { serveCommand } from "../serve/command.ts";
 import { tcpGroup } from "../tcp/command.ts";
 import { udpGroup } from "../udp/command.ts";
@@ -20,5 +21,7 @@ export const TABLE: TableEntry[] = [
   chatGroup,
   filesGroup,
   httpGroup,
+  ipGroup,
+  portGroup,
   serveCommand,
 ];

@@ -1,0 +1,417 @@
+/**
+ * CLI wiring of `sockit ip info | calc | same | ifaces` and `sockit port
+ * info | scan | free`. The computations are pure (no permissions needed);
+ * `ifaces` needs `--allow-sys=networkInterfaces`, `scan` and `free`
+ * `--allow-net=HOST`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec, Invocation } from "../cli/command.ts";
+import { describeError, ExitCode, input, UsageError } from "../cli/errors.ts";
+import { flag, integer, text } from "../cli/values.ts";
+import { formatHostPort, parseHostTarget } from "../net/address.ts";
+import {
+  embeddedIPv4,
+  ipv4Class,
+  isGlobal,
+  isGlobalNetwork,
+  isPrivate,
+  isPrivateNetwork,
+  scope,
+} from "./classify.ts";
+import {
+  binaryIPv4,
+  calculate,
+  expandIPv6,
+  formatIP,
+  parseIP,
+  parseMask,
+  parseNetwork,
+  prefixMask,
+} from "./ip.ts";
+import { parsePortList, portRange, serviceByName, servicesOnPort } from "./ports.ts";
+import { scanPorts } from "./scan.ts";
+
+const encoder = new TextEncoder();
+
+/** Prints `rows` as aligned `key  value` lines, or one JSON object. */
+async function report(
+  out: Invocation["out"],
+  rows: [string, string][],
+  json: Record<string, unknown>,
+) {
+  if (out.json) return await out.event({ event: "result", ...json });
+  const width = Math.max(...rows.map(([key]) => key.length));
+  await out.data(
+    encoder.encode(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n"),
+  );
+}
+
+const yesNo = (b: boolean) => (b ? "yes" : "no");
+
+const infoCommand: CommandSpec = {
+  kind: "command",
+  name: "info",
+  summary: "What an address is: version, class, scope, binary or full forms, embedded IPv4.",
+  usage: "ADDRESS",
+  args: { min: 1, max: 1 },
+  options: {},
+  description: [
+    "IPv4 addresses must be dotted quads (no leading zeros, hex or shorthand); IPv6 may use any " +
+    "RFC 4291 form, be bracketed and carry a zone (%eth0). Scope follows the IANA special-purpose " +
+    "registries: private, loopback, link-local, multicast, shared (CGNAT), documentation, " +
+    "benchmarking, reserved, unspecified, broadcast, unique-local, ipv4-mapped, 6to4, teredo, global.",
+    "'private' and 'global' are the flags of Python's ipaddress: private means a special-purpose " +
+    "block that is not globally reachable (so documentation ranges count as private).",
+  ],
+  examples: [
+    "sockit ip info 192.168.1.10",
+    "sockit ip info 2001:db8::1 --json",
+    "sockit ip info ::ffff:10.0.0.1",
+  ],
+  permissions: "none",
+  async run({ positionals, out }) {
+    const ip = input(() => parseIP(positionals[0] ?? ""));
+    const rows: [string, string][] = [["address", formatIP(ip)], ["version", String(ip.version)]];
+    const json: Record<string, unknown> = { address: formatIP(ip), version: ip.version };
+    if (ip.version === 4) {
+      rows.push(["class", ipv4Class(ip.value)], ["binary", binaryIPv4(ip.value)]);
+      Object.assign(json, { class: ipv4Class(ip.value), binary: binaryIPv4(ip.value) });
+    } else {
+      rows.push(["full", expandIPv6(ip.value)], ["compressed", formatIP({ ...ip, zone: "" })]);
+      Object.assign(json, {
+        full: expandIPv6(ip.value),
+        compressed: formatIP({ version: 6, value: ip.value }),
+      });
+      if (ip.zone) rows.push(["zone", ip.zone]), (json.zone = ip.zone);
+      for (const [kind, v4] of Object.entries(embeddedIPv4(ip))) {
+        rows.push([kind, v4]), (json[kind] = v4);
+      }
+    }
+    rows.push(["scope", scope(ip)], ["private", yesNo(isPrivate(ip))], [
+      "global",
+      yesNo(isGlobal(ip)),
+    ]);
+    Object.assign(json, { scope: scope(ip), private: isPrivate(ip), global: isGlobal(ip) });
+    await report(out, rows, json);
+    return ExitCode.ok;
+  },
+};
+
+const calcCommand: CommandSpec = {
+  kind: "command",
+  name: "calc",
+  summary: "Network, broadcast, masks, host range and count for CIDR, or ADDRESS MASK.",
+  usage: "CIDR | ADDRESS MASK",
+  args: { min: 1, max: 2 },
+  options: {},
+  description: [
+    "MASK is dotted (255.255.255.0) or a prefix (/24); a non-contiguous mask is an error. Usable " +
+    "hosts: IPv4 /31 has 2 (RFC 3021), /32 has 1, otherwise network and broadcast are excluded; " +
+    "IPv6 /127 has 2, /128 has 1, otherwise the network (Subnet-Router anycast) is excluded. " +
+    "IPv4 results include the binary form of address, mask and network.",
+  ],
+  examples: [
+    "sockit ip calc 192.168.1.10/24",
+    "sockit ip calc 10.0.0.1 255.255.252.0",
+    "sockit ip calc 2001:db8::/48 --json",
+  ],
+  permissions: "none",
+  async run({ positionals, out }) {
+    const net = input(() => parseNetwork(positionals[0] ?? "", positionals[1]));
+    const c = calculate(net);
+    const show = (value: bigint) => formatIP({ version: c.version, value });
+    const rows: [string, string][] = [
+      ["address", formatIP(net.address)],
+      ["network", `${show(c.network)}/${c.prefix}`],
+      ["netmask", show(c.netmask)],
+      ["wildcard", show(c.hostmask)],
+      ["prefix", `/${c.prefix}`],
+    ];
+    if (c.version === 4) rows.push(["broadcast", show(c.last)]);
+    else rows.push(["last address", show(c.last)]);
+    rows.push(
+      ["first host", show(c.firstHost)],
+      ["last host", show(c.lastHost)],
+      ["hosts", c.hosts.toString()],
+      ["addresses", c.size.toString()],
+      ["private", yesNo(isPrivateNetwork(c.network, c.last, c.version))],
+    );
+    const json: Record<string, unknown> = {
+      address: formatIP(net.address),
+      network: show(c.network),
+      prefix: c.prefix,
+      netmask: show(c.netmask),
+      wildcard: show(c.hostmask),
+      ...(c.version === 4 ? { broadcast: show(c.last) } : { last: show(c.last) }),
+      firstHost: show(c.firstHost),
+      lastHost: show(c.lastHost),
+      hosts: c.hosts.toString(),
+      addresses: c.size.toString(),
+      private: isPrivateNetwork(c.network, c.last, c.version),
+      global: isGlobalNetwork(c.network, c.last, c.version),
+    };
+    if (c.version === 4) {
+      rows.push(
+        ["binary address", binaryIPv4(net.address.value)],
+        ["binary mask", binaryIPv4(c.netmask)],
+        ["binary network", binaryIPv4(c.network)],
+      );
+      json.binary = {
+        address: binaryIPv4(net.address.value),
+        mask: binaryIPv4(c.netmask),
+        network: binaryIPv4(c.network),
+      };
+    }
+    await report(out, rows, json);
+    return ExitCode.ok;
+  },
+};
+
+const sameCommand: CommandSpec = {
+  kind: "command",
+  name: "same",
+  summary: "Are A and B in the same subnet? Shows each ANDed with the mask; exit 0 yes, 1 no.",
+  usage: "A B",
+  args: { min: 2, max: 2 },
+  options: { mask: { type: "string", value: "MASK", help: "dotted mask or /PREFIX (required)" } },
+  description: ["Both addresses must be of one family (exit 2 otherwise)."],
+  examples: [
+    "sockit ip same 192.168.1.10 192.168.1.77 --mask 255.255.255.0",
+    "sockit ip same 10.0.1.5 10.0.2.5 --mask /23",
+  ],
+  permissions: "none",
+  async run({ positionals, values, out }) {
+    const a = input(() => parseIP(positionals[0] ?? ""));
+    const b = input(() => parseIP(positionals[1] ?? ""));
+    const maskText = text(values, "mask");
+    if (maskText === undefined) {
+      throw new UsageError("--mask is required", "e.g. --mask 255.255.255.0 or --mask /24");
+    }
+    if (a.version !== b.version) {
+      throw new UsageError(
+        `Cannot compare "${positionals[0]}" and "${positionals[1]}": one is IPv4, the other IPv6`,
+      );
+    }
+    const prefix = input(() => parseMask(maskText, a.version));
+    const mask = prefixMask(prefix, a.version);
+    const show = (value: bigint) => formatIP({ version: a.version, value });
+    const [na, nb] = [a.value & mask, b.value & mask];
+    const same = na === nb;
+    if (out.json) {
+      await out.event({
+        event: "result",
+        a: formatIP(a),
+        b: formatIP(b),
+        mask: show(mask),
+        networkA: show(na),
+        networkB: show(nb),
+        same,
+      });
+    } else {
+      const lines = [
+        `${formatIP(a)} AND ${show(mask)} = ${show(na)}`,
+        `${formatIP(b)} AND ${show(mask)} = ${show(nb)}`,
+        same ? "same subnet" : "different subnets",
+      ];
+      await out.data(encoder.encode(lines.join("\n") + "\n"));
+    }
+    return same ? ExitCode.ok : ExitCode.failed;
+  },
+};
+
+const ifacesCommand: CommandSpec = {
+  kind: "command",
+  name: "ifaces",
+  summary:
+    "This machine's interfaces: name, family, address/prefix, netmask, MAC (ifconfig/ipconfig).",
+  usage: "",
+  args: { min: 0, max: 0 },
+  options: {},
+  description: [],
+  examples: ["sockit ip ifaces", "sockit ip ifaces --json"],
+  permissions: "--allow-sys=networkInterfaces",
+  async run({ out }) {
+    let interfaces: Deno.NetworkInterfaceInfo[];
+    try {
+      interfaces = Deno.networkInterfaces();
+    } catch (err) {
+      throw describeError(err);
+    }
+    if (out.json) {
+      for (const i of interfaces) await out.event({ event: "interface", ...i });
+      return ExitCode.ok;
+    }
+    const rows = interfaces.map((
+      i,
+    ) => [i.name, i.family, i.cidr ?? `${i.address}`, i.netmask, i.mac]);
+    const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+    const lines = rows.map((r) =>
+      r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]!) : cell)).join("  ")
+    );
+    await out.data(encoder.encode(lines.join("\n") + "\n"));
+    return ExitCode.ok;
+  },
+};
+
+const portInfoCommand: CommandSpec = {
+  kind: "command",
+  name: "info",
+  summary: "A port's IANA range and its common services, or the port of a service name.",
+  usage: "PORT|SERVICE",
+  args: { min: 1, max: 1 },
+  options: {},
+  description: [
+    "Ranges: well-known 0-1023, registered 1024-49151, dynamic/private 49152-65535. The service table is built in, so it works without /etc/services.",
+  ],
+  examples: ["sockit port info 443", "sockit port info ssh", "sockit port info 50000 --json"],
+  permissions: "none",
+  async run({ positionals, out }) {
+    const arg = positionals[0] ?? "";
+    if (/^\d+$/.test(arg)) {
+      const port = Number(arg);
+      if (port > 65535) throw new UsageError(`Cannot use port "${arg}": ports are 0-65535`);
+      const services = servicesOnPort(port);
+      const rows: [string, string][] = [["port", String(port)], ["range", portRange(port)]];
+      for (const s of services) rows.push([s.transports, `${s.name} (${s.description})`]);
+      if (services.length === 0) rows.push(["services", "none known"]);
+      await report(out, rows, { port, range: portRange(port), services });
+      return ExitCode.ok;
+    }
+    const service = serviceByName(arg);
+    if (!service) {
+      throw new UsageError(
+        `Cannot find service "${arg}": not a port number or a known service name`,
+      );
+    }
+    await report(out, [
+      ["service", service.name],
+      ["port", `${service.port}/${service.transports}`],
+      ["range", portRange(service.port)],
+      ["about", service.description],
+    ], { ...service, range: portRange(service.port) });
+    return ExitCode.ok;
+  },
+};
+
+const scanCommand: CommandSpec = {
+  kind: "command",
+  name: "scan",
+  summary: "TCP connect scan of PORTS on HOST; prints each open port ('80/tcp open http').",
+  usage: "HOST PORTS",
+  args: { min: 2, max: 2 },
+  options: {
+    timeout: {
+      type: "string",
+      value: "MS",
+      help: "wait per port before calling it filtered (1000)",
+    },
+    concurrency: { type: "string", value: "N", help: "ports tried at once (500)" },
+  },
+  description: [
+    "PORTS is a list of ports and ranges: 22,80,8000-8100. Results come in port order; -v also " +
+    "prints closed (refused) and filtered (no answer in time) ports. Exit 0 if any port is " +
+    "open, 1 if none. Scan only hosts you are allowed to.",
+  ],
+  examples: [
+    "sockit port scan 127.0.0.1 1-1024",
+    "sockit port scan localhost 22,80,443,8000-8100 --timeout 300",
+  ],
+  permissions: "--allow-net=HOST",
+  async run({ positionals, values, out, signal }) {
+    const host = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 1 })).hostname;
+    const ports = input(() => parsePortList(positionals[1] ?? ""));
+    const timeoutMs = integer(values, "timeout", 1000, { min: 1 });
+    const concurrency = integer(values, "concurrency", 500, { min: 1, max: 10_000 });
+    const started = performance.now();
+    let states;
+    try {
+      states = await scanPorts(host, ports, { timeoutMs, concurrency, signal });
+    } catch (err) {
+      throw describeError(err, { address: formatHostPort(host, ports[0] ?? 0) });
+    }
+    const counts = { open: 0, closed: 0, filtered: 0 };
+    const lines: string[] = [];
+    for (const [i, state] of states.entries()) {
+      if (state === undefined) continue;
+      counts[state]++;
+      const port = ports[i]!;
+      const name = servicesOnPort(port).find((s) => s.transports.includes("tcp"))?.name ?? "";
+      if (out.json) await out.event({ event: "port", port, state, service: name || undefined });
+      else if (state === "open" || out.verbose) {
+        lines.push(`${port}/tcp ${state}${name ? ` ${name}` : ""}`.trimEnd());
+      }
+    }
+    if (lines.length) await out.data(encoder.encode(lines.join("\n") + "\n"));
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    out.status(
+      `scanned ${ports.length} ports on ${host} in ${seconds} s: ${counts.open} open, ${counts.closed} closed, ${counts.filtered} filtered`,
+    );
+    if (signal.aborted) return ExitCode.interrupted;
+    return counts.open > 0 ? ExitCode.ok : ExitCode.failed;
+  },
+};
+
+const freeCommand: CommandSpec = {
+  kind: "command",
+  name: "free",
+  summary: "Print a port that is free right now on HOST (TCP unless --udp).",
+  usage: "",
+  args: { min: 0, max: 0 },
+  options: {
+    udp: { type: "boolean", help: "a free UDP port" },
+    host: { type: "string", value: "HOST", help: "the address to check (127.0.0.1)" },
+  },
+  description: ["The port is free when printed; another program may take it before you do."],
+  examples: [
+    "sockit port free",
+    "PORT=$(sockit port free) && sockit tcp listen $PORT",
+    "sockit port free --udp --host ::1",
+  ],
+  permissions: "--allow-net=HOST",
+  async run({ values, out }) {
+    const host =
+      input(() => parseHostTarget(text(values, "host") ?? "127.0.0.1", { defaultPort: 1 }))
+        .hostname;
+    let port: number;
+    try {
+      if (flag(values, "udp")) {
+        const conn = Deno.listenDatagram({ hostname: host, port: 0, transport: "udp" });
+        port = (conn.addr as Deno.NetAddr).port;
+        conn.close();
+      } else {
+        const listener = Deno.listen({ hostname: host, port: 0 });
+        port = listener.addr.port;
+        listener.close();
+      }
+    } catch (err) {
+      throw describeError(err, { action: "listen", address: formatHostPort(host, 0) });
+    }
+    if (out.json) {
+      await out.event({
+        event: "result",
+        host,
+        port,
+        transport: flag(values, "udp") ? "udp" : "tcp",
+      });
+    } else await out.data(encoder.encode(`${port}\n`));
+    return ExitCode.ok;
+  },
+};
+
+/** The `ip` group. */
+export const ipGroup: GroupSpec = {
+  kind: "group",
+  name: "ip",
+  summary: "Address info, CIDR calculator, same-subnet check, interfaces (ipcalc, ifconfig)",
+  commands: [infoCommand, calcCommand, sameCommand, ifacesCommand],
+};
+
+/** The `port` group. */
+export const portGroup: GroupSpec = {
+  kind: "group",
+  name: "port",
+  summary: "Port ranges and services, TCP connect scan, a free port",
+  commands: [portInfoCommand, scanCommand, freeCommand],
+};

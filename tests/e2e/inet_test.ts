@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { runSockit, skipWithout, Spawned } from "../helpers/process.ts";
+
+const none: string[] = []; // pure computations need no permissions at all
+
+Deno.test("ip info/calc/same/port info run with no permissions", async () => {
+  const info = await runSockit(["ip", "info", "10.1.2.3", "--json"], { permissions: none });
+  assert.equal(info.code, 0, info.stderr);
+  assert.deepEqual(JSON.parse(info.stdout), {
+    event: "result",
+    address: "10.1.2.3",
+    version: 4,
+    class: "A",
+    binary: "00001010.00000001.00000010.00000011",
+    scope: "private",
+    private: true,
+    global: false,
+  });
+  const calc = await runSockit(["ip", "calc", "192.168.1.10", "255.255.255.0"], {
+    permissions: none,
+  });
+  assert.match(calc.stdout, /^network +192\.168\.1\.0\/24$/m);
+  assert.match(calc.stdout, /^broadcast +192\.168\.1\.255$/m);
+  assert.match(calc.stdout, /^hosts +254$/m);
+  assert.match(calc.stdout, /^binary mask +11111111\.11111111\.11111111\.00000000$/m);
+  const v6 = await runSockit(["ip", "calc", "2001:db8::1/64", "--json"], { permissions: none });
+  const result = JSON.parse(v6.stdout);
+  assert.equal(result.network, "2001:db8::");
+  assert.equal(result.hosts, "18446744073709551615");
+  const same = await runSockit(["ip", "same", "192.168.1.10", "192.168.1.77", "--mask", "/24"], {
+    permissions: none,
+  });
+  assert.equal(same.code, 0);
+  assert.match(same.stdout, /same subnet\n$/);
+  const differ = await runSockit(
+    ["ip", "same", "10.0.1.5", "10.0.2.5", "--mask", "255.255.255.0"],
+    { permissions: none },
+  );
+  assert.equal(differ.code, 1);
+  assert.match(
+    differ.stdout,
+    /10\.0\.2\.5 AND 255\.255\.255\.0 = 10\.0\.2\.0\ndifferent subnets\n$/,
+  );
+  const port = await runSockit(["port", "info", "22"], { permissions: none });
+  assert.match(port.stdout, /^range +well-known$/m);
+  assert.match(port.stdout, /^tcp +ssh \(Secure Shell\)$/m);
+});
+
+const bad: [string[], RegExp][] = [
+  [["ip", "info", "1.2.3.256"], /"1\.2\.3\.256"/],
+  [["ip", "info", "1..3.4"], /"1\.\.3\.4"/],
+  [["ip", "info", "01.2.3.4"], /leading zero/],
+  [["ip", "info", "0x7f.0.0.1"], /"0x7f\.0\.0\.1"/],
+  [["ip", "info", "1.2.3.4 "], /"1\.2\.3\.4 "/],
+  [["ip", "info", "2001:db8:::1"], /"2001:db8:::1"/],
+  [["ip", "info", "fe80::1%"], /zone/],
+  [["ip", "calc", "10.0.0.0/33"], /"\/33"/],
+  [["ip", "calc", "2001:db8::/129"], /"\/129"/],
+  [["ip", "calc", "10.0.0.1", "255.0.255.0"], /"255\.0\.255\.0": not contiguous/],
+  [["ip", "calc", "10.0.0.1"], /missing \/PREFIX or MASK/],
+  [["ip", "same", "10.0.0.1", "::1", "--mask", "/8"], /one is IPv4, the other IPv6/],
+  [["ip", "same", "10.0.0.1", "10.0.0.2"], /--mask is required/],
+  [["port", "scan", "127.0.0.1", "80-"], /"80-"/],
+  [["port", "scan", "127.0.0.1", "9-3"], /"9-3"/],
+  [["port", "scan", "127.0.0.1", "0"], /port 0/],
+  [["port", "scan", "127.0.0.1", "65536"], /65536/],
+  [["port", "scan", "127.0.0.1", "http"], /"http"/],
+  [["port", "info", "http2"], /"http2"/],
+  [["port", "info", "70000"], /"70000"/],
+];
+for (const [args, message] of bad) {
+  Deno.test(`sockit ${args.join(" ")} exits 2 quoting the input`, async () => {
+    const { code, stderr } = await runSockit(args, { permissions: none });
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+  });
+}
+
+Deno.test("port scan finds the listeners the test opens and not the ports it keeps closed", async () => {
+  const open = [
+    Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+    Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  ];
+  const closedListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = closedListener.addr.port;
+  closedListener.close();
+  try {
+    const ports = open.map((l) => l.addr.port).sort((a, b) => a - b);
+    const { code, stdout, stderr } = await runSockit(
+      ["port", "scan", "127.0.0.1", `${closed},${ports.join(",")}`],
+      { permissions: ["--allow-net=127.0.0.1"] },
+    );
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, ports.map((p) => `${p}/tcp open\n`).join(""));
+    assert.match(
+      stderr,
+      /scanned 3 ports on 127\.0\.0\.1 in [\d.]+ s: 2 open, 1 closed, 0 filtered/,
+    );
+    const none = await runSockit(["port", "scan", "127.0.0.1", String(closed), "-v"], {
+      permissions: ["--allow-net=127.0.0.1"],
+    });
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, `${closed}/tcp closed\n`);
+  } finally {
+    for (const l of open) l.close();
+  }
+});
+
+Deno.test("port free prints a port that can be listened on", async () => {
+  for (const args of [[], ["--udp"]]) {
+    const { code, stdout } = await runSockit(["port", "free", ...args], {
+      permissions: ["--allow-net=127.0.0.1"],
+    });
+    assert.equal(code, 0);
+    const port = Number(stdout.trim());
+    assert.ok(port > 0 && port <= 65535);
+    if (args.length === 0) Deno.listen({ hostname: "127.0.0.1", port }).close();
+  }
+});
+
+Deno.test({
+  name: "ip ifaces shows lo with 127.0.0.1/8, as ip -o addr does",
+  ignore: skipWithout("ip"),
+  async fn() {
+    const { code, stdout } = await runSockit(["ip", "ifaces"], {
+      permissions: ["--allow-sys=networkInterfaces"],
+    });
+    assert.equal(code, 0);
+    assert.match(stdout, /^lo +IPv4 +127\.0\.0\.1\/8 +255\.0\.0\.0 +00:00:00:00:00:00$/m);
+    await using ip = new Spawned("ip", ["-o", "addr"], { stdin: "null" });
+    const system = (await ip.finish()).stdout;
+    for (const match of system.matchAll(/^\d+: (\S+)\s+inet6? (\S+)/gm)) {
+      assert.match(
+        stdout,
+        new RegExp(`^${match[1]} .* ${match[2]!.replace(/[.]/g, "\\.")} `, "m"),
+        match[0],
+      );
+    }
+    const missing = await runSockit(["ip", "ifaces"], { permissions: none });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /hint: run with --allow-sys=networkInterfaces/);
+  },
+});
