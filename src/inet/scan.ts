@@ -20,21 +20,23 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-/** Tries `port` once. */
-export async function probe(hostname: string, port: number, timeoutMs: number): Promise<PortState> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+/**
+ * Tries `port` once; `signal` ends the attempt (the caller's timeout).
+ */
+export async function probe(
+  hostname: string,
+  port: number,
+  signal: AbortSignal,
+): Promise<PortState> {
   try {
-    const conn = await Deno.connect({ hostname, port, signal: controller.signal });
+    const conn = await Deno.connect({ hostname, port, signal });
     conn.close();
     return "open";
   } catch (err) {
-    if (controller.signal.aborted) return "filtered";
+    if (signal.aborted) return "filtered";
     if (err instanceof Deno.errors.ConnectionRefused) return "closed";
     if (err instanceof Deno.errors.NotCapable) throw err;
     return "filtered"; // unreachable, reset…: nothing listening that answers
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -46,13 +48,32 @@ export async function scanPorts(
 ): Promise<PortState[]> {
   const { concurrency = 500, timeoutMs = 1000, signal } = options;
   const states = new Array<PortState>(ports.length);
+  // One sweep aborts attempts older than the timeout: a timer per port costs
+  // more than the refused connects of a loopback scan.
+  const inFlight = new Map<AbortController, number>();
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [controller, started] of inFlight) {
+      if (now - started >= timeoutMs) controller.abort();
+    }
+  }, Math.max(5, Math.min(100, Math.floor(timeoutMs / 4))));
   let next = 0;
   const worker = async () => {
     while (next < ports.length && !signal?.aborted) {
       const index = next++;
-      states[index] = await probe(hostname, ports[index]!, timeoutMs);
+      const controller = new AbortController();
+      inFlight.set(controller, performance.now());
+      try {
+        states[index] = await probe(hostname, ports[index]!, controller.signal);
+      } finally {
+        inFlight.delete(controller);
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ports.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, ports.length) }, worker));
+  } finally {
+    clearInterval(sweep);
+  }
   return states;
 }
