@@ -1,7 +1,8 @@
 /**
  * What an address is: its scope (per the IANA special-purpose registries),
  * its historical IPv4 class, embedded IPv4 addresses, and the
- * private/global flags as Python's `ipaddress` (3.11) computes them. Pure.
+ * private/global flags of the IANA registries (as Python's `ipaddress` has
+ * computed them since its 2024 fix). Pure.
  *
  * @module
  */
@@ -66,14 +67,16 @@ export function scope(ip: IP): string {
   return "global";
 }
 
-// The not-globally-reachable blocks of Python 3.11's ipaddress (from the IANA registries).
+// Blocks the IANA special-purpose registries mark not globally reachable, and the
+// globally reachable exceptions inside them: the same lists as Python's ipaddress
+// since the 2024 fix (3.11.10 / 3.12.4; Debian patches its 3.11 too).
 const PRIVATE_V4 = [
   "0.0.0.0/8",
   "10.0.0.0/8",
   "127.0.0.0/8",
   "169.254.0.0/16",
   "172.16.0.0/12",
-  "192.0.0.0/29",
+  "192.0.0.0/24",
   "192.0.0.170/31",
   "192.0.2.0/24",
   "192.168.0.0/16",
@@ -83,17 +86,26 @@ const PRIVATE_V4 = [
   "240.0.0.0/4",
   "255.255.255.255/32",
 ].map(block);
+const EXCEPTIONS_V4 = ["192.0.0.9/32", "192.0.0.10/32"].map(block);
 const PRIVATE_V6 = [
   "::1/128",
   "::/128",
   "::ffff:0:0/96",
+  "64:ff9b:1::/48",
   "100::/64",
   "2001::/23",
-  "2001:2::/48",
   "2001:db8::/32",
-  "2001:10::/28",
+  "2002::/16",
   "fc00::/7",
   "fe80::/10",
+].map(block);
+const EXCEPTIONS_V6 = [
+  "2001:1::1/128",
+  "2001:1::2/128",
+  "2001:3::/32",
+  "2001:4:112::/48",
+  "2001:20::/28",
+  "2001:30::/28",
 ].map(block);
 const SHARED = block("100.64.0.0/10");
 
@@ -101,20 +113,30 @@ const SHARED = block("100.64.0.0/10");
 export function isPrivate(ip: IP): boolean {
   const mapped = ipv4Mapped(ip);
   if (mapped) return isPrivate(mapped);
-  return (ip.version === 4 ? PRIVATE_V4 : PRIVATE_V6).some((b) => inside(ip, b));
+  const [blocks, exceptions] = ip.version === 4
+    ? [PRIVATE_V4, EXCEPTIONS_V4]
+    : [PRIVATE_V6, EXCEPTIONS_V6];
+  return blocks.some((b) => inside(ip, b)) && !exceptions.some((b) => inside(ip, b));
 }
 
 /** True when globally reachable: not private, and (IPv4) not shared address space. */
 export function isGlobal(ip: IP): boolean {
+  // For IPv6 (IPv4-mapped included) global is simply "not private", as in Python.
   return !isPrivate(ip) && !(ip.version === 4 && inside(ip, SHARED));
 }
 
-/** For a network: private when its first and last address lie in one private block. */
+/**
+ * For a network: private when its first and last address lie in one
+ * private block and neither lies in an exception.
+ */
 export function isPrivateNetwork(network: bigint, last: bigint, version: 4 | 6): boolean {
-  const blocks = version === 4 ? PRIVATE_V4 : PRIVATE_V6;
+  const [blocks, exceptions] = version === 4
+    ? [PRIVATE_V4, EXCEPTIONS_V4]
+    : [PRIVATE_V6, EXCEPTIONS_V6];
   const lo: IP = { version, value: network };
   const hi: IP = { version, value: last };
-  return blocks.some((b) => inside(lo, b) && inside(hi, b));
+  return blocks.some((b) => inside(lo, b) && inside(hi, b)) &&
+    !exceptions.some((b) => inside(lo, b) || inside(hi, b));
 }
 
 /** For a network: global unless private, or (IPv4) wholly inside shared address space. */

@@ -62,8 +62,9 @@ const infoCommand: CommandSpec = {
     "RFC 4291 form, be bracketed and carry a zone (%eth0). Scope follows the IANA special-purpose " +
     "registries: private, loopback, link-local, multicast, shared (CGNAT), documentation, " +
     "benchmarking, reserved, unspecified, broadcast, unique-local, ipv4-mapped, 6to4, teredo, global.",
-    "'private' and 'global' are the flags of Python's ipaddress: private means a special-purpose " +
-    "block that is not globally reachable (so documentation ranges count as private).",
+    "'private' and 'global' are the registries' flags, as Python's ipaddress computes them: " +
+    "private means a special-purpose block that is not globally reachable (so documentation " +
+    "ranges count as private).",
   ],
   examples: [
     "sockit ip info 192.168.1.10",
