@@ -214,3 +214,20 @@ export async function runIperf3(clientArgs: string): Promise<Iperf3Report> {
     await server.stop();
   }
 }
+
+/** `python3 -m http.server` on `dir`, bound to 127.0.0.1, ready. */
+export async function startPythonHttp(dir: string): Promise<{ server: Background; port: number }> {
+  const port = freePort();
+  const server = new Background("python3 http.server", "python3", [
+    "-u",
+    "-m",
+    "http.server",
+    "--bind",
+    "127.0.0.1",
+    "--directory",
+    dir,
+    String(port),
+  ]);
+  await server.waitFor(/Serving HTTP/);
+  return { server, port };
+}

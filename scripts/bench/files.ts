@@ -24,6 +24,7 @@ import {
   mb,
   printTable,
   shellQuote,
+  startPythonHttp,
   startSockit,
   timeShell,
 } from "./_harness.ts";
@@ -91,19 +92,8 @@ async function sockitRun() {
 }
 
 async function pythonRun(): Promise<number> {
-  const port = freePort();
-  const server = new Background("python3 http.server", "python3", [
-    "-u",
-    "-m",
-    "http.server",
-    "--bind",
-    "127.0.0.1",
-    "--directory",
-    share,
-    String(port),
-  ]);
+  const { server, port } = await startPythonHttp(share);
   try {
-    await server.waitFor(/Serving HTTP/);
     await clearOut();
     const target = shellQuote(`${out}/big.bin`);
     const result = await timeShell(

@@ -16,11 +16,11 @@ import {
   Background,
   BENCH_DIR,
   DENO,
-  freePort,
   have,
   MAIN,
   mb,
   printTable,
+  startPythonHttp,
   timeShell,
 } from "./_harness.ts";
 
@@ -94,17 +94,7 @@ try {
   console.error(
     `http: ${mb(size)} from python3 http.server, ${mb(chunked)} chunked, best of ${runs}`,
   );
-  const port = freePort();
-  const python = new Background("python3 http.server", "python3", [
-    "-u",
-    "-m",
-    "http.server",
-    "--bind",
-    "127.0.0.1",
-    "--directory",
-    `${dir}/share`,
-    String(port),
-  ]);
+  const { server: python, port } = await startPythonHttp(`${dir}/share`);
   const chunkedServer = new Background("chunked server", DENO, [
     "run",
     "--allow-net=127.0.0.1",
@@ -112,10 +102,17 @@ try {
     String(chunked),
   ]);
   try {
-    await python.waitFor(/Serving HTTP/);
     const [, chunkedPort] = await chunkedServer.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-    const plain = await compare("1 GiB, Content-Length", size, `http://127.0.0.1:${port}/big.bin`);
-    const chunk = await compare("256 MiB, chunked", chunked, `http://127.0.0.1:${chunkedPort}/`);
+    const plain = await compare(
+      `${mb(size)}, Content-Length`,
+      size,
+      `http://127.0.0.1:${port}/big.bin`,
+    );
+    const chunk = await compare(
+      `${mb(chunked)}, chunked`,
+      chunked,
+      `http://127.0.0.1:${chunkedPort}/`,
+    );
     printTable([
       ["fetch", "seconds", "throughput", "sockit ratio (curl time ÷ sockit time)"],
       ...plain.rows,

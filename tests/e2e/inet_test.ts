@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { silentPort } from "../helpers/peers.ts";
 import { runSockit, skipWithout, Spawned } from "../helpers/process.ts";
 
 const none: string[] = []; // pure computations need no permissions at all
@@ -147,21 +148,8 @@ Deno.test({
   ignore: skipWithout("python3"),
   async fn() {
     // A listener whose accept queue is full drops further SYNs: the port looks filtered.
-    await using blocker = new Spawned("python3", [
-      "-c",
-      [
-        "import socket, time",
-        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
-        "port = s.getsockname()[1]",
-        "fill = []",
-        "for _ in range(4):",
-        "    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.1', port)); fill.append(c)",
-        "time.sleep(0.3)",
-        "print(port, flush=True)",
-        "time.sleep(30)",
-      ].join("\n"),
-    ]);
-    const [, port] = await blocker.waitFor(/^(\d+)\n/, { on: "stdout" });
+    const { blocker, port } = await silentPort();
+    await using _ = blocker;
     const { stdout, stderr } = await runSockit(
       ["port", "scan", "127.0.0.1", String(port), "--timeout", "300", "-v"],
       { permissions: ["--allow-net=127.0.0.1"] },

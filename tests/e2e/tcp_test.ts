@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readAll, readUntil, send } from "../helpers/net.ts";
+import { silentPort } from "../helpers/peers.ts";
 import { runSockit, sockit } from "../helpers/process.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -227,21 +228,8 @@ Deno.test("tcp connect to a closed port exits 1: connection refused", async () =
 
 Deno.test("tcp connect --timeout exits 1 when the connection is not made in time", async () => {
   // A listener with a full accept queue drops further SYNs: the connect hangs.
-  await using blocker = new (await import("../helpers/process.ts")).Spawned("python3", [
-    "-c",
-    [
-      "import socket, sys, time",
-      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
-      "port = s.getsockname()[1]",
-      "fill = []",
-      "for _ in range(4):",
-      "    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.1', port)); fill.append(c)",
-      "time.sleep(0.3)",
-      "print(port, flush=True)",
-      "time.sleep(30)",
-    ].join("\n"),
-  ]);
-  const [, port] = await blocker.waitFor(/^(\d+)\n/, { on: "stdout" });
+  const { blocker, port } = await silentPort();
+  await using _ = blocker;
   const { code, stderr } = await runSockit(
     ["tcp", "connect", `127.0.0.1:${port}`, "--timeout", "300"],
   );

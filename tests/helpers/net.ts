@@ -61,3 +61,20 @@ export async function send(conn: Deno.Conn, data: string | Uint8Array): Promise<
   let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   while (bytes.length > 0) bytes = bytes.subarray(await conn.write(bytes));
 }
+
+/**
+ * Calls `check` every 20 ms until it returns a value (not undefined), for at
+ * most `timeoutMs`; returns that value or throws.
+ */
+export async function pollUntil<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { pollUntil } from "../helpers/net.ts";
 import { skipWithout, sockit, Spawned } from "../helpers/process.ts";
 
 /** Sends one DevTools command and waits (bounded) for its answer. */
@@ -78,14 +79,13 @@ Deno.test({
       try {
         const send = devtools(socket);
         // Wait (bounded) until the page has navigated to the listing and finished loading.
-        for (let i = 0; i < 100; i++) {
+        await pollUntil(async () => {
           const state = await send("Runtime.evaluate", {
             returnByValue: true,
             expression: "location.href + ' ' + document.readyState",
           }) as { result: { value: string } };
-          if (state.result.value === `${url} complete`) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+          return state.result.value === `${url} complete` || undefined;
+        });
         const result = await send("Runtime.evaluate", {
           awaitPromise: true,
           returnByValue: true,

@@ -4,7 +4,7 @@
  * comes from a test CA made with openssl. In CI a missing peer fails.
  */
 import assert from "node:assert/strict";
-import { freePort } from "../helpers/net.ts";
+import { pythonHttpServer } from "../helpers/peers.ts";
 import { runSockit, skipWithout, Spawned } from "../helpers/process.ts";
 
 async function run(
@@ -28,18 +28,8 @@ Deno.test({
       }
       await Deno.writeFile(`${dir}/blob.bin`, blob);
       await Deno.writeTextFile(`${dir}/héllo wörld.txt`, "unicode name\n");
-      const port = freePort();
-      await using py = new Spawned("python3", [
-        "-u",
-        "-m",
-        "http.server",
-        "--bind",
-        "127.0.0.1",
-        "--directory",
-        dir,
-        String(port),
-      ]);
-      await py.waitFor(/Serving HTTP/, { on: "stdout" });
+      const { server, port } = await pythonHttpServer(dir);
+      await using _ = server;
       for (const path of ["/blob.bin", "/", "/h%C3%A9llo%20w%C3%B6rld.txt", "/missing"]) {
         const url = `http://127.0.0.1:${port}${path}`;
         const ours = await runSockit(["http", "get", url]);

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "../helpers/net.ts";
+import { pythonHttpServer } from "../helpers/peers.ts";
 import { runSockit, skipWithout, sockit, Spawned } from "../helpers/process.ts";
 
 Deno.test({
@@ -68,18 +69,8 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       await Deno.writeTextFile(`${dir}/hello.txt`, "hello from python\n");
-      const port = freePort();
-      await using py = new Spawned("python3", [
-        "-u",
-        "-m",
-        "http.server",
-        "--bind",
-        "127.0.0.1",
-        "--directory",
-        dir,
-        String(port),
-      ]);
-      await py.waitFor(/Serving HTTP/, { on: "stdout" });
+      const { server, port } = await pythonHttpServer(dir);
+      await using _ = server;
       const { code, stdout } = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--crlf"], {
         input: "GET /hello.txt HTTP/1.0\nHost: 127.0.0.1\n\n",
       });
