@@ -17,10 +17,8 @@
 import { parseArgs } from "node:util";
 import {
   Background,
-  DENO,
   freePort,
   have,
-  MAIN,
   mb,
   printTable,
   shellQuote,
@@ -62,21 +60,11 @@ async function sockitRun() {
     const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
     const fetchOnce = async () => {
       await clearOut();
-      const client = new Background("sockit files get", DENO, [
-        "run",
-        "--no-prompt",
-        "--allow-net=127.0.0.1",
-        `--allow-read=${out}`,
-        `--allow-write=${out}`,
-        MAIN,
-        "files",
-        "get",
-        `127.0.0.1:${port}`,
-        "big.bin",
-        "-o",
-        `${out}/big.bin`,
-        "-q",
-      ]);
+      const client = startSockit(
+        "sockit files get",
+        ["files", "get", `127.0.0.1:${port}`, "big.bin", "-o", `${out}/big.bin`, "-q"],
+        ["--allow-net=127.0.0.1", `--allow-read=${out}`, `--allow-write=${out}`],
+      );
       const started = performance.now();
       const status = await client.finish(600_000);
       const seconds = (performance.now() - started) / 1000;

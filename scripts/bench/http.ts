@@ -17,10 +17,10 @@ import {
   BENCH_DIR,
   DENO,
   have,
-  MAIN,
   mb,
   printTable,
   startPythonHttp,
+  startSockit,
   timeShell,
 } from "./_harness.ts";
 
@@ -39,20 +39,11 @@ const dir = await Deno.makeTempDir({ prefix: "sockit-bench-http-" });
 
 async function sockitGet(url: string): Promise<{ seconds: number; peak: number }> {
   await Deno.remove(`${dir}/out`).catch(() => {});
-  const client = new Background("sockit http get", DENO, [
-    "run",
-    "--no-prompt",
-    "--allow-net=127.0.0.1",
-    `--allow-read=${dir}`,
-    `--allow-write=${dir}`,
-    MAIN,
-    "http",
-    "get",
-    "-q",
-    "-o",
-    `${dir}/out`,
-    url,
-  ]);
+  const client = startSockit(
+    "sockit http get",
+    ["http", "get", "-q", "-o", `${dir}/out`, url],
+    ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${dir}`],
+  );
   const started = performance.now();
   const status = await client.finish(600_000);
   const seconds = (performance.now() - started) / 1000;

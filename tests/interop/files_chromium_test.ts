@@ -63,13 +63,11 @@ Deno.test({
       const [, port] = await browser.waitFor(/DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//, {
         timeoutMs: 30_000,
       });
-      let pageSocket: string | undefined;
-      for (let i = 0; i < 100 && !pageSocket; i++) {
+      const pageSocket = await pollUntil(async () => {
         const pages = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-        pageSocket = pages.find((p: { url: string }) => p.url.startsWith(url))
-          ?.webSocketDebuggerUrl;
-        if (!pageSocket) await new Promise((r) => setTimeout(r, 100));
-      }
+        const page = pages.find((p: { url: string }) => p.url.startsWith(url));
+        return page?.webSocketDebuggerUrl as string | undefined;
+      });
       assert.ok(pageSocket, "the page target appeared");
       const socket = new WebSocket(pageSocket);
       await new Promise((resolve, reject) => {
