@@ -75,3 +75,27 @@ Deno.test("a missing net permission gives exit 1 and the exact --allow-net hint"
   assert.match(stderr, /^sockit: error: permission denied: net access to "127.0.0.1:0"$/m);
   assert.match(stderr, /^hint: run with --allow-net=127.0.0.1:0$/m);
 });
+
+Deno.test("every group and command in the table prints help with examples", async () => {
+  const { TABLE } = await import("../../src/cli/table.ts");
+  const invocations: string[][] = [];
+  for (const entry of TABLE) {
+    if (entry.kind === "group") {
+      invocations.push([entry.name, "--help"]);
+      for (const command of entry.commands) invocations.push([entry.name, command.name, "--help"]);
+    } else {
+      invocations.push([entry.name, "--help"]);
+    }
+  }
+  const results = await Promise.all(
+    invocations.map((args) => runSockit(args, { permissions: [] })),
+  );
+  results.forEach(({ code, stdout }, i) => {
+    const what = invocations[i]!.join(" ");
+    assert.equal(code, 0, what);
+    assert.match(stdout, /Examples:\n {2}\S/, what);
+    if (invocations[i]!.length === 3) assert.match(stdout, /^Permissions: \S/m, what);
+  });
+  const top = await runSockit([], { permissions: [] });
+  for (const entry of TABLE) assert.match(top.stdout, new RegExp(`^ +${entry.name} `, "m"));
+});
