@@ -1,0 +1,302 @@
+/**
+ * TFTP transfers as sans-I/O state machines: fed packets and timer ticks,
+ * they return actions (packets to send, data to write, timers to arm, done
+ * or failed). Windows (RFC 7440), block numbers that wrap past 65535 to 0
+ * (as tftp-hpa and curl do), retransmission only on timeout — never on a
+ * duplicate ACK (the Sorcerer's Apprentice bug) — with exponential back-off
+ * and a bounded number of retries.
+ *
+ * @module
+ */
+
+import type { Negotiated, Packet } from "./packet.ts";
+import { TftpError } from "./packet.ts";
+
+/** What the endpoint must do. */
+export type Action =
+  | { type: "send"; packet: Packet }
+  | { type: "write"; data: Uint8Array }
+  | { type: "timer"; ms: number }
+  | { type: "done" }
+  | { type: "fail"; message: string };
+
+/** Options shared by both sessions. */
+export interface SessionOptions {
+  params: Negotiated;
+  /** Retransmissions before giving up. @default {5} */
+  maxRetries?: number;
+  /** Upper bound of the back-off, in ms. @default {8000} */
+  maxTimeoutMs?: number;
+}
+
+/** The wire number of absolute block index `i` (0 = the first DATA, numbered 1). */
+export function wireBlock(index: number): number {
+  return (index + 1) % 65536;
+}
+
+class Backoff {
+  #base: number;
+  #max: number;
+  #retries = 0;
+  #limit: number;
+  constructor(params: Negotiated, maxRetries: number, maxTimeoutMs: number) {
+    this.#base = params.timeout * 1000;
+    this.#max = maxTimeoutMs;
+    this.#limit = maxRetries;
+  }
+  /** The delay to arm now. */
+  get ms(): number {
+    return Math.min(this.#max, this.#base * 2 ** this.#retries);
+  }
+  /** Progress was made: back to the base delay. */
+  reset(): void {
+    this.#retries = 0;
+  }
+  /** A timeout fired: false once the retries are used up. */
+  retry(): boolean {
+    this.#retries++;
+    return this.#retries <= this.#limit;
+  }
+}
+
+/**
+ * Sends a file: DATA in windows of `windowsize` blocks. `block(i)` must
+ * return block `i`'s bytes (the last one shorter than blksize, possibly
+ * empty) for every index in {@linkcode SendSession.window}.
+ */
+export class SendSession {
+  readonly #blksize: number;
+  readonly #windowsize: number;
+  readonly #blocks: number;
+  readonly #block: (index: number) => Uint8Array;
+  readonly #backoff: Backoff;
+  /** First block not yet acknowledged. */
+  #base = 0;
+  #finished = false;
+  /** An OACK to (re)send first, answered by ACK 0. */
+  #oack: Packet | undefined;
+
+  /**
+   * @param size the file size in bytes
+   * @param block reads block `index` (synchronously: the endpoint keeps the window loaded)
+   */
+  constructor(
+    size: number,
+    block: (index: number) => Uint8Array,
+    options: SessionOptions & { oack?: Packet },
+  ) {
+    const { params, maxRetries = 5, maxTimeoutMs = 8000, oack } = options;
+    this.#blksize = params.blksize;
+    this.#windowsize = params.windowsize;
+    this.#blocks = Math.floor(size / params.blksize) + 1;
+    this.#block = block;
+    this.#backoff = new Backoff(params, maxRetries, maxTimeoutMs);
+    this.#oack = oack;
+  }
+
+  /** Total DATA blocks (a file of a multiple of blksize ends with an empty one). */
+  get blocks(): number {
+    return this.#blocks;
+  }
+
+  /** Block indices the next actions may read. */
+  window(): number[] {
+    if (this.#oack) return [];
+    const end = Math.min(this.#blocks, this.#base + this.#windowsize);
+    return Array.from({ length: end - this.#base }, (_, i) => this.#base + i);
+  }
+
+  /** Starts: the OACK, or the first window. */
+  start(): Action[] {
+    return this.#sendWindow();
+  }
+
+  #sendWindow(): Action[] {
+    const actions: Action[] = [];
+    if (this.#oack) {
+      actions.push({ type: "send", packet: this.#oack });
+    } else {
+      for (const index of this.window()) {
+        const data = this.#block(index);
+        if (data.length > this.#blksize) throw new RangeError(`block ${index} is over blksize`);
+        actions.push({ type: "send", packet: { op: "DATA", block: wireBlock(index), data } });
+      }
+    }
+    actions.push({ type: "timer", ms: this.#backoff.ms });
+    return actions;
+  }
+
+  /** A packet from the peer's transfer ID. */
+  receive(packet: Packet): Action[] {
+    if (this.#finished) return [];
+    if (packet.op === "ERROR") {
+      this.#finished = true;
+      return [{ type: "fail", message: `peer error ${packet.code}: ${packet.message}` }];
+    }
+    if (packet.op !== "ACK") return this.#illegal(`unexpected ${packet.op}`);
+    if (this.#oack) {
+      if (packet.block !== 0) return []; // not the answer to the OACK
+      this.#oack = undefined;
+      this.#backoff.reset();
+      return this.#sendWindow();
+    }
+    // Which block of the window does this ACK name? Older or foreign ACKs are
+    // ignored: a duplicate ACK never triggers a retransmission.
+    const inWindow = this.window().findIndex((index) => wireBlock(index) === packet.block);
+    if (inWindow < 0) return [];
+    this.#base += inWindow + 1;
+    this.#backoff.reset();
+    if (this.#base >= this.#blocks) {
+      this.#finished = true;
+      return [{ type: "done" }];
+    }
+    return this.#sendWindow();
+  }
+
+  /** The retransmission timer fired: resend the window (or give up). */
+  tick(): Action[] {
+    if (this.#finished) return [];
+    if (!this.#backoff.retry()) {
+      this.#finished = true;
+      return [
+        { type: "send", packet: { op: "ERROR", code: TftpError.notDefined, message: "timed out" } },
+        { type: "fail", message: "no answer from the peer: gave up after retries" },
+      ];
+    }
+    return this.#sendWindow();
+  }
+
+  #illegal(message: string): Action[] {
+    this.#finished = true;
+    return [
+      { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
+      { type: "fail", message },
+    ];
+  }
+}
+
+/**
+ * Receives a file: DATA in order, an ACK at the end of each window (or of
+ * the transfer), and on a gap or a duplicate an ACK for the last block
+ * received in order, so the sender resumes from there.
+ */
+export class ReceiveSession {
+  readonly #blksize: number;
+  readonly #windowsize: number;
+  readonly #backoff: Backoff;
+  readonly #maxSize: number;
+  /** Index of the next block expected. */
+  #next = 0;
+  #sinceAck = 0;
+  #written = 0;
+  #finished = false;
+  /** What to resend on timeout before the first DATA (the RRQ, or ACK 0/OACK). */
+  #opening: Packet | undefined;
+
+  constructor(options: SessionOptions & { opening?: Packet; maxSize?: number }) {
+    const {
+      params,
+      maxRetries = 5,
+      maxTimeoutMs = 8000,
+      opening,
+      maxSize = Number.MAX_SAFE_INTEGER,
+    } = options;
+    this.#blksize = params.blksize;
+    this.#windowsize = params.windowsize;
+    this.#backoff = new Backoff(params, maxRetries, maxTimeoutMs);
+    this.#opening = opening;
+    this.#maxSize = maxSize;
+  }
+
+  /** Bytes written so far. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Starts: sends the opening packet, if any, and arms the timer. */
+  start(): Action[] {
+    const actions: Action[] = [];
+    if (this.#opening) actions.push({ type: "send", packet: this.#opening });
+    actions.push({ type: "timer", ms: this.#backoff.ms });
+    return actions;
+  }
+
+  #ack(): Packet {
+    return { op: "ACK", block: this.#next === 0 ? 0 : wireBlock(this.#next - 1) };
+  }
+
+  /** A packet from the peer's transfer ID. */
+  receive(packet: Packet): Action[] {
+    if (this.#finished) {
+      // The final ACK was lost: the sender repeats the last DATA; acknowledge it again.
+      return packet.op === "DATA" ? [{ type: "send", packet: this.#ack() }] : [];
+    }
+    if (packet.op === "ERROR") {
+      this.#finished = true;
+      return [{ type: "fail", message: `peer error ${packet.code}: ${packet.message}` }];
+    }
+    if (packet.op !== "DATA") {
+      this.#finished = true;
+      const message = `unexpected ${packet.op}`;
+      return [
+        { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
+        { type: "fail", message },
+      ];
+    }
+    if (packet.data.length > this.#blksize) {
+      this.#finished = true;
+      const message = `DATA of ${packet.data.length} bytes is over blksize ${this.#blksize}`;
+      return [
+        { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
+        { type: "fail", message },
+      ];
+    }
+    if (packet.block !== wireBlock(this.#next)) {
+      // A gap (a block lost or reordered) or a duplicate: ACK what we have in order.
+      return this.#next === 0 && this.#opening ? [] : [{ type: "send", packet: this.#ack() }];
+    }
+    this.#opening = undefined;
+    const actions: Action[] = [];
+    if (this.#written + packet.data.length > this.#maxSize) {
+      this.#finished = true;
+      return [
+        {
+          type: "send",
+          packet: { op: "ERROR", code: TftpError.diskFull, message: "file too large" },
+        },
+        { type: "fail", message: "the transfer is larger than allowed" },
+      ];
+    }
+    if (packet.data.length > 0) actions.push({ type: "write", data: packet.data });
+    this.#written += packet.data.length;
+    this.#next++;
+    this.#sinceAck++;
+    this.#backoff.reset();
+    const last = packet.data.length < this.#blksize;
+    if (last || this.#sinceAck >= this.#windowsize) {
+      this.#sinceAck = 0;
+      actions.push({ type: "send", packet: this.#ack() });
+    }
+    if (last) {
+      this.#finished = true;
+      actions.push({ type: "done" });
+    } else {
+      actions.push({ type: "timer", ms: this.#backoff.ms });
+    }
+    return actions;
+  }
+
+  /** The timer fired: resend the opening packet or the last ACK (or give up). */
+  tick(): Action[] {
+    if (this.#finished) return [];
+    if (!this.#backoff.retry()) {
+      this.#finished = true;
+      return [
+        { type: "send", packet: { op: "ERROR", code: TftpError.notDefined, message: "timed out" } },
+        { type: "fail", message: "no data from the peer: gave up after retries" },
+      ];
+    }
+    const packet = this.#opening ?? this.#ack();
+    return [{ type: "send", packet }, { type: "timer", ms: this.#backoff.ms }];
+  }
+}
