@@ -80,14 +80,8 @@ export function serveChat(
   // congested and talkers are paused instead.
   let behind = 0;
   const behindMark = 16 * 1024;
-  const tracker = () => {
-    let queued = 0;
-    return (delta: number) => {
-      const was = queued > behindMark;
-      queued += delta;
-      const is = queued > behindMark;
-      if (is !== was) behind += is ? 1 : -1;
-    };
+  const track = (before: number, after: number) => {
+    if (before > behindMark !== after > behindMark) behind += after > behindMark ? 1 : -1;
   };
   const congested = () => behind >= 2 && behind * 8 >= clients.size;
   /** Pauses a talker while the room is congested, for at most 5 s at a time. */
@@ -104,7 +98,7 @@ export function serveChat(
     label,
     signal,
     async handle(session) {
-      const queue = new QueuedWriter(session.conn, { limit: queueLimit, onChange: tracker() });
+      const queue = new QueuedWriter(session.conn, { limit: queueLimit, onChange: track });
       const client = { session, queue };
       clients.set(session.id, client);
       apply(relay.join(session.id));

@@ -204,18 +204,3 @@ export class Output {
     }
   }
 }
-
-/**
- * A JSON-safe view of bytes: `text` when they are valid UTF-8, plus `base64`
- * when they are not (text then holds the lossy decoding).
- */
-export function bytesField(bytes: Uint8Array): { text: string; base64?: string } {
-  try {
-    return { text: strictUtf8.decode(bytes) };
-  } catch {
-    return { text: lossyUtf8.decode(bytes), base64: bytes.toBase64() };
-  }
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-const lossyUtf8 = new TextDecoder("utf-8");

@@ -13,8 +13,8 @@ import { concatBytes, type PartialWriter, writeAll } from "./buffer.ts";
 export interface QueuedWriterOptions {
   /** Most bytes waiting to be sent. @default {1048576} */
   limit?: number;
-  /** Told every change of the queued byte count (+ queued, − written or dropped). */
-  onChange?: (delta: number) => void;
+  /** Told every change of the queued byte count, as (before, after). */
+  onChange?: (before: number, after: number) => void;
 }
 
 /** Queues writes to one connection, in order, up to a byte limit. */
@@ -25,7 +25,7 @@ export class QueuedWriter {
   #queued = 0;
   #pump: Promise<void> | undefined;
   #error: unknown = undefined;
-  #onChange: (delta: number) => void;
+  #onChange: (before: number, after: number) => void;
 
   constructor(writer: PartialWriter, options: QueuedWriterOptions = {}) {
     const { limit = 1024 * 1024, onChange = () => {} } = options;
@@ -52,8 +52,7 @@ export class QueuedWriter {
   write(bytes: Uint8Array): boolean {
     if (this.#error !== undefined || this.#queued + bytes.length > this.#limit) return false;
     this.#pending.push(bytes);
-    this.#queued += bytes.length;
-    this.#onChange(bytes.length);
+    this.#setQueued(this.#queued + bytes.length);
     this.#pump ??= this.#run();
     return true;
   }
@@ -61,6 +60,12 @@ export class QueuedWriter {
   /** Resolves once everything queued so far has been written (or a write failed). */
   async drain(): Promise<void> {
     while (this.#pump) await this.#pump;
+  }
+
+  #setQueued(after: number): void {
+    const before = this.#queued;
+    this.#queued = after;
+    this.#onChange(before, after);
   }
 
   async #run(): Promise<void> {
@@ -74,12 +79,10 @@ export class QueuedWriter {
         } catch (err) {
           this.#error = err;
           this.#pending = [];
-          this.#onChange(-this.#queued);
-          this.#queued = 0;
+          this.#setQueued(0);
           return;
         }
-        this.#queued -= data.length;
-        this.#onChange(-data.length);
+        this.#setQueued(this.#queued - data.length);
       }
     } finally {
       this.#pump = undefined;

@@ -9,7 +9,7 @@
 
 import { CliError, describeError, ExitCode } from "../cli/errors.ts";
 import type { Output } from "../cli/output.ts";
-import { bytesField } from "../cli/output.ts";
+import { jsonText } from "../text/encoding.ts";
 import { type Address, formatAddress } from "../net/address.ts";
 import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";
@@ -82,7 +82,7 @@ export async function runTcpClient(
       const chunk = buffer.filled(n);
       if (sendOnly) continue;
       if (out.json) {
-        await out.event({ event: "data", from: where, size: n, ...bytesField(chunk) });
+        await out.event({ event: "data", from: where, size: n, ...jsonText(chunk, "utf-8") });
       } else {
         await out.data(chunk);
       }

@@ -9,7 +9,7 @@
  */
 
 import type { Output } from "../cli/output.ts";
-import { bytesField } from "../cli/output.ts";
+import { jsonText } from "../text/encoding.ts";
 import { formatRate } from "../cli/format.ts";
 import { AdaptiveBuffer } from "../net/buffer.ts";
 import type { BoundListener } from "../net/endpoint.ts";
@@ -165,7 +165,7 @@ async function toStdout(session: Session, out: Output): Promise<void> {
         event: "data",
         from: session.peer,
         size: chunk.length,
-        ...bytesField(chunk),
+        ...jsonText(chunk, "utf-8"),
       });
     } else {
       await out.data(chunk);

@@ -34,6 +34,14 @@ export function wireBlock(index: number): number {
   return (index + 1) % 65536;
 }
 
+/** Ends a transfer: an ERROR to the peer, then failure. */
+function abort(code: number, message: string, failure = message): Action[] {
+  return [
+    { type: "send", packet: { op: "ERROR", code, message } },
+    { type: "fail", message: failure },
+  ];
+}
+
 class Backoff {
   #base: number;
   #max: number;
@@ -158,20 +166,18 @@ export class SendSession {
     if (this.#finished) return [];
     if (!this.#backoff.retry()) {
       this.#finished = true;
-      return [
-        { type: "send", packet: { op: "ERROR", code: TftpError.notDefined, message: "timed out" } },
-        { type: "fail", message: "no answer from the peer: gave up after retries" },
-      ];
+      return abort(
+        TftpError.notDefined,
+        "timed out",
+        "no answer from the peer: gave up after retries",
+      );
     }
     return this.#sendWindow();
   }
 
   #illegal(message: string): Action[] {
     this.#finished = true;
-    return [
-      { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
-      { type: "fail", message },
-    ];
+    return abort(TftpError.illegalOperation, message);
   }
 }
 
@@ -237,19 +243,12 @@ export class ReceiveSession {
     }
     if (packet.op !== "DATA") {
       this.#finished = true;
-      const message = `unexpected ${packet.op}`;
-      return [
-        { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
-        { type: "fail", message },
-      ];
+      return abort(TftpError.illegalOperation, `unexpected ${packet.op}`);
     }
     if (packet.data.length > this.#blksize) {
       this.#finished = true;
       const message = `DATA of ${packet.data.length} bytes is over blksize ${this.#blksize}`;
-      return [
-        { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
-        { type: "fail", message },
-      ];
+      return abort(TftpError.illegalOperation, message);
     }
     if (packet.block !== wireBlock(this.#next)) {
       // A gap (a block lost or reordered) or a duplicate: ACK what we have in order.
@@ -259,13 +258,7 @@ export class ReceiveSession {
     const actions: Action[] = [];
     if (this.#written + packet.data.length > this.#maxSize) {
       this.#finished = true;
-      return [
-        {
-          type: "send",
-          packet: { op: "ERROR", code: TftpError.diskFull, message: "file too large" },
-        },
-        { type: "fail", message: "the transfer is larger than allowed" },
-      ];
+      return abort(TftpError.diskFull, "file too large", "the transfer is larger than allowed");
     }
     if (packet.data.length > 0) actions.push({ type: "write", data: packet.data });
     this.#written += packet.data.length;
@@ -291,10 +284,11 @@ export class ReceiveSession {
     if (this.#finished) return [];
     if (!this.#backoff.retry()) {
       this.#finished = true;
-      return [
-        { type: "send", packet: { op: "ERROR", code: TftpError.notDefined, message: "timed out" } },
-        { type: "fail", message: "no data from the peer: gave up after retries" },
-      ];
+      return abort(
+        TftpError.notDefined,
+        "timed out",
+        "no data from the peer: gave up after retries",
+      );
     }
     const packet = this.#opening ?? this.#ack();
     return [{ type: "send", packet }, { type: "timer", ms: this.#backoff.ms }];

@@ -8,8 +8,8 @@ import type { CommandSpec, GroupSpec } from "../cli/command.ts";
 import { CliError, describeError, ExitCode, input, UsageError } from "../cli/errors.ts";
 import type { OptionValues } from "../cli/command.ts";
 import { choice, flag, integer, text } from "../cli/values.ts";
-import { isIPv4, parseIPv4 } from "../inet/ipv4.ts";
-import { isIPv6, parseIPv6 } from "../inet/ipv6.ts";
+import { scope } from "../inet/classify.ts";
+import { parseIP } from "../inet/ip.ts";
 import { type HostAddress, parseHostListen, parseHostTarget } from "../net/address.ts";
 import { openStdin } from "../net/stdin.ts";
 import { ENCODINGS } from "../text/encoding.ts";
@@ -151,9 +151,13 @@ const listenCommand: CommandSpec = {
 };
 
 function checkMulticast(group: string): void {
-  const v4 = isIPv4(group) && parseIPv4(group) >>> 28 === 0xe;
-  const v6 = isIPv6(group) && parseIPv6(group).value >> 120n === 0xffn;
-  if (!v4 && !v6) {
+  let multicast = false;
+  try {
+    multicast = scope(parseIP(group)) === "multicast";
+  } catch {
+    // not an address at all: refused below
+  }
+  if (!multicast) {
     throw new UsageError(
       `Cannot join "${group}": not a multicast group (IPv4 224.0.0.0/4 or IPv6 ff00::/8)`,
     );
