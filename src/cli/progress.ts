@@ -59,6 +59,11 @@ export class Progress {
     this.#enabled = enabled && isTerminal();
   }
 
+  /** Bytes counted so far. */
+  get done(): number {
+    return this.#done;
+  }
+
   /** Adds `n` bytes and redraws when 100 ms have passed. */
   add(n: number): void {
     this.#done += n;

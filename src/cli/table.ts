@@ -12,6 +12,7 @@ import { httpGroup } from "../http/command.ts";
 import { ipGroup, portGroup } from "../inet/command.ts";
 import { serveCommand } from "../serve/command.ts";
 import { tcpGroup } from "../tcp/command.ts";
+import { tftpGroup } from "../tftp/command.ts";
 import { udpGroup } from "../udp/command.ts";
 
 /** Every top-level entry, in the order help lists them. */
@@ -21,6 +22,7 @@ export const TABLE: TableEntry[] = [
   chatGroup,
   filesGroup,
   httpGroup,
+  tftpGroup,
   ipGroup,
   portGroup,
   serveCommand,

@@ -20,6 +20,27 @@ export const TftpError = {
   optionNegotiation: 8,
 } as const;
 
+const ERROR_NAMES = [
+  "not defined",
+  "file not found",
+  "access violation",
+  "disk full",
+  "illegal operation",
+  "unknown transfer ID",
+  "file already exists",
+  "no such user",
+  "options refused",
+];
+
+/**
+ * A peer's ERROR as one line: its message (or the code's name when empty)
+ * and the code, e.g. `File not found (TFTP error 1)`.
+ */
+export function errorText(code: number, message: string): string {
+  const text = message.trim() || ERROR_NAMES[code] || "error";
+  return `${text} (TFTP error ${code})`;
+}
+
 /** A packet that cannot be accepted; `code` is the TFTP error to answer with. */
 export class TftpParseError extends Error {
   readonly code: number;
@@ -208,7 +229,7 @@ export interface Negotiated {
 }
 
 /** Option bounds: RFC 2348 (blksize), RFC 2349 (timeout, tsize), RFC 7440 (windowsize). */
-const BOUNDS: Record<string, [number, number]> = {
+export const OPTION_BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
   blksize: [8, 65464],
   timeout: [1, 255],
   tsize: [0, Number.MAX_SAFE_INTEGER],
@@ -230,7 +251,7 @@ export function negotiate(
   const accepted: Options = {};
   const params: Negotiated = { blksize: 512, timeout: 1, windowsize: 1 };
   for (const [name, value] of Object.entries(requested)) {
-    const bounds = BOUNDS[name];
+    const bounds = OPTION_BOUNDS[name];
     if (!bounds || !/^\d{1,16}$/.test(value)) continue;
     let n = Number(value);
     if (name === "tsize") {

@@ -10,12 +10,13 @@
  */
 
 import type { Negotiated, Packet } from "./packet.ts";
-import { TftpError } from "./packet.ts";
+import { errorText, TftpError } from "./packet.ts";
 
 /** What the endpoint must do. */
 export type Action =
   | { type: "send"; packet: Packet }
-  | { type: "write"; data: Uint8Array }
+  /** Received data, in order; `last` marks the final block (written before its ACK goes out). */
+  | { type: "write"; data: Uint8Array; last: boolean }
   | { type: "timer"; ms: number }
   | { type: "done" }
   | { type: "fail"; message: string };
@@ -68,49 +69,48 @@ class Backoff {
 }
 
 /**
- * Sends a file: DATA in windows of `windowsize` blocks. `block(i)` must
- * return block `i`'s bytes (the last one shorter than blksize, possibly
- * empty) for every index in {@linkcode SendSession.window}.
+ * Sends a file: DATA in windows of `windowsize` blocks. `block(i)` returns
+ * block `i`'s bytes; the first block shorter than blksize (possibly empty)
+ * is the last, so the sender needs no size up front (a netascii stream
+ * has none). Blocks are asked for again on retransmission.
  */
 export class SendSession {
   readonly #blksize: number;
   readonly #windowsize: number;
-  readonly #blocks: number;
   readonly #block: (index: number) => Uint8Array;
   readonly #backoff: Backoff;
   /** First block not yet acknowledged. */
   #base = 0;
+  /** The index of the final (short) block, once read. */
+  #last = Infinity;
   #finished = false;
   /** An OACK to (re)send first, answered by ACK 0. */
   #oack: Packet | undefined;
 
   /**
-   * @param size the file size in bytes
-   * @param block reads block `index` (synchronously: the endpoint keeps the window loaded)
+   * @param block reads block `index` (synchronously, so a window goes out back to back)
    */
   constructor(
-    size: number,
     block: (index: number) => Uint8Array,
     options: SessionOptions & { oack?: Packet },
   ) {
     const { params, maxRetries = 5, maxTimeoutMs = 8000, oack } = options;
     this.#blksize = params.blksize;
     this.#windowsize = params.windowsize;
-    this.#blocks = Math.floor(size / params.blksize) + 1;
     this.#block = block;
     this.#backoff = new Backoff(params, maxRetries, maxTimeoutMs);
     this.#oack = oack;
   }
 
-  /** Total DATA blocks (a file of a multiple of blksize ends with an empty one). */
-  get blocks(): number {
-    return this.#blocks;
+  /** Blocks acknowledged so far. */
+  get acknowledged(): number {
+    return this.#base;
   }
 
-  /** Block indices the next actions may read. */
+  /** Block indices of the window in flight (empty while an OACK is unanswered). */
   window(): number[] {
     if (this.#oack) return [];
-    const end = Math.min(this.#blocks, this.#base + this.#windowsize);
+    const end = Math.min(this.#last + 1, this.#base + this.#windowsize);
     return Array.from({ length: end - this.#base }, (_, i) => this.#base + i);
   }
 
@@ -124,9 +124,11 @@ export class SendSession {
     if (this.#oack) {
       actions.push({ type: "send", packet: this.#oack });
     } else {
-      for (const index of this.window()) {
+      const end = this.#base + this.#windowsize;
+      for (let index = this.#base; index < end && index <= this.#last; index++) {
         const data = this.#block(index);
         if (data.length > this.#blksize) throw new RangeError(`block ${index} is over blksize`);
+        if (data.length < this.#blksize) this.#last = index;
         actions.push({ type: "send", packet: { op: "DATA", block: wireBlock(index), data } });
       }
     }
@@ -139,7 +141,10 @@ export class SendSession {
     if (this.#finished) return [];
     if (packet.op === "ERROR") {
       this.#finished = true;
-      return [{ type: "fail", message: `peer error ${packet.code}: ${packet.message}` }];
+      return [{
+        type: "fail",
+        message: `the peer stopped: ${errorText(packet.code, packet.message)}`,
+      }];
     }
     if (packet.op !== "ACK") return this.#illegal(`unexpected ${packet.op}`);
     if (this.#oack) {
@@ -154,7 +159,7 @@ export class SendSession {
     if (inWindow < 0) return [];
     this.#base += inWindow + 1;
     this.#backoff.reset();
-    if (this.#base >= this.#blocks) {
+    if (this.#base > this.#last) {
       this.#finished = true;
       return [{ type: "done" }];
     }
@@ -219,6 +224,11 @@ export class ReceiveSession {
     return this.#written;
   }
 
+  /** DATA blocks taken in order so far. */
+  get blocks(): number {
+    return this.#next;
+  }
+
   /** Starts: sends the opening packet, if any, and arms the timer. */
   start(): Action[] {
     const actions: Action[] = [];
@@ -239,7 +249,10 @@ export class ReceiveSession {
     }
     if (packet.op === "ERROR") {
       this.#finished = true;
-      return [{ type: "fail", message: `peer error ${packet.code}: ${packet.message}` }];
+      return [{
+        type: "fail",
+        message: `the peer stopped: ${errorText(packet.code, packet.message)}`,
+      }];
     }
     if (packet.op !== "DATA") {
       this.#finished = true;
@@ -260,12 +273,12 @@ export class ReceiveSession {
       this.#finished = true;
       return abort(TftpError.diskFull, "file too large", "the transfer is larger than allowed");
     }
-    if (packet.data.length > 0) actions.push({ type: "write", data: packet.data });
+    const last = packet.data.length < this.#blksize;
+    if (packet.data.length > 0 || last) actions.push({ type: "write", data: packet.data, last });
     this.#written += packet.data.length;
     this.#next++;
     this.#sinceAck++;
     this.#backoff.reset();
-    const last = packet.data.length < this.#blksize;
     if (last || this.#sinceAck >= this.#windowsize) {
       this.#sinceAck = 0;
       actions.push({ type: "send", packet: this.#ack() });

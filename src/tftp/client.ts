@@ -1,0 +1,231 @@
+/**
+ * `sockit tftp get | put`: one transfer from a local socket to a server.
+ * A download is written to `LOCAL.part` and renamed to LOCAL when its last
+ * block is on disk (before the final ACK); a failed or cancelled one leaves
+ * no file behind, since TFTP cannot resume.
+ *
+ * Requires `--allow-net=HOST` (every port of it: the server answers from a
+ * new one) plus read or write access to the local file.
+ *
+ * @module
+ */
+
+import { CliError, describeError, ExitCode } from "../cli/errors.ts";
+import { formatRate, formatSize } from "../cli/format.ts";
+import type { Output } from "../cli/output.ts";
+import { Progress } from "../cli/progress.ts";
+import { formatHostPort, type HostAddress } from "../net/address.ts";
+import { escapeText } from "../text/escape.ts";
+import { defaultBind } from "../udp/send.ts";
+import { openDatagram, udpAddr } from "../udp/socket.ts";
+import { type BlockReader, blockReader, BlockWriter, fileSink } from "./blocks.ts";
+import type { Mode, Negotiated } from "./packet.ts";
+import { GetSession, PutSession, type RequestOptions } from "./request.ts";
+import { drive, TransferError } from "./transfer.ts";
+
+/** Options shared by get and put. */
+export interface ClientOptions extends Omit<RequestOptions, "tsize"> {
+  /** @default {"octet"} */
+  mode?: Mode;
+  /** Draw a progress bar when stderr is a terminal. @default {true} */
+  progress?: boolean;
+  signal?: AbortSignal;
+}
+
+function describeParams(params: Negotiated | undefined): string {
+  if (!params) return "";
+  const parts = [`blksize ${params.blksize}`];
+  if (params.windowsize > 1) parts.push(`windowsize ${params.windowsize}`);
+  return parts.join(", ");
+}
+
+function summary(size: number, params: Negotiated | undefined, started: number): string {
+  const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+  const rate = size >= 1e6 ? `, ${formatRate(size / seconds)}` : "";
+  return `${formatSize(size)}, ${describeParams(params)}${rate}`;
+}
+
+/** A local file that cannot be opened. */
+function localError(err: unknown, verb: "read" | "write", path: string): CliError {
+  if (err instanceof Deno.errors.NotFound) {
+    return new CliError(`Cannot ${verb} "${path}": no such file or directory`);
+  }
+  if (err instanceof Deno.errors.IsADirectory) {
+    return new CliError(`Cannot ${verb} "${path}": it is a directory`);
+  }
+  return describeError(err);
+}
+
+/** Turns a failed transfer into the CLI's error. */
+function failure(err: unknown, where: string): never {
+  if (err instanceof TransferError) {
+    if (err.cancelled) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    throw new CliError(`transfer with ${where} failed: ${err.message}`);
+  }
+  throw describeError(err);
+}
+
+/** Runs `work` with a socket bound for talking to `target`. */
+async function withSocket<T>(
+  target: HostAddress,
+  out: Output,
+  work: (conn: Deno.DatagramConn) => Promise<T>,
+): Promise<T> {
+  const socket = openDatagram(defaultBind(target), out);
+  try {
+    return await work(socket.conn);
+  } finally {
+    socket.close();
+  }
+}
+
+/**
+ * Downloads `remote` from `target` into `local` (`-` for stdout).
+ *
+ * @throws {CliError} exit 1 when the server refuses or the transfer fails, 130 on cancel
+ */
+export async function tftpGet(
+  target: HostAddress,
+  remote: string,
+  local: string,
+  out: Output,
+  options: ClientOptions = {},
+): Promise<void> {
+  const { mode = "octet", progress = true, signal, blksize = 512, ...request } = options;
+  const where = formatHostPort(target.hostname, target.port);
+  const toStdout = local === "-";
+  const part = `${local}.part`;
+  let file: Deno.FsFile | undefined;
+  try {
+    file = toStdout
+      ? undefined
+      : await Deno.open(part, { write: true, create: true, truncate: true });
+  } catch (err) {
+    throw localError(err, "write", part);
+  }
+  const writer = new BlockWriter(
+    toStdout ? fileSink(Deno.stdout) : fileSink(file!),
+    mode,
+  );
+  const session = new GetSession(remote, mode, {
+    ...request,
+    blksize,
+    ...(mode === "octet" ? { tsize: 0 } : {}),
+  });
+  let bar: Progress | undefined;
+  let saved = false;
+  const started = performance.now();
+  try {
+    await withSocket(target, out, (conn) =>
+      drive(conn, session, {
+        peer: udpAddr(target),
+        learnPeer: true,
+        maxPacket: 4 + Math.max(blksize, 512),
+        ...(signal ? { signal } : {}),
+        write(data, last) {
+          writer.write(data);
+          if (!last) return;
+          writer.finish();
+          if (file) {
+            file.close();
+            file = undefined;
+            Deno.renameSync(part, local);
+          }
+          saved = true;
+        },
+        onProgress() {
+          const total = session.params?.tsize;
+          if (!progress || total === undefined) return;
+          bar ??= new Progress(remote, total);
+          bar.add(session.written - bar.done);
+        },
+      }));
+  } catch (err) {
+    failure(err, where);
+  } finally {
+    bar?.finish();
+    file?.close();
+    if (!saved && !toStdout) await Deno.remove(part).catch(() => {});
+  }
+  if (session.fellBack) out.warn(`${where} refused the options; used plain TFTP (blksize 512)`);
+  const name = toStdout ? "stdout" : escapeText(local);
+  out.status(`saved ${name} (${summary(writer.written, session.params, started)})`, {
+    event: "saved",
+    path: local,
+    size: writer.written,
+    seconds: (performance.now() - started) / 1000,
+    ...session.params,
+  });
+}
+
+/**
+ * Uploads `local` to `target` as `remote`.
+ *
+ * @throws {CliError} exit 1 when the server refuses or the transfer fails, 130 on cancel
+ */
+export async function tftpPut(
+  target: HostAddress,
+  local: string,
+  remote: string,
+  out: Output,
+  options: ClientOptions = {},
+): Promise<void> {
+  const { mode = "octet", progress = true, signal, ...request } = options;
+  const where = formatHostPort(target.hostname, target.port);
+  let file: Deno.FsFile;
+  let size: number;
+  try {
+    file = await Deno.open(local, { read: true });
+    const info = await file.stat();
+    if (!info.isFile) {
+      file.close();
+      throw new CliError(`Cannot send "${local}": not a file`, { exitCode: ExitCode.usage });
+    }
+    size = info.size;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw localError(err, "read", local);
+  }
+  using _file = file;
+  let reader: BlockReader | undefined;
+  const session: PutSession = new PutSession(
+    remote,
+    mode,
+    (index) => (reader ??= blockReader(file, mode, { size, ...session.params! })).block(index),
+    { ...request, ...(mode === "octet" ? { tsize: size } : {}) },
+  );
+  let bar: Progress | undefined;
+  const started = performance.now();
+  try {
+    await withSocket(target, out, (conn) =>
+      drive(conn, session, {
+        peer: udpAddr(target),
+        learnPeer: true,
+        maxPacket: 2048,
+        ...(signal ? { signal } : {}),
+        onProgress() {
+          if (!progress || !session.params) return;
+          bar ??= new Progress(remote, size);
+          bar.add(Math.min(size, session.acknowledged * session.params.blksize) - bar.done);
+        },
+      }));
+  } catch (err) {
+    failure(err, where);
+  } finally {
+    bar?.finish();
+  }
+  if (session.fellBack) out.warn(`${where} refused the options; used plain TFTP (blksize 512)`);
+  out.status(
+    `sent ${escapeText(local)} as ${escapeText(remote)} (${
+      summary(size, session.params, started)
+    })`,
+    {
+      event: "sent",
+      path: local,
+      remote,
+      size,
+      seconds: (performance.now() - started) / 1000,
+      ...session.params,
+    },
+  );
+}

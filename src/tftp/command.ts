@@ -1,0 +1,184 @@
+/**
+ * CLI wiring of `sockit tftp serve | get | put`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, GroupSpec, OptionSpec, OptionValues } from "../cli/command.ts";
+import { ExitCode, input, UsageError } from "../cli/errors.ts";
+import { choice, flag, integer, text } from "../cli/values.ts";
+import { parseHostListen, parseHostTarget } from "../net/address.ts";
+import { openShare } from "../files/command.ts";
+import { openDatagram } from "../udp/socket.ts";
+import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
+import { MAX_FILENAME } from "./packet.ts";
+import { serveTftp, tftpSummary } from "./server.ts";
+
+/** The default address of `tftp serve` (69 needs root; 6969 is the usual stand-in). */
+export const TFTP_PORT = 6969;
+
+const serveCommand: CommandSpec = {
+  kind: "command",
+  name: "serve",
+  summary: "Serve DIR (default .) over TFTP, read-only unless --allow-write.",
+  usage: "[DIR]",
+  args: { min: 0, max: 1 },
+  options: {
+    listen: { type: "string", value: "ADDR", help: `address to serve on (127.0.0.1:${TFTP_PORT})` },
+    "allow-write": { type: "boolean", help: "accept uploads that replace existing files" },
+    create: { type: "boolean", help: "with --allow-write, let uploads create new files" },
+    retries: {
+      type: "string",
+      value: "N",
+      help: "retransmissions before a transfer is dropped (5)",
+    },
+  },
+  description: [
+    "TFTP (RFC 1350) with options: blksize (8-65464), timeout, tsize and windowsize (RFC 7440), " +
+    "in octet and netascii mode; files past 65535 blocks wrap the block number to 0 as " +
+    "tftp-hpa and curl do. Each transfer runs on a port of its own, beside the others; a " +
+    "datagram from anywhere else gets ERROR 5 and does not disturb it.",
+    "Nothing outside DIR is served or written: not through '..', absolute paths (a leading / " +
+    "is dropped), backslashes, hidden names or symbolic links that leave DIR. Uploads are " +
+    "refused without --allow-write, and then only replace existing files unless --create. An " +
+    "upload is stored under a temporary name and renamed over the target once complete, " +
+    "before its last ACK, so an aborted upload leaves the old file intact.",
+    `Try: curl -o FILE tftp://127.0.0.1:${TFTP_PORT}/FILE, or tftp-hpa: ` +
+    `tftp 127.0.0.1 ${TFTP_PORT} -m octet -c get FILE.`,
+  ],
+  examples: [
+    `sockit tftp serve                         # share . on 127.0.0.1:${TFTP_PORT}`,
+    "sudo sockit tftp serve /srv/tftp --listen 0.0.0.0:69",
+    "sockit tftp serve ./drop --allow-write --create",
+  ],
+  permissions: "--allow-net=HOST (clients elsewhere: --allow-net) --allow-read=DIR " +
+    "(uploads: --allow-write=DIR)",
+  async run({ positionals, values, out, signal }) {
+    const dir = positionals[0] ?? ".";
+    const address = input(() =>
+      parseHostListen(text(values, "listen") ?? `127.0.0.1:${TFTP_PORT}`)
+    );
+    const allowWrite = flag(values, "allow-write");
+    const create = flag(values, "create");
+    if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
+    const maxRetries = integer(values, "retries", 5, { min: 0, max: 100 });
+    const sandbox = await openShare(dir, false);
+    const socket = openDatagram(address, out, { announce: true, label: "tftp" });
+    const access = allowWrite
+      ? (create ? "read-write, new files allowed" : "read-write")
+      : "read-only";
+    out.status(`sharing ${sandbox.root} (${access})`);
+    const stats = await serveTftp(socket, sandbox, out, { allowWrite, create, maxRetries, signal });
+    out.status(tftpSummary(stats));
+    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  },
+};
+
+/** Options of get and put. */
+const transferOptions: Record<string, OptionSpec> = {
+  blksize: { type: "string", value: "N", help: "block size to ask for, 8-65464 (1468)" },
+  windowsize: { type: "string", value: "N", help: "blocks per ACK to ask for, 1-65535 (1)" },
+  timeout: { type: "string", value: "S", help: "retransmission timeout in seconds, 1-255 (1)" },
+  retries: { type: "string", value: "N", help: "retransmissions before giving up (5)" },
+  mode: { type: "string", value: "MODE", help: "octet or netascii (octet)" },
+};
+
+const transferDescription =
+  "TARGET is HOST[:PORT], port 69 by default. sockit asks for blksize 1468 (a full Ethernet " +
+  "frame) and the file's size; a server that ignores options is answered in plain TFTP, and " +
+  "one that refuses them (ERROR 8) is asked again without. --windowsize N (RFC 7440) lets " +
+  "N blocks go per ACK, which is much faster with a server that supports it (sockit does; " +
+  "tftp-hpa and curl do not). A lost packet is resent after --timeout seconds, doubling up " +
+  "to 8 s, at most --retries times; then the transfer stops with exit 1.";
+
+function clientOptions(values: OptionValues, signal: AbortSignal): ClientOptions {
+  return {
+    blksize: integer(values, "blksize", 1468, { min: 8, max: 65464 }),
+    windowsize: integer(values, "windowsize", 1, { min: 1, max: 65535 }),
+    timeout: integer(values, "timeout", 1, { min: 1, max: 255 }),
+    maxRetries: integer(values, "retries", 5, { min: 0, max: 100 }),
+    mode: choice(values, "mode", ["octet", "netascii"] as const, "octet"),
+    signal,
+  };
+}
+
+function remoteName(value: string): string {
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes === 0 || bytes > MAX_FILENAME || value.includes("\0")) {
+    throw new UsageError(
+      `Cannot use remote name "${value}": must be 1-${MAX_FILENAME} bytes without NUL`,
+    );
+  }
+  return value;
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).filter((part) => part !== "").at(-1) ?? "";
+}
+
+const getCommand: CommandSpec = {
+  kind: "command",
+  name: "get",
+  summary: "Download REMOTE: written to LOCAL.part, renamed to LOCAL when complete.",
+  usage: "TARGET REMOTE",
+  args: { min: 2, max: 2 },
+  options: {
+    output: { type: "string", short: "o", value: "LOCAL", help: "where to save (- for stdout)" },
+    ...transferOptions,
+  },
+  description: [
+    transferDescription,
+    "LOCAL defaults to REMOTE's base name and is replaced if it exists (as tftp and curl -o " +
+    "do). Data goes to LOCAL.part, renamed to LOCAL once the last block is written; a failed " +
+    "or interrupted transfer removes the .part, since TFTP cannot resume.",
+  ],
+  examples: [
+    `sockit tftp get 127.0.0.1:${TFTP_PORT} notes.txt`,
+    "sockit tftp get 192.168.1.1 pxelinux.0 -o boot/pxelinux.0",
+    `sockit tftp get 127.0.0.1:${TFTP_PORT} big.iso --windowsize 16   # sockit or atftp servers`,
+  ],
+  permissions: "--allow-net=HOST --allow-read=LOCAL_DIR --allow-write=LOCAL_DIR",
+  async run({ positionals, values, out, signal }) {
+    const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
+    const remote = remoteName(positionals[1] ?? "");
+    const local = text(values, "output") ?? baseName(remote);
+    if (local === "") throw new UsageError(`Cannot name the download of "${remote}": use -o`);
+    await tftpGet(target, remote, local, out, clientOptions(values, signal));
+    return ExitCode.ok;
+  },
+};
+
+const putCommand: CommandSpec = {
+  kind: "command",
+  name: "put",
+  summary: "Upload LOCAL as REMOTE (default: LOCAL's base name).",
+  usage: "TARGET LOCAL [REMOTE]",
+  args: { min: 2, max: 3 },
+  options: transferOptions,
+  description: [
+    transferDescription,
+    "The server decides whether an upload may replace or create a file (sockit tftp serve: " +
+    "--allow-write, --create; tftp-hpa: -c). The size goes along as tsize, so a server can " +
+    "refuse a file too large for it before any data is sent.",
+  ],
+  examples: [
+    `sockit tftp put 127.0.0.1:${TFTP_PORT} config.txt`,
+    "sockit tftp put 192.168.1.1 firmware.bin uploads/firmware.bin --blksize 8192",
+  ],
+  permissions: "--allow-net=HOST --allow-read=LOCAL",
+  async run({ positionals, values, out, signal }) {
+    const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
+    const local = positionals[1] ?? "";
+    const remote = remoteName(positionals[2] ?? baseName(local));
+    await tftpPut(target, local, remote, out, clientOptions(values, signal));
+    return ExitCode.ok;
+  },
+};
+
+/** The `tftp` group. */
+export const tftpGroup: GroupSpec = {
+  kind: "group",
+  name: "tftp",
+  summary: "TFTP file transfer over UDP: serve a folder, get and put files (curl, tftp-hpa)",
+  commands: [serveCommand, getCommand, putCommand],
+};

@@ -1,0 +1,444 @@
+/**
+ * `sockit tftp serve`: requests arrive on one port; each transfer gets a
+ * socket of its own (its transfer ID) and runs beside the others. Files are
+ * looked up in the same sandbox as the file service. Uploads go to a
+ * temporary name in the target folder and are renamed over the target only
+ * once the last block is on disk, before its ACK is sent.
+ *
+ * Requires `--allow-net` for the address and the clients, `--allow-read=DIR`,
+ * and `--allow-write=DIR` with `--allow-write`.
+ *
+ * @module
+ */
+
+import { describeError } from "../cli/errors.ts";
+import { formatRate, formatSize } from "../cli/format.ts";
+import type { Output } from "../cli/output.ts";
+import { formatHostPort } from "../net/address.ts";
+import { parsePath, ProtocolError } from "../files/protocol.ts";
+import type { Resolved, Sandbox } from "../files/sandbox.ts";
+import { escapeText } from "../text/escape.ts";
+import { receiveDatagrams } from "../udp/socket.ts";
+import type { DatagramSocket } from "../udp/socket.ts";
+import { blockReader, BlockWriter, fileSink } from "./blocks.ts";
+import {
+  decodePacket,
+  encodePacket,
+  MAX_FILENAME,
+  negotiate,
+  type Negotiated,
+  type Packet,
+  TftpError,
+  TftpParseError,
+} from "./packet.ts";
+import { ReceiveSession, SendSession } from "./session.ts";
+import { drive, TransferError } from "./transfer.ts";
+
+/** Options for {@linkcode serveTftp}. */
+export interface ServeTftpOptions {
+  /** Accept write requests (replacing existing files only). @default {false} */
+  allowWrite?: boolean;
+  /** With `allowWrite`, let write requests create new files. @default {false} */
+  create?: boolean;
+  /** Retransmissions before a transfer is given up. @default {5} */
+  maxRetries?: number;
+  /** Transfers at once; more requests are refused. @default {256} */
+  maxTransfers?: number;
+  /** Service label for log lines (under `sockit serve`). */
+  label?: string;
+  signal?: AbortSignal;
+}
+
+/** What a server run did. */
+export interface TftpStats {
+  sent: number;
+  received: number;
+  refused: number;
+  failed: number;
+  bytes: number;
+}
+
+type Request = Extract<Packet, { op: "RRQ" | "WRQ" }>;
+
+/** A request the server turns down, with the TFTP error to answer. */
+class Refusal extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const HTTP_TO_TFTP: Record<number, number> = {
+  404: TftpError.fileNotFound,
+  403: TftpError.accessViolation,
+};
+
+function refusalOf(err: ProtocolError): Refusal {
+  return new Refusal(HTTP_TO_TFTP[err.code] ?? TftpError.accessViolation, err.message);
+}
+
+/**
+ * A TFTP filename as sandbox components: a leading `/` is dropped (clients
+ * often send one), then the file service's path rules apply, except that
+ * `%` is an ordinary character here.
+ *
+ * @throws {Refusal} code 2 for names the sandbox refuses
+ */
+function components(filename: string): string[] {
+  try {
+    const path = parsePath(filename.replaceAll("%", "%25"));
+    if (path.length === 0) throw new Refusal(TftpError.accessViolation, "not a file name");
+    return path;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw refusalOf(err);
+    throw err;
+  }
+}
+
+async function resolve(sandbox: Sandbox, path: string[]): Promise<Resolved> {
+  try {
+    return await sandbox.resolve(path);
+  } catch (err) {
+    if (err instanceof ProtocolError) throw refusalOf(err);
+    throw err;
+  }
+}
+
+function describeParams(params: Negotiated): string {
+  const parts = [`blksize ${params.blksize}`];
+  if (params.windowsize > 1) parts.push(`windowsize ${params.windowsize}`);
+  return parts.join(", ");
+}
+
+interface Context {
+  socket: DatagramSocket;
+  sandbox: Sandbox;
+  out: Output;
+  allowWrite: boolean;
+  create: boolean;
+  maxRetries: number;
+  tag: string;
+  label: string | undefined;
+  stats: TftpStats;
+}
+
+/** The per-transfer socket: same local address as the server, a fresh port. */
+function transferSocket(context: Context): Deno.DatagramConn {
+  return Deno.listenDatagram({
+    hostname: context.socket.address.hostname,
+    port: 0,
+    transport: "udp",
+  });
+}
+
+function maxPacket(params: Negotiated): number {
+  return Math.max(4 + params.blksize, 2048);
+}
+
+/** Serves a read request. */
+async function sendFile(
+  context: Context,
+  request: Request,
+  conn: Deno.DatagramConn,
+  client: Deno.NetAddr,
+  report: (summary: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const resolved = await resolve(context.sandbox, components(request.filename));
+  if (!resolved.info.isFile) throw new Refusal(TftpError.fileNotFound, "not a file");
+  using file = await Deno.open(resolved.real, { read: true });
+  const size = (await file.stat()).size;
+  const requested = { ...request.options };
+  // netascii changes the size on the wire: tsize is left out rather than guessed.
+  if (request.mode === "netascii") delete requested.tsize;
+  const { accepted, params } = negotiate(requested, { fileSize: size });
+  const reader = blockReader(file, request.mode, { size, ...params });
+  const session = new SendSession((i) => reader.block(i), {
+    params,
+    maxRetries: context.maxRetries,
+    ...(Object.keys(accepted).length > 0 ? { oack: { op: "OACK", options: accepted } } : {}),
+  });
+  const started = performance.now();
+  await drive(conn, session, { peer: client, maxPacket: maxPacket(params), signal });
+  context.stats.sent++;
+  context.stats.bytes += size;
+  report(
+    `sent ${escapeText(resolved.rel)} (${formatSize(size)}, ${describeParams(params)}${
+      rate(size, started)
+    })`,
+  );
+}
+
+function rate(size: number, started: number): string {
+  const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+  return size >= 1e6 ? `, ${formatRate(size / seconds)}` : "";
+}
+
+/** Where an upload goes: the real target (existing) or a new name in a real folder. */
+async function uploadTarget(
+  context: Context,
+  path: string[],
+): Promise<{ dir: string; target: string; rel: string; mode: number | null }> {
+  if (!context.allowWrite) {
+    throw new Refusal(TftpError.accessViolation, "the server is read-only");
+  }
+  try {
+    const existing = await context.sandbox.resolve(path);
+    if (!existing.info.isFile) throw new Refusal(TftpError.accessViolation, "not a file");
+    const cut = existing.real.lastIndexOf("/");
+    return {
+      dir: existing.real.slice(0, cut),
+      target: existing.real,
+      rel: existing.rel,
+      mode: existing.info.mode,
+    };
+  } catch (err) {
+    if (!(err instanceof ProtocolError) || err.code !== 404) {
+      if (err instanceof ProtocolError) throw refusalOf(err);
+      throw err;
+    }
+  }
+  if (!context.create) {
+    throw new Refusal(TftpError.fileNotFound, "no such file (the server creates no new files)");
+  }
+  const parent = await resolve(context.sandbox, path.slice(0, -1));
+  if (!parent.info.isDirectory) throw new Refusal(TftpError.fileNotFound, "no such folder");
+  const name = path.at(-1)!;
+  return {
+    dir: parent.real,
+    target: `${parent.real}/${name}`,
+    rel: parent.rel ? `${parent.rel}/${name}` : name,
+    mode: null,
+  };
+}
+
+/** Serves a write request. */
+async function receiveFile(
+  context: Context,
+  request: Request,
+  conn: Deno.DatagramConn,
+  client: Deno.NetAddr,
+  report: (summary: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const { dir, target, rel, mode } = await uploadTarget(context, components(request.filename));
+  const temp = `${dir}/.sockit-tftp-${crypto.randomUUID()}`;
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(temp, { write: true, createNew: true, mode: mode ?? 0o644 });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw new Refusal(TftpError.accessViolation, "the server may not write there");
+    }
+    throw err;
+  }
+  let stored = false;
+  try {
+    const { accepted, params } = negotiate(request.options);
+    const writer = new BlockWriter(fileSink(file), request.mode);
+    const opening: Packet = Object.keys(accepted).length > 0
+      ? { op: "OACK", options: accepted }
+      : { op: "ACK", block: 0 };
+    const session = new ReceiveSession({ params, opening, maxRetries: context.maxRetries });
+    const started = performance.now();
+    await drive(conn, session, {
+      peer: client,
+      maxPacket: maxPacket(params),
+      signal,
+      dallyMs: params.timeout * 1000,
+      write(data, last) {
+        writer.write(data);
+        if (!last) return;
+        // Stored before the final ACK goes out: an ACK means the file is in place.
+        writer.finish();
+        file!.syncDataSync();
+        file!.close();
+        file = undefined;
+        if (mode !== null) Deno.chmodSync(temp, mode & 0o777);
+        Deno.renameSync(temp, target);
+        stored = true;
+      },
+      onDone() {
+        context.stats.received++;
+        context.stats.bytes += writer.written;
+        report(
+          `received ${escapeText(rel)} (${formatSize(writer.written)}, ${describeParams(params)}${
+            rate(writer.written, started)
+          })`,
+        );
+      },
+    });
+  } finally {
+    file?.close();
+    if (!stored) await Deno.remove(temp).catch(() => {});
+  }
+}
+
+/** Runs one transfer from request to log line; never throws. */
+async function transfer(
+  context: Context,
+  request: Request,
+  client: Deno.NetAddr,
+  signal: AbortSignal,
+) {
+  const { out, tag, label } = context;
+  const peer = formatHostPort(client.hostname, client.port);
+  const verb = request.op === "RRQ" ? "get" : "put";
+  const name = escapeText(request.filename);
+  const service = label ? { service: label } : {};
+  let conn: Deno.DatagramConn;
+  try {
+    conn = transferSocket(context);
+  } catch (err) {
+    context.stats.failed++;
+    out.warn(`cannot open a transfer socket for ${peer}: ${describeError(err).message}`);
+    return;
+  }
+  try {
+    out.detail(`${peer} ${verb} ${name} (${request.mode})${tag}`);
+    const report = (summary: string) =>
+      out.status(`${summary} ${request.op === "RRQ" ? "to" : "from"} ${peer}${tag}`, {
+        event: request.op === "RRQ" ? "sent" : "received",
+        file: request.filename,
+        peer,
+        ...service,
+      });
+    if (request.op === "RRQ") await sendFile(context, request, conn, client, report, signal);
+    else await receiveFile(context, request, conn, client, report, signal);
+  } catch (err) {
+    if (err instanceof Refusal) {
+      context.stats.refused++;
+      const packet: Packet = { op: "ERROR", code: err.code, message: err.message };
+      await conn.send(encodePacket(packet), client).catch(() => {});
+      out.status(`refused ${verb} ${name} from ${peer}: ${err.message}${tag}`, {
+        event: "refused",
+        op: verb,
+        file: request.filename,
+        peer,
+        code: err.code,
+        reason: err.message,
+        ...service,
+      });
+      return;
+    }
+    context.stats.failed++;
+    const message = err instanceof TransferError ? err.message : describeError(err).message;
+    if (!(err instanceof TransferError)) {
+      // An unexpected error: the client is told, not left waiting for retries.
+      const packet: Packet = { op: "ERROR", code: TftpError.notDefined, message: "server error" };
+      await conn.send(encodePacket(packet), client).catch(() => {});
+    }
+    out.status(`${verb} ${name} with ${peer} failed: ${message}${tag}`, {
+      event: "failed",
+      op: verb,
+      file: request.filename,
+      peer,
+      reason: message,
+      ...service,
+    });
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * Serves TFTP on `socket` until `signal` aborts: read requests always,
+ * write requests with `allowWrite`.
+ *
+ * @returns counts of transfers by outcome
+ */
+export async function serveTftp(
+  socket: DatagramSocket,
+  sandbox: Sandbox,
+  out: Output,
+  options: ServeTftpOptions = {},
+): Promise<TftpStats> {
+  const {
+    allowWrite = false,
+    create = false,
+    maxRetries = 5,
+    maxTransfers = 256,
+    label,
+    signal,
+  } = options;
+  const stats: TftpStats = { sent: 0, received: 0, refused: 0, failed: 0, bytes: 0 };
+  const tag = label ? ` [${label}]` : "";
+  const context: Context = {
+    socket,
+    sandbox,
+    out,
+    allowWrite,
+    create,
+    maxRetries,
+    tag,
+    label,
+    stats,
+  };
+  const stopAll = new AbortController();
+  const active = new Set<Promise<void>>();
+  const stop = () => {
+    stopAll.abort();
+    socket.close();
+  };
+  if (signal?.aborted) stop();
+  else signal?.addEventListener("abort", stop, { once: true });
+  const answer = async (to: Deno.NetAddr, code: number, message: string) => {
+    const packet: Packet = { op: "ERROR", code, message };
+    await socket.conn.send(encodePacket(packet), to).catch(() => {});
+  };
+  try {
+    for await (const datagram of receiveDatagrams(socket.conn, 4 + MAX_FILENAME + 1024)) {
+      const client: Deno.NetAddr = {
+        transport: "udp",
+        hostname: datagram.hostname,
+        port: datagram.port,
+      };
+      let packet: Packet;
+      try {
+        if (datagram.truncated) {
+          throw new TftpParseError(TftpError.illegalOperation, "request too long");
+        }
+        packet = decodePacket(datagram.data);
+      } catch (err) {
+        if (!(err instanceof TftpParseError)) throw err;
+        stats.refused++;
+        out.status(`refused a malformed request from ${datagram.from}: ${err.message}${tag}`, {
+          event: "refused",
+          peer: datagram.from,
+          code: err.code,
+          reason: err.message,
+          ...(label ? { service: label } : {}),
+        });
+        await answer(client, err.code, err.message);
+        continue;
+      }
+      if (packet.op === "ERROR") continue; // never answer an error: no loops between servers
+      if (packet.op !== "RRQ" && packet.op !== "WRQ") {
+        await answer(client, TftpError.illegalOperation, "expected a read or write request");
+        continue;
+      }
+      if (active.size >= maxTransfers) {
+        stats.refused++;
+        await answer(client, TftpError.notDefined, "server busy, try again later");
+        continue;
+      }
+      const running = transfer(context, packet, client, stopAll.signal).finally(() =>
+        active.delete(running)
+      );
+      active.add(running);
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    stopAll.abort();
+    socket.close();
+    await Promise.all(active);
+  }
+  return stats;
+}
+
+/** The one-line summary of a server run. */
+export function tftpSummary(stats: TftpStats): string {
+  return `${stats.sent} sent, ${stats.received} received, ${stats.refused} refused, ` +
+    `${stats.failed} failed (${formatSize(stats.bytes)})`;
+}
