@@ -30,6 +30,8 @@ export interface BlockReader {
    * empty). The bytes stay valid after later calls.
    */
   block(index: number): Uint8Array;
+  /** Reads ahead so that block `index` is ready (while the peer is busy anyway). */
+  prefetch(index: number): void;
 }
 
 /**
@@ -59,13 +61,22 @@ export function octetReader(file: Deno.FsFile, size: number, blksize: number): B
     }
     first = index;
   };
+  const loaded = (index: number) =>
+    first >= 0 && index >= first && (index - first) * blksize < filled;
   return {
     block(index) {
       const offset = index * blksize;
       if (offset >= size) return new Uint8Array(0);
-      if (first < 0 || index < first || (index - first) * blksize >= filled) load(index);
+      if (!loaded(index)) load(index);
       const start = (index - first) * blksize;
       return buffer.subarray(start, Math.min(start + blksize, filled));
+    },
+    prefetch(index) {
+      try {
+        if (index * blksize < size && !loaded(index)) load(index);
+      } catch {
+        first = -1; // block() reads again and reports the error
+      }
     },
   };
 }
@@ -114,6 +125,7 @@ export function netasciiReader(
       if (!block) throw new RangeError(`block ${index} is no longer kept`);
       return block;
     },
+    prefetch() {},
   };
 }
 

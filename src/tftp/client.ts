@@ -203,6 +203,7 @@ export async function tftpPut(
         learnPeer: true,
         maxPacket: 2048,
         ...(signal ? { signal } : {}),
+        beforeWait: () => reader?.prefetch(session.upcoming),
         onProgress() {
           if (!progress || !session.params) return;
           bar ??= new Progress(remote, size);

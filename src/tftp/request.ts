@@ -256,6 +256,11 @@ export class PutSession extends Request<SendSession> {
     return this.inner?.acknowledged ?? 0;
   }
 
+  /** The first block after the window in flight (see {@linkcode SendSession.upcoming}). */
+  get upcoming(): number {
+    return this.inner?.upcoming ?? 0;
+  }
+
   protected begin(params: Negotiated, answer: Packet, oack: boolean): Action[] {
     if (!oack && !(answer.op === "ACK" && answer.block === 0)) {
       const message = `expected ACK 0 or OACK, got ${answer.op}`;

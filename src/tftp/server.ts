@@ -160,7 +160,13 @@ async function sendFile(
     ...(Object.keys(accepted).length > 0 ? { oack: { op: "OACK", options: accepted } } : {}),
   });
   const started = performance.now();
-  await drive(conn, session, { peer: client, maxPacket: maxPacket(params), signal });
+  await drive(conn, session, {
+    peer: client,
+    maxPacket: maxPacket(params),
+    signal,
+    // The next window is read from disk while the client handles this one.
+    beforeWait: () => reader.prefetch(session.upcoming),
+  });
   context.stats.sent++;
   context.stats.bytes += size;
   report(

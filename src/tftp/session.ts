@@ -107,6 +107,11 @@ export class SendSession {
     return this.#base;
   }
 
+  /** The first block after the window in flight: the one a reader may fetch ahead. */
+  get upcoming(): number {
+    return Math.min(this.#last + 1, this.#base + this.#windowsize);
+  }
+
   /** Block indices of the window in flight (empty while an OACK is unanswered). */
   window(): number[] {
     if (this.#oack) return [];

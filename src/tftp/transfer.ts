@@ -46,6 +46,8 @@ export interface DriveOptions {
    * final ACK may be lost); `drive` returns after it. @default {0}
    */
   dallyMs?: number;
+  /** Called when everything due is sent and the transfer waits for the peer. */
+  beforeWait?: () => void;
   /** Called once when the session is done, before any dally. */
   onDone?: () => void;
   /** Cancels the transfer: ERROR 0 to the peer, then {@linkcode TransferError}. */
@@ -180,7 +182,16 @@ export async function drive(
   machine: Machine,
   options: DriveOptions,
 ): Promise<Deno.NetAddr> {
-  const { learnPeer = false, maxPacket, write, onProgress, dallyMs = 0, onDone, signal } = options;
+  const {
+    learnPeer = false,
+    maxPacket,
+    write,
+    onProgress,
+    dallyMs = 0,
+    beforeWait,
+    onDone,
+    signal,
+  } = options;
   let peer = options.peer;
   let locked = !learnPeer;
   const buffer = new Uint8Array(maxPacket + 1);
@@ -262,6 +273,7 @@ export async function drive(
         sending = undefined;
         await sent;
       }
+      beforeWait?.();
       await events.wait();
       if (events.cancelled) {
         await abort(TftpError.notDefined, "transfer cancelled", "cancelled");
