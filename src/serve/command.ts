@@ -16,6 +16,8 @@ import { type HttpFace, serveHttp } from "../files/http.ts";
 import { serveFiles } from "../files/server.ts";
 import { printSummary } from "../tcp/command.ts";
 import { serveUdp } from "../udp/server.ts";
+import { TFTP_PORT } from "../tftp/command.ts";
+import { serveTftp } from "../tftp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
 import type { ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
@@ -25,8 +27,8 @@ export interface ServiceSpec {
   label: string;
   transport: "tcp" | "udp";
   port: number;
-  /** TCP mode, the chat relay, the file service, or UDP reply. */
-  mode: TcpMode | "chat" | "files" | "http";
+  /** TCP mode, the chat relay, the file service, UDP reply, or TFTP. */
+  mode: TcpMode | "chat" | "files" | "http" | "tftp";
   /** A client command to try it; `ADDR` is replaced by the service's address. */
   tryIt: string;
 }
@@ -35,7 +37,7 @@ export interface ServiceSpec {
  * The services and their ports: the classic port number times 1000 plus
  * itself (echo 7 → 7007, daytime 13 → 1313), so no root is needed. TCP and
  * UDP share a port number, as the classic services do. The chat relay sits
- * on IRC's 6667.
+ * on IRC's 6667, TFTP on 6969 (the usual stand-in for 69).
  */
 export const SERVICES: ServiceSpec[] = [
   {
@@ -94,6 +96,13 @@ export const SERVICES: ServiceSpec[] = [
     mode: "stamp",
     tryIt: "sockit udp send ADDR hello --wait 500",
   },
+  {
+    label: "tftp",
+    transport: "udp",
+    port: TFTP_PORT,
+    mode: "tftp",
+    tryIt: "sockit tftp get ADDR FILE   (or: curl -O tftp://ADDR/FILE)",
+  },
 ];
 
 export const serveCommand: CommandSpec = {
@@ -110,8 +119,8 @@ export const serveCommand: CommandSpec = {
     SERVICES.map((s) => `${s.label} ${s.transport}/${s.port}`).join(", ") +
     ". Each listener prints 'listening on HOST:PORT (SERVICE)'; then one line per service " +
     "with a client command to try. Ctrl-C stops them all (exit 130).",
-    "DIR (default .) is the folder the file service shares, read-only, with the sandbox rules of " +
-    "'files serve'.",
+    "DIR (default .) is the folder the file, HTTP and TFTP services share, read-only, with the " +
+    "sandbox rules of 'files serve'.",
     "Use --host 0.0.0.0 to let other machines in (and give --allow-net that host).",
   ],
   examples: [
@@ -186,6 +195,8 @@ export const serveCommand: CommandSpec = {
         total.refused += r.refused;
         total.bytesIn += r.bytesIn;
         total.bytesOut += r.bytesOut;
+      } else if (udp && service.mode === "tftp") {
+        await serveTftp(udp, sandbox, out, { label: service.label, signal });
       } else if (udp) {
         const r = await serveUdp(udp, out, {
           reply: service.mode === "stamp" ? "stamp" : "echo",

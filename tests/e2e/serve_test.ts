@@ -5,7 +5,7 @@ import { SERVICES } from "../../src/serve/command.ts";
 Deno.test({
   name: "sockit serve starts every service, each answers, Ctrl-C exits 130",
   // serve uses fixed well-known-style ports; skip when another program holds one.
-  ignore: !SERVICES.every((s) => portFree(s.port)),
+  ignore: !SERVICES.every((s) => portFree(s.port, s.transport)),
   async fn() {
     await using server = sockit(["serve", "docs"], ["--allow-net=127.0.0.1", "--allow-read=docs"], {
       cwd: new URL("../..", import.meta.url).pathname,
@@ -20,6 +20,12 @@ Deno.test({
     assert.equal(greet.stdout, "Welcome to sockit!\nHello, Ada!\n");
     const ls = await runSockit(["files", "ls", "127.0.0.1:9000"]);
     assert.match(ls.stdout, /^f \d+ \S+Z file-protocol\.md$/m);
+    const tftp = await runSockit(["tftp", "get", "127.0.0.1:6969", "file-protocol.md", "-o", "-"]);
+    assert.equal(tftp.code, 0, tftp.stderr);
+    assert.equal(
+      tftp.stdout,
+      await Deno.readTextFile(new URL("../../docs/file-protocol.md", import.meta.url)),
+    );
     server.kill("SIGINT");
     const { code, stderr } = await server.finish();
     assert.equal(code, 130);
@@ -27,9 +33,10 @@ Deno.test({
   },
 });
 
-function portFree(port: number): boolean {
+function portFree(port: number, transport: "tcp" | "udp"): boolean {
   try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    if (transport === "tcp") Deno.listen({ hostname: "127.0.0.1", port }).close();
+    else Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
     return true;
   } catch {
     return false;
