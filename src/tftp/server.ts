@@ -142,7 +142,7 @@ async function sendFile(
   request: Request,
   conn: Deno.DatagramConn,
   client: Deno.NetAddr,
-  report: (summary: string) => void,
+  report: (summary: string, size: number) => void,
   signal: AbortSignal,
 ): Promise<void> {
   const resolved = await resolve(context.sandbox, components(request.filename));
@@ -173,6 +173,7 @@ async function sendFile(
     `sent ${escapeText(resolved.rel)} (${formatSize(size)}, ${describeParams(params)}${
       rate(size, started)
     })`,
+    size,
   );
 }
 
@@ -225,7 +226,7 @@ async function receiveFile(
   request: Request,
   conn: Deno.DatagramConn,
   client: Deno.NetAddr,
-  report: (summary: string) => void,
+  report: (summary: string, size: number) => void,
   signal: AbortSignal,
 ): Promise<void> {
   const { dir, target, rel, mode } = await uploadTarget(context, components(request.filename));
@@ -272,6 +273,7 @@ async function receiveFile(
           `received ${escapeText(rel)} (${formatSize(writer.written)}, ${describeParams(params)}${
             rate(writer.written, started)
           })`,
+          writer.written,
         );
       },
     });
@@ -303,11 +305,12 @@ async function transfer(
   }
   try {
     out.detail(`${peer} ${verb} ${name} (${request.mode})${tag}`);
-    const report = (summary: string) =>
+    const report = (summary: string, size: number) =>
       out.status(`${summary} ${request.op === "RRQ" ? "to" : "from"} ${peer}${tag}`, {
         event: request.op === "RRQ" ? "sent" : "received",
         file: request.filename,
         peer,
+        size,
         ...service,
       });
     if (request.op === "RRQ") await sendFile(context, request, conn, client, report, signal);

@@ -419,3 +419,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("tftp get: Ctrl-C stops with exit 130, tells the server, and removes the .part", async () => {
+  const base = await setup();
+  await Deno.writeFile(`${base}/share/big.bin`, random(64 * 1024 * 1024));
+  await using server = serve(base);
+  const port = await server.port({ label: "tftp" });
+  try {
+    await using client = sockit(
+      ["tftp", "get", `127.0.0.1:${port}`, "big.bin", "-o", `${base}/dl/big.bin`],
+      clientPermissions(base),
+      { stdin: "null" },
+    );
+    const deadline = Date.now() + 10_000;
+    const partSize = async () =>
+      (await Deno.stat(`${base}/dl/big.bin.part`).catch(() => undefined))?.size ?? 0;
+    while (await partSize() < 300_000) {
+      if (Date.now() > deadline) throw new Error("the download did not start");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    client.kill("SIGINT");
+    const result = await client.finish();
+    assert.equal(result.code, 130, result.stderr);
+    assert.deepEqual(await listing(`${base}/dl`), []);
+    await server.waitFor(/get big\.bin with .* failed: the peer stopped: transfer cancelled/);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
