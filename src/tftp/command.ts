@@ -137,7 +137,8 @@ const getCommand: CommandSpec = {
     "sockit tftp get 192.168.1.1 pxelinux.0 -o boot/pxelinux.0",
     `sockit tftp get 127.0.0.1:${TFTP_PORT} big.iso --windowsize 16   # sockit or atftp servers`,
   ],
-  permissions: "--allow-net=HOST --allow-read=LOCAL_DIR --allow-write=LOCAL_DIR",
+  permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL_DIR " +
+    "--allow-write=LOCAL_DIR",
   async run({ positionals, values, out, signal }) {
     const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
     const remote = remoteName(positionals[1] ?? "");
@@ -165,7 +166,7 @@ const putCommand: CommandSpec = {
     `sockit tftp put 127.0.0.1:${TFTP_PORT} config.txt`,
     "sockit tftp put 192.168.1.1 firmware.bin uploads/firmware.bin --blksize 8192",
   ],
-  permissions: "--allow-net=HOST --allow-read=LOCAL",
+  permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL",
   async run({ positionals, values, out, signal }) {
     const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
     const local = positionals[1] ?? "";

@@ -372,7 +372,7 @@ export async function serveTftp(
     signal,
   } = options;
   const stats: TftpStats = { sent: 0, received: 0, refused: 0, failed: 0, bytes: 0 };
-  const tag = label ? ` [${label}]` : "";
+  const tag = label ? ` (${label})` : "";
   const context: Context = {
     socket,
     sandbox,
