@@ -144,6 +144,9 @@ const getCommand: CommandSpec = {
     const remote = remoteName(positionals[1] ?? "");
     const local = text(values, "output") ?? baseName(remote);
     if (local === "") throw new UsageError(`Cannot name the download of "${remote}": use -o`);
+    if (local !== "-" && (await Deno.stat(local).catch(() => undefined))?.isDirectory) {
+      throw new UsageError(`Cannot save to "${local}": it is a directory; use -o DIR/NAME`);
+    }
     await tftpGet(target, remote, local, out, clientOptions(values, signal));
     return ExitCode.ok;
   },

@@ -216,6 +216,21 @@ export function encodePacket(packet: Packet): Uint8Array {
   }
 }
 
+/**
+ * Encodes a DATA packet into `scratch` (at least 4 + data bytes) and
+ * returns the view holding it: no allocation per block on the send path.
+ */
+export function encodeDataInto(scratch: Uint8Array, block: number, data: Uint8Array): Uint8Array {
+  const size = 4 + data.length;
+  if (scratch.length < size) throw new RangeError(`Cannot encode DATA: ${size} bytes needed`);
+  scratch[0] = 0;
+  scratch[1] = OPCODES.DATA;
+  scratch[2] = block >> 8;
+  scratch[3] = block & 0xff;
+  scratch.set(data, 4);
+  return scratch.subarray(0, size);
+}
+
 /** Negotiated transfer parameters. */
 export interface Negotiated {
   /** @default {512} */

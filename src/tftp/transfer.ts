@@ -9,9 +9,17 @@
  * @module
  */
 
-import { decodePacket, encodePacket, type Packet, TftpError, TftpParseError } from "./packet.ts";
+import {
+  decodePacket,
+  encodeDataInto,
+  encodePacket,
+  type Packet,
+  TftpError,
+  TftpParseError,
+} from "./packet.ts";
 import type { Action } from "./session.ts";
 import { isDiskFull } from "./blocks.ts";
+import { parseIP } from "../inet/ip.ts";
 
 /** A session as the shell drives it. */
 export interface Machine {
@@ -153,6 +161,16 @@ class Events {
   }
 }
 
+/** An address literal as one comparable string (`::1` and `0:0::1` alike), else undefined. */
+function ipOf(hostname: string): string | undefined {
+  try {
+    const ip = parseIP(hostname);
+    return `${ip.version}/${ip.value}`;
+  } catch {
+    return undefined; // a name: any source is accepted until the server has answered
+  }
+}
+
 function samePeer(a: Deno.NetAddr, b: Deno.NetAddr): boolean {
   return a.port === b.port && a.hostname === b.hostname;
 }
@@ -194,7 +212,11 @@ export async function drive(
   } = options;
   let peer = options.peer;
   let locked = !learnPeer;
+  // Before the server's first answer its port is unknown, but when it was
+  // named by address, the answer must at least come from that address.
+  const serverIp = ipOf(options.peer.hostname);
   const buffer = new Uint8Array(maxPacket + 1);
+  let scratch: Uint8Array | undefined; // sized by the first DATA, the largest a sender has
   const events = new Events();
   let done = false;
   let failure: string | undefined;
@@ -214,10 +236,17 @@ export async function drive(
   const run = async (actions: Action[]) => {
     for (const action of actions) {
       switch (action.type) {
-        case "send":
+        case "send": {
           if (sending) await sending;
-          sending = conn.send(encodePacket(action.packet), peer);
+          // The previous send is complete, so one scratch buffer serves every DATA.
+          const { packet } = action;
+          if (packet.op === "DATA") scratch ??= new Uint8Array(4 + packet.data.length);
+          const bytes = packet.op === "DATA" && packet.data.length + 4 <= scratch!.length
+            ? encodeDataInto(scratch!, packet.block, packet.data)
+            : encodePacket(packet);
+          sending = conn.send(bytes, peer);
           break;
+        }
         case "write":
           try {
             write?.(action.data, action.last);
@@ -294,7 +323,10 @@ export async function drive(
       events.datagram = undefined;
       const [bytes, addr] = datagram;
       const from = addr as Deno.NetAddr;
-      if (locked && !samePeer(from, peer)) {
+      const stranger = locked
+        ? !samePeer(from, peer)
+        : (serverIp !== undefined && ipOf(from.hostname) !== serverIp);
+      if (stranger) {
         await unknownTid(conn, from);
         continue;
       }

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { DENO, MAIN, runSockit, sockit, Spawned } from "../helpers/process.ts";
-import { RawPeer } from "../helpers/tftp.ts";
+import { randomBytes, RawPeer, sha256 } from "../helpers/tftp.ts";
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-function random(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
-  return bytes;
-}
 
 /** A temp folder with a share (some files, a hidden one, an escaping link) and a download folder. */
 async function setup() {
@@ -78,14 +71,14 @@ Deno.test("tftp get and put carry files of every shape unchanged", async () => {
   const port = await server.port({ label: "tftp" });
   try {
     for (const [name, size, options] of sizes) {
-      const bytes = random(size);
+      const bytes = randomBytes(size);
       await Deno.writeFile(`${base}/share/f.bin`, bytes);
       const got = await get(base, port, "f.bin", "f.bin", options);
       assert.equal(got.code, 0, `${name}: ${got.stderr}`);
       assert.match(got.stderr, /^saved .*f\.bin/m);
       assert.equal(sha256(await Deno.readFile(`${base}/dl/f.bin`)), sha256(bytes), name);
 
-      const up = random(size);
+      const up = randomBytes(size);
       await Deno.writeFile(`${base}/dl/up.bin`, up);
       const sent = await put(base, port, "up.bin", "up.bin", options);
       assert.equal(sent.code, 0, `${name}: ${sent.stderr}`);
@@ -184,6 +177,7 @@ Deno.test("tftp CLI: bad input exits 2 before any packet is sent", async () => {
     [["tftp", "get", "127.0.0.1:69", "a", "--mode", "mail"], /octet, netascii/],
     [["tftp", "get", "127.0.0.1:69", "x".repeat(600)], /1-512 bytes/],
     [["tftp", "get", "127.0.0.1:69"], /usage/i],
+    [["tftp", "get", "127.0.0.1:69", "a", "-o", "/tmp"], /it is a directory/],
     [["tftp", "serve", "/no/such/dir"], /no such directory/],
     [["tftp", "serve", ".", "--create"], /--create needs --allow-write/],
     [["tftp", "serve", ".", "--listen", "unix:/tmp/x"], /unix/i],
@@ -220,7 +214,7 @@ Deno.test("tftp get: a server that never answers gives up after bounded retries 
 
 Deno.test("tftp serve: a client that vanishes mid-transfer is dropped after retries; others go on", async () => {
   const base = await setup();
-  await Deno.writeFile(`${base}/share/big.bin`, random(10_000));
+  await Deno.writeFile(`${base}/share/big.bin`, randomBytes(10_000));
   await using server = serve(base, ["--retries", "1"]);
   const port = await server.port({ label: "tftp" });
   using peer = new RawPeer();
@@ -284,7 +278,7 @@ Deno.test("tftp serve answers malformed requests with ERROR and keeps serving", 
 
 Deno.test("tftp serve: a stranger gets ERROR 5 and the transfer goes on", async () => {
   const base = await setup();
-  await Deno.writeFile(`${base}/share/two.bin`, random(700));
+  await Deno.writeFile(`${base}/share/two.bin`, randomBytes(700));
   await using server = serve(base);
   const port = await server.port({ label: "tftp" });
   using client = new RawPeer();
@@ -316,11 +310,16 @@ Deno.test("tftp get: strangers get ERROR 5; a malformed packet from the server e
   try {
     await using client = sockit(
       ["tftp", "get", `127.0.0.1:${fake.port}`, "a.bin", "-o", `${base}/dl/a.bin`],
-      clientPermissions(base),
+      ["--allow-net=127.0.0.1,127.0.0.2", `--allow-read=${base}/dl`, `--allow-write=${base}/dl`],
       { stdin: "null" },
     );
     const request = await fake.next();
     assert.equal(request?.packet.op, "RRQ");
+    // Before the server answers, an answer from another address is a stranger's.
+    using elsewhere = new RawPeer("127.0.0.2");
+    await elsewhere.send({ op: "DATA", block: 1, data: new Uint8Array(3) }, request!.port);
+    const refused = await elsewhere.next();
+    assert.equal(refused?.packet.op === "ERROR" && refused.packet.code, 5);
     // The server answers from its transfer port, ignoring the options: plain 512-byte DATA.
     await tid.send({ op: "DATA", block: 1, data: new Uint8Array(512) }, request!.port);
     assert.deepEqual((await tid.next())?.packet, { op: "ACK", block: 1 });
@@ -361,8 +360,8 @@ Deno.test({
   async fn() {
     const base = await setup();
     await Deno.mkdir(`${base}/small`);
-    await Deno.writeFile(`${base}/dl/big.bin`, random(300_000));
-    await Deno.writeFile(`${base}/share/big.bin`, random(300_000));
+    await Deno.writeFile(`${base}/dl/big.bin`, randomBytes(300_000));
+    await Deno.writeFile(`${base}/share/big.bin`, randomBytes(300_000));
     // Each side runs in its own mount namespace with a 64 KiB tmpfs; loopback is shared.
     const inSmallDisk = (args: string[], perms: string[]) =>
       new Spawned("unshare", [
@@ -398,7 +397,7 @@ Deno.test({
         assert.match(result.stderr, /disk full \(TFTP error 3\)/);
         await server.waitFor(/put big\.bin with 127\.0\.0\.1:\d+ failed: cannot write the file/);
         // The partial temporary file was removed: a small upload fits in the 64 KiB again.
-        await Deno.writeFile(`${base}/dl/small.bin`, random(40_000));
+        await Deno.writeFile(`${base}/dl/small.bin`, randomBytes(40_000));
         const small = await put(base, port, "small.bin", "big.bin");
         assert.equal(small.code, 0, small.stderr);
       }
@@ -422,7 +421,7 @@ Deno.test({
 
 Deno.test("tftp get: Ctrl-C stops with exit 130, tells the server, and removes the .part", async () => {
   const base = await setup();
-  await Deno.writeFile(`${base}/share/big.bin`, random(64 * 1024 * 1024));
+  await Deno.writeFile(`${base}/share/big.bin`, randomBytes(64 * 1024 * 1024));
   await using server = serve(base);
   const port = await server.port({ label: "tftp" });
   try {

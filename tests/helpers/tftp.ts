@@ -5,8 +5,21 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { decodePacket, encodePacket, type Packet } from "../../src/tftp/packet.ts";
 import { hasCommand, Spawned } from "./process.ts";
+
+/** `size` random bytes (for files no compression or pattern could fake). */
+export function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  return bytes;
+}
+
+/** SHA-256 in hex. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
 
 /** A UDP socket on loopback that sends and receives TFTP packets by hand. */
 export class RawPeer implements Disposable {
@@ -14,8 +27,9 @@ export class RawPeer implements Disposable {
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #buffer = new Uint8Array(70_000);
 
-  constructor() {
-    this.conn = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  /** @param hostname a loopback address (127.0.0.2 is a different host as far as TFTP can tell) */
+  constructor(hostname = "127.0.0.1") {
+    this.conn = Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
   }
 
   get port(): number {

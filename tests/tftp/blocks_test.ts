@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../../src/net/buffer.ts";
 import {
   BlockWriter,
   FileChangedError,
@@ -38,13 +39,7 @@ for (
       }
       assert.equal(blocks.at(-1)!.length, size! % blksize!, "the last block is short");
       // Blocks handed out earlier stay valid after later reads.
-      const joined = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-      let offset = 0;
-      for (const block of blocks) {
-        joined.set(block, offset);
-        offset += block.length;
-      }
-      assert.deepEqual(joined, bytes);
+      assert.deepEqual(concatBytes(blocks), bytes);
       if (count > 2) assert.deepEqual(reader.block(1), bytes.subarray(blksize!, 2 * blksize!));
       assert.equal(reader.block(count + 5).length, 0);
     });
@@ -79,13 +74,7 @@ Deno.test("netasciiReader() and BlockWriter in netascii mode round-trip text", a
     }
     writer.finish();
     assert.ok(wire > text.length, "LF became CR LF on the wire");
-    const back = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      back.set(chunk, offset);
-      offset += chunk.length;
-    }
-    assert.deepEqual(back, text);
+    assert.deepEqual(concatBytes(chunks), text);
     assert.throws(() => reader.block(0), RangeError, "blocks before the window are dropped");
   } finally {
     await Deno.remove(path);
