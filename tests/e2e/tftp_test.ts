@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { DENO, MAIN, runSockit, sockit, Spawned } from "../helpers/process.ts";
 import { randomBytes, RawPeer, sha256 } from "../helpers/tftp.ts";
 
-
-
 /** A temp folder with a share (some files, a hidden one, an escaping link) and a download folder. */
 async function setup() {
   const base = await Deno.makeTempDir({ prefix: "sockit-tftp-" });

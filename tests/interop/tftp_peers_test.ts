@@ -10,7 +10,6 @@ import { hasInTftpd, randomBytes, sha256, startInTftpd } from "../helpers/tftp.t
 
 const inCi = Boolean(Deno.env.get("CI"));
 
-
 /** A share and a local folder, with in.tftpd-readable permissions. */
 async function setup() {
   const base = await Deno.makeTempDir({ prefix: "sockit-tftp-interop-" });
@@ -89,7 +88,12 @@ Deno.test({
       // curl's exit codes name the TFTP error (its message text is muddled in curl 7.88).
       const cases: [string, number][] = [["nope", 68], ["..%2fetc%2fpasswd", 69]];
       for (const [path, code] of cases) {
-        const result = await run("curl", ["-sS", "-o", "/dev/null", `tftp://127.0.0.1:${port}/${path}`]);
+        const result = await run("curl", [
+          "-sS",
+          "-o",
+          "/dev/null",
+          `tftp://127.0.0.1:${port}/${path}`,
+        ]);
         assert.equal(result.code, code, `${path}: ${result.stderr}`);
       }
     } finally {
