@@ -37,6 +37,22 @@ async function same(a: string, b: string, what: string) {
 
 const MIB = 1024 * 1024;
 
+/** curl downloading `path` to `output`, or uploading `upload` as `path` (-T). */
+function curlTftp(
+  port: number,
+  path: string,
+  file: { output?: string; upload?: string; blksize?: number },
+) {
+  const { output, upload, blksize } = file;
+  return run("curl", [
+    "-sSf",
+    ...(blksize ? ["--tftp-blksize", String(blksize)] : []),
+    ...(output ? ["-o", output] : []),
+    ...(upload ? ["-T", upload] : []),
+    `tftp://127.0.0.1:${port}/${path}`,
+  ]);
+}
+
 for (const blksize of [512, 1468, 65464]) {
   Deno.test({
     name: `curl tftp:// downloads and uploads against sockit tftp serve, blksize ${blksize}`,
@@ -47,26 +63,15 @@ for (const blksize of [512, 1468, 65464]) {
       const port = await server.port({ label: "tftp" });
       try {
         await Deno.writeFile(`${base}/share/down.bin`, randomBytes(3 * MIB + 17));
-        const down = await run("curl", [
-          "-sSf",
-          "--tftp-blksize",
-          String(blksize),
-          "-o",
-          `${base}/local/down.bin`,
-          `tftp://127.0.0.1:${port}/down.bin`,
-        ]);
+        const down = await curlTftp(port, "down.bin", {
+          output: `${base}/local/down.bin`,
+          blksize,
+        });
         assert.equal(down.code, 0, down.stderr);
         await same(`${base}/share/down.bin`, `${base}/local/down.bin`, "download");
 
         await Deno.writeFile(`${base}/local/up.bin`, randomBytes(2 * MIB + 5));
-        const up = await run("curl", [
-          "-sSf",
-          "--tftp-blksize",
-          String(blksize),
-          "-T",
-          `${base}/local/up.bin`,
-          `tftp://127.0.0.1:${port}/up.bin`,
-        ]);
+        const up = await curlTftp(port, "up.bin", { upload: `${base}/local/up.bin`, blksize });
         assert.equal(up.code, 0, up.stderr);
         await server.waitFor(/received up\.bin/);
         await same(`${base}/local/up.bin`, `${base}/share/up.bin`, "upload");
@@ -204,20 +209,10 @@ Deno.test({
       {
         await using server = serve(base);
         const port = await server.port({ label: "tftp" });
-        const down = await run("curl", [
-          "-sSf",
-          "-o",
-          `${base}/local/huge.bin`,
-          `tftp://127.0.0.1:${port}/huge.bin`,
-        ]);
+        const down = await curlTftp(port, "huge.bin", { output: `${base}/local/huge.bin` });
         assert.equal(down.code, 0, down.stderr);
         await same(`${base}/share/huge.bin`, `${base}/local/huge.bin`, "curl download");
-        const up = await run("curl", [
-          "-sSf",
-          "-T",
-          `${base}/local/huge.bin`,
-          `tftp://127.0.0.1:${port}/huge-up.bin`,
-        ]);
+        const up = await curlTftp(port, "huge-up.bin", { upload: `${base}/local/huge.bin` });
         assert.equal(up.code, 0, up.stderr);
         await server.waitFor(/received huge-up\.bin/, { timeoutMs: 30_000 });
         await same(`${base}/local/huge.bin`, `${base}/share/huge-up.bin`, "curl upload");
