@@ -88,7 +88,8 @@ const transferDescription =
   "frame) and the file's size; a server that ignores options is answered in plain TFTP, and " +
   "one that refuses them (ERROR 8) is asked again without. --windowsize N (RFC 7440) lets " +
   "N blocks go per ACK, which is much faster with a server that supports it (sockit does; " +
-  "tftp-hpa and curl do not). A lost packet is resent after --timeout seconds, doubling up " +
+  "tftp-hpa and curl do not); a window carries at most 64 KiB (windowsize × blksize), so no " +
+  "receiver's socket buffer overflows. A lost packet is resent after --timeout seconds, doubling up " +
   "to 8 s, at most --retries times; then the transfer stops with exit 1.";
 
 function clientOptions(values: OptionValues, signal: AbortSignal): ClientOptions {

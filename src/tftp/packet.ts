@@ -251,12 +251,26 @@ export const OPTION_BOUNDS: Readonly<Record<string, readonly [number, number]>> 
   windowsize: [1, 65535],
 };
 
+/** The most bytes a window may carry: far below a default UDP receive buffer (~208 KiB). */
+export const WINDOW_BYTES = 64 * 1024;
+
+/**
+ * The largest windowsize for `blksize`: windowsize × blksize ≤
+ * {@linkcode WINDOW_BYTES} (at least 1). A window larger than the
+ * receiver's socket buffer loses its tail on every round and stalls on the
+ * timeout each time; 16 × 64 KiB blocks did exactly that on loopback.
+ */
+export function maxWindow(blksize: number): number {
+  return Math.max(1, Math.floor(WINDOW_BYTES / blksize));
+}
+
 /**
  * The server side of option negotiation: the options it accepts (to send
  * back in an OACK) and the resulting parameters. Unknown options are
  * ignored; a known option with a value out of range or not a number is
  * ignored too (RFC 2347 lets the server leave an option out). `tsize` in a
- * read request is answered with the file's size.
+ * read request is answered with the file's size. `windowsize` is capped at
+ * {@linkcode maxWindow} for the block size.
  */
 export function negotiate(
   requested: Options,
@@ -279,6 +293,10 @@ export function negotiate(
     if (name === "blksize") n = Math.min(n, maxBlksize);
     params[name as "blksize" | "timeout" | "windowsize"] = n;
     accepted[name] = String(n);
+  }
+  if (accepted.windowsize !== undefined) {
+    params.windowsize = Math.min(params.windowsize, maxWindow(params.blksize));
+    accepted.windowsize = String(params.windowsize);
   }
   return { accepted, params };
 }

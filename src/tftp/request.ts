@@ -10,6 +10,7 @@
 
 import {
   errorText,
+  maxWindow,
   type Mode,
   type Negotiated,
   OPTION_BOUNDS,
@@ -36,9 +37,13 @@ export interface RequestOptions {
   maxTimeoutMs?: number;
 }
 
-/** The options a request carries for `options`. */
+/**
+ * The options a request carries for `options`; `windowsize` is capped at
+ * {@linkcode maxWindow} for the block size.
+ */
 export function requestOptions(options: RequestOptions): Options {
-  const { blksize = 512, windowsize = 1, timeout = 1, tsize } = options;
+  const { blksize = 512, timeout = 1, tsize } = options;
+  const windowsize = Math.min(options.windowsize ?? 1, maxWindow(blksize));
   const result: Options = {};
   if (blksize !== 512) result.blksize = String(blksize);
   if (windowsize !== 1) result.windowsize = String(windowsize);

@@ -129,6 +129,14 @@ Deno.test("negotiate() accepts known options in range, answers tsize, ignores th
   assert.equal(negotiate({ blksize: "65464" }, { maxBlksize: 1468 }).params.blksize, 1468);
 });
 
+Deno.test("negotiate() caps windowsize at 64 KiB in flight, whatever the option order", () => {
+  const big = negotiate({ windowsize: "16", blksize: "65464" });
+  assert.equal(big.params.windowsize, 1);
+  assert.equal(big.accepted.windowsize, "1");
+  assert.equal(negotiate({ blksize: "8192", windowsize: "16" }).accepted.windowsize, "8");
+  assert.equal(negotiate({ windowsize: "1000" }).params.windowsize, 128, "blksize 512");
+});
+
 Deno.test("netascii: LF ⇄ CR LF and CR ⇄ CR NUL, across block boundaries", () => {
   const text = enc("line one\nbare\rcr\n");
   const wire = new NetasciiEncoder().encode(text);

@@ -23,6 +23,14 @@ Deno.test("requestOptions() asks only for what differs from plain TFTP", () => {
   });
 });
 
+Deno.test("requestOptions() caps a window at 64 KiB in flight", () => {
+  assert.deepEqual(requestOptions({ blksize: 65464, windowsize: 16 }), { blksize: "65464" });
+  assert.deepEqual(requestOptions({ blksize: 8192, windowsize: 16 }), {
+    blksize: "8192",
+    windowsize: "8",
+  });
+});
+
 Deno.test("acceptOack() takes narrowed options and the size", () => {
   const asked = { blksize: "1468", windowsize: "16", tsize: "0" };
   assert.deepEqual(acceptOack(asked, { blksize: "1024", tsize: "5000" }), {
