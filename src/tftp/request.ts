@@ -187,11 +187,8 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
 
 /** A download: RRQ, then DATA in. */
 export class GetSession extends Request<ReceiveSession> {
-  readonly #maxSize: number | undefined;
-
-  constructor(filename: string, mode: Mode, options: RequestOptions & { maxSize?: number } = {}) {
+  constructor(filename: string, mode: Mode, options: RequestOptions = {}) {
     super(filename, mode, options);
-    this.#maxSize = options.maxSize;
   }
 
   protected get op(): "RRQ" {
@@ -204,12 +201,10 @@ export class GetSession extends Request<ReceiveSession> {
   }
 
   protected begin(params: Negotiated, answer: Packet, oack: boolean): Action[] {
-    const options = this.#maxSize === undefined ? {} : { maxSize: this.#maxSize };
     if (oack) {
       // ACK 0 acknowledges the OACK; it is what the receiver repeats until DATA 1 comes.
       this.inner = new ReceiveSession({
         ...this.sessionOptions(params),
-        ...options,
         opening: { op: "ACK", block: 0 },
       });
       return this.inner.start();
@@ -217,7 +212,7 @@ export class GetSession extends Request<ReceiveSession> {
     if (answer.op !== "DATA") {
       return this.#illegal(`expected DATA or OACK, got ${answer.op}`);
     }
-    this.inner = new ReceiveSession({ ...this.sessionOptions(params), ...options });
+    this.inner = new ReceiveSession(this.sessionOptions(params));
     return this.inner.receive(answer);
   }
 
