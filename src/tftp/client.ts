@@ -11,7 +11,6 @@
  */
 
 import { CliError, describeError, ExitCode } from "../cli/errors.ts";
-import { formatRate, formatSize } from "../cli/format.ts";
 import type { Output } from "../cli/output.ts";
 import { Progress } from "../cli/progress.ts";
 import { formatHostPort, type HostAddress } from "../net/address.ts";
@@ -19,8 +18,9 @@ import { escapeText } from "../text/escape.ts";
 import { defaultBind } from "../udp/send.ts";
 import { openDatagram, udpAddr } from "../udp/socket.ts";
 import { type BlockReader, blockReader, BlockWriter, fileSink } from "./blocks.ts";
-import type { Mode, Negotiated } from "./packet.ts";
+import type { Mode } from "./packet.ts";
 import { GetSession, PutSession, type RequestOptions } from "./request.ts";
+import { transferSummary } from "./summary.ts";
 import { drive, TransferError } from "./transfer.ts";
 
 /** Options shared by get and put. */
@@ -30,19 +30,6 @@ export interface ClientOptions extends Omit<RequestOptions, "tsize"> {
   /** Draw a progress bar when stderr is a terminal. @default {true} */
   progress?: boolean;
   signal?: AbortSignal;
-}
-
-function describeParams(params: Negotiated | undefined): string {
-  if (!params) return "";
-  const parts = [`blksize ${params.blksize}`];
-  if (params.windowsize > 1) parts.push(`windowsize ${params.windowsize}`);
-  return parts.join(", ");
-}
-
-function summary(size: number, params: Negotiated | undefined, started: number): string {
-  const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
-  const rate = size >= 1e6 ? `, ${formatRate(size / seconds)}` : "";
-  return `${formatSize(size)}, ${describeParams(params)}${rate}`;
 }
 
 /** A local file that cannot be opened. */
@@ -149,7 +136,7 @@ export async function tftpGet(
   }
   if (session.fellBack) out.warn(`${where} refused the options; used plain TFTP (blksize 512)`);
   const name = toStdout ? "stdout" : escapeText(local);
-  out.status(`saved ${name} (${summary(writer.written, session.params, started)})`, {
+  out.status(`saved ${name} (${transferSummary(writer.written, session.params, started)})`, {
     event: "saved",
     path: local,
     size: writer.written,
@@ -218,7 +205,7 @@ export async function tftpPut(
   if (session.fellBack) out.warn(`${where} refused the options; used plain TFTP (blksize 512)`);
   out.status(
     `sent ${escapeText(local)} as ${escapeText(remote)} (${
-      summary(size, session.params, started)
+      transferSummary(size, session.params, started)
     })`,
     {
       event: "sent",

@@ -269,14 +269,15 @@ export function maxWindow(blksize: number): number {
  * back in an OACK) and the resulting parameters. Unknown options are
  * ignored; a known option with a value out of range or not a number is
  * ignored too (RFC 2347 lets the server leave an option out). `tsize` in a
- * read request is answered with the file's size. `windowsize` is capped at
+ * read request is answered with the file's size (left out in netascii, whose
+ * size on the wire is unknown). `windowsize` is capped at
  * {@linkcode maxWindow} for the block size.
  */
 export function negotiate(
   requested: Options,
-  options: { fileSize?: number; maxBlksize?: number } = {},
+  options: { fileSize?: number; maxBlksize?: number; mode?: Mode } = {},
 ): { accepted: Options; params: Negotiated } {
-  const { fileSize, maxBlksize = 65464 } = options;
+  const { fileSize, maxBlksize = 65464, mode = "octet" } = options;
   const accepted: Options = {};
   const params: Negotiated = { blksize: 512, timeout: 1, windowsize: 1 };
   for (const [name, value] of Object.entries(requested)) {
@@ -284,6 +285,8 @@ export function negotiate(
     if (!bounds || !/^\d{1,16}$/.test(value)) continue;
     let n = Number(value);
     if (name === "tsize") {
+      // netascii changes the size on the wire: a read's tsize is left out rather than guessed.
+      if (mode === "netascii" && fileSize !== undefined) continue;
       n = fileSize ?? n;
       params.tsize = n;
       accepted.tsize = String(n);

@@ -12,7 +12,7 @@
  */
 
 import { describeError } from "../cli/errors.ts";
-import { formatRate, formatSize } from "../cli/format.ts";
+import { formatSize } from "../cli/format.ts";
 import type { Output } from "../cli/output.ts";
 import { formatHostPort } from "../net/address.ts";
 import { parsePath, ProtocolError } from "../files/protocol.ts";
@@ -32,6 +32,7 @@ import {
   TftpParseError,
 } from "./packet.ts";
 import { ReceiveSession, SendSession } from "./session.ts";
+import { transferSummary } from "./summary.ts";
 import { drive, TransferError } from "./transfer.ts";
 
 /** Options for {@linkcode serveTftp}. */
@@ -105,12 +106,6 @@ async function resolve(sandbox: Sandbox, path: string[]): Promise<Resolved> {
   }
 }
 
-function describeParams(params: Negotiated): string {
-  const parts = [`blksize ${params.blksize}`];
-  if (params.windowsize > 1) parts.push(`windowsize ${params.windowsize}`);
-  return parts.join(", ");
-}
-
 interface Context {
   socket: DatagramSocket;
   sandbox: Sandbox;
@@ -149,10 +144,7 @@ async function sendFile(
   if (!resolved.info.isFile) throw new Refusal(TftpError.fileNotFound, "not a file");
   using file = await Deno.open(resolved.real, { read: true });
   const size = (await file.stat()).size;
-  const requested = { ...request.options };
-  // netascii changes the size on the wire: tsize is left out rather than guessed.
-  if (request.mode === "netascii") delete requested.tsize;
-  const { accepted, params } = negotiate(requested, { fileSize: size });
+  const { accepted, params } = negotiate(request.options, { fileSize: size, mode: request.mode });
   const reader = blockReader(file, request.mode, { size, ...params });
   const session = new SendSession((i) => reader.block(i), {
     params,
@@ -170,16 +162,9 @@ async function sendFile(
   context.stats.sent++;
   context.stats.bytes += size;
   report(
-    `sent ${escapeText(resolved.rel)} (${formatSize(size)}, ${describeParams(params)}${
-      rate(size, started)
-    })`,
+    `sent ${escapeText(resolved.rel)} (${transferSummary(size, params, started)})`,
     size,
   );
-}
-
-function rate(size: number, started: number): string {
-  const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
-  return size >= 1e6 ? `, ${formatRate(size / seconds)}` : "";
 }
 
 /** Where an upload goes: the real target (existing) or a new name in a real folder. */
@@ -270,9 +255,7 @@ async function receiveFile(
         context.stats.received++;
         context.stats.bytes += writer.written;
         report(
-          `received ${escapeText(rel)} (${formatSize(writer.written)}, ${describeParams(params)}${
-            rate(writer.written, started)
-          })`,
+          `received ${escapeText(rel)} (${transferSummary(writer.written, params, started)})`,
           writer.written,
         );
       },

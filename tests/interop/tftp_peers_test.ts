@@ -19,6 +19,17 @@ async function setup() {
   return base;
 }
 
+/** Runs `work` with a fresh share served by `sockit tftp serve` (writes and new files allowed). */
+async function withServer(work: (base: string, port: number, server: Spawned) => Promise<void>) {
+  const base = await setup();
+  try {
+    await using server = serve(base);
+    await work(base, await server.port({ label: "tftp" }), server);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+}
+
 function serve(base: string) {
   return sockit(
     ["tftp", "serve", `${base}/share`, "--listen", "127.0.0.1:0", "--allow-write", "--create"],
@@ -57,11 +68,8 @@ for (const blksize of [512, 1468, 65464]) {
   Deno.test({
     name: `curl tftp:// downloads and uploads against sockit tftp serve, blksize ${blksize}`,
     ignore: skipWithout("curl"),
-    async fn() {
-      const base = await setup();
-      await using server = serve(base);
-      const port = await server.port({ label: "tftp" });
-      try {
+    fn: () =>
+      withServer(async (base, port, server) => {
         await Deno.writeFile(`${base}/share/down.bin`, randomBytes(3 * MIB + 17));
         const down = await curlTftp(port, "down.bin", {
           output: `${base}/local/down.bin`,
@@ -75,46 +83,29 @@ for (const blksize of [512, 1468, 65464]) {
         assert.equal(up.code, 0, up.stderr);
         await server.waitFor(/received up\.bin/);
         await same(`${base}/local/up.bin`, `${base}/share/up.bin`, "upload");
-      } finally {
-        await Deno.remove(base, { recursive: true });
-      }
-    },
+      }),
   });
 }
 
 Deno.test({
   name: "curl tftp:// sees sockit's TFTP errors: not found (68), access violation (69)",
   ignore: skipWithout("curl"),
-  async fn() {
-    const base = await setup();
-    await using server = serve(base);
-    const port = await server.port({ label: "tftp" });
-    try {
+  fn: () =>
+    withServer(async (_base, port) => {
       // curl's exit codes name the TFTP error (its message text is muddled in curl 7.88).
       const cases: [string, number][] = [["nope", 68], ["..%2fetc%2fpasswd", 69]];
       for (const [path, code] of cases) {
-        const result = await run("curl", [
-          "-sS",
-          "-o",
-          "/dev/null",
-          `tftp://127.0.0.1:${port}/${path}`,
-        ]);
+        const result = await curlTftp(port, path, { output: "/dev/null" });
         assert.equal(result.code, code, `${path}: ${result.stderr}`);
       }
-    } finally {
-      await Deno.remove(base, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "tftp-hpa's client (no options, octet and netascii) against sockit tftp serve",
   ignore: skipWithout("tftp"),
-  async fn() {
-    const base = await setup();
-    await using server = serve(base);
-    const port = await server.port({ label: "tftp" });
-    try {
+  fn: () =>
+    withServer(async (base, port, server) => {
       await Deno.writeFile(`${base}/share/bin.dat`, randomBytes(MIB + 512));
       await Deno.writeTextFile(`${base}/share/text.txt`, "one\ntwo\r\nthree\n".repeat(1000));
       const tftp = (...command: string[]) =>
@@ -136,10 +127,7 @@ Deno.test({
 
       const missing = await tftp("-m", "octet", "-c", "get", "missing.dat");
       assert.match(missing.stderr + missing.stdout, /Error code 1/);
-    } finally {
-      await Deno.remove(base, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({

@@ -129,6 +129,11 @@ Deno.test("negotiate() accepts known options in range, answers tsize, ignores th
   assert.equal(negotiate({ blksize: "65464" }, { maxBlksize: 1468 }).params.blksize, 1468);
 });
 
+Deno.test("negotiate() leaves tsize out of a netascii read, echoes it for a write", () => {
+  assert.deepEqual(negotiate({ tsize: "0" }, { fileSize: 99, mode: "netascii" }).accepted, {});
+  assert.deepEqual(negotiate({ tsize: "42" }, { mode: "netascii" }).accepted, { tsize: "42" });
+});
+
 Deno.test("negotiate() caps windowsize at 64 KiB in flight, whatever the option order", () => {
   const big = negotiate({ windowsize: "16", blksize: "65464" });
   assert.equal(big.params.windowsize, 1);
