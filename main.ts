@@ -7,7 +7,7 @@
 
 import config from "./deno.json" with { type: "json" };
 import { runCli } from "./src/cli/run.ts";
-import { interruptSignal } from "./src/cli/signals.ts";
+import { interruptSignal } from "./src/console/signals.ts";
 import { TABLE } from "./src/cli/table.ts";
 
 /** Runs sockit with the process arguments and returns the exit code. */

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { describeError, ExitCode } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { type Address, formatAddress } from "../net/address.ts";
+import { describeError, ExitCode } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";

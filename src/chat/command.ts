@@ -4,12 +4,12 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../cli/command.ts";
-import { ExitCode, input } from "../cli/errors.ts";
-import { integer, text } from "../cli/values.ts";
-import { parseConnectTarget, parseListenAddress } from "../net/address.ts";
+import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import { ExitCode, input } from "../console/errors.ts";
+import { integer, text } from "../command/values.ts";
+import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { printSummary } from "../tcp/command.ts";
+import { printSummary } from "../net/server.ts";
 import { runChatClient } from "./client.ts";
 import { serveChat } from "./server.ts";
 

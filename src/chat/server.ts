@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Output } from "../cli/output.ts";
+import type { Output } from "../console/output.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { QueuedWriter } from "../net/queued_writer.ts";

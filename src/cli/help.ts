@@ -4,7 +4,12 @@
  * @module
  */
 
-import { type CommandSpec, GLOBAL_OPTIONS, type GroupSpec, type TableEntry } from "./command.ts";
+import {
+  type CommandSpec,
+  GLOBAL_OPTIONS,
+  type GroupSpec,
+  type TableEntry,
+} from "../command/spec.ts";
 
 /** The one-line usage of a command, e.g. `sockit tcp connect TARGET [options]`. */
 export function usageLine(command: CommandSpec, group?: GroupSpec): string {

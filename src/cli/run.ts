@@ -6,10 +6,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { type CommandSpec, GLOBAL_OPTIONS, type GroupSpec, type TableEntry } from "./command.ts";
-import { CliError, describeError, ExitCode, UsageError } from "./errors.ts";
+import {
+  type CommandSpec,
+  GLOBAL_OPTIONS,
+  type GroupSpec,
+  type TableEntry,
+} from "../command/spec.ts";
+import { CliError, describeError, ExitCode, UsageError } from "../console/errors.ts";
 import { commandHelp, groupHelp, topHelp, usageLine } from "./help.ts";
-import { Output } from "./output.ts";
+import { Output } from "../console/output.ts";
 
 /** Options for {@linkcode runCli}. */
 export interface RunCliOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TableEntry } from "./command.ts";
+import type { TableEntry } from "../command/spec.ts";
 import { chatGroup } from "../chat/command.ts";
 import { filesGroup } from "../files/command.ts";
 import { httpGroup } from "../http/command.ts";

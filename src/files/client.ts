@@ -11,11 +11,11 @@
  */
 
 import { createHash } from "node:crypto";
-import { CliError, ExitCode } from "../cli/errors.ts";
-import { formatRate, formatSize } from "../cli/format.ts";
-import { Progress } from "../cli/progress.ts";
-import type { Output } from "../cli/output.ts";
-import { type Address, formatAddress } from "../net/address.ts";
+import { CliError, ExitCode } from "../console/errors.ts";
+import { formatRate, formatSize } from "../console/format.ts";
+import { Progress } from "../console/progress.ts";
+import type { Output } from "../console/output.ts";
+import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
 import { ConnReader } from "../net/conn_reader.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";

@@ -4,18 +4,18 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../cli/command.ts";
-import { CliError, describeError, ExitCode, input } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { flag, integer, text } from "../cli/values.ts";
+import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import { CliError, ExitCode, input } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { flag, integer, text } from "../command/values.ts";
 import {
   type Address,
   parseConnectTarget,
   parseHostListen,
   parseListenAddress,
-} from "../net/address.ts";
+} from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { printSummary } from "../tcp/command.ts";
+import { printSummary } from "../net/server.ts";
 import {
   downloadFile,
   downloadTree,
@@ -26,22 +26,9 @@ import {
   uploadFile,
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
-import { Sandbox } from "./sandbox.ts";
+import { openShare } from "./open_share.ts";
 import { serveHttp } from "./http.ts";
 import { serveFiles } from "./server.ts";
-
-/** Opens DIR as a sandbox, with sockit's error messages. */
-export async function openShare(dir: string, showHidden: boolean): Promise<Sandbox> {
-  try {
-    return await Sandbox.open(dir, { showHidden });
-  } catch (err) {
-    if (err instanceof TypeError) throw new CliError(err.message, { exitCode: ExitCode.usage });
-    if (err instanceof Deno.errors.NotFound) {
-      throw new CliError(`Cannot share "${dir}": no such directory`, { exitCode: ExitCode.usage });
-    }
-    throw describeError(err);
-  }
-}
 
 const serveCommand: CommandSpec = {
   kind: "command",

@@ -11,10 +11,10 @@
  * @module
  */
 
-import { describeError } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { formatHostPort } from "../net/address.ts";
-import type { HostAddress } from "../net/address.ts";
+import { describeError } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { formatHostPort } from "../inet/address.ts";
+import type { HostAddress } from "../inet/address.ts";
 import { announceListening } from "../net/endpoint.ts";
 import { contentType, directoryPage, entityTag, parseRange } from "./http_core.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";

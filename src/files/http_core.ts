@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatSize } from "../cli/format.ts";
+import { formatSize } from "../console/format.ts";
 import type { Entry } from "./protocol.ts";
 
 /** A satisfiable byte range, inclusive. */

@@ -10,7 +10,7 @@
  */
 
 import config from "../../deno.json" with { type: "json" };
-import type { Output } from "../cli/output.ts";
+import type { Output } from "../console/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { serveConnections, type ServerStats, type Session } from "../net/server.ts";

@@ -12,10 +12,10 @@
  */
 
 import config from "../../deno.json" with { type: "json" };
-import { CliError, describeError, ExitCode } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { Progress } from "../cli/progress.ts";
-import { formatHostPort } from "../net/address.ts";
+import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { Progress } from "../console/progress.ts";
+import { formatHostPort } from "../inet/address.ts";
 import { BatchWriter } from "../net/batch_writer.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly } from "../net/endpoint.ts";

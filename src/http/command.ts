@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../cli/command.ts";
-import { CliError, input, UsageError } from "../cli/errors.ts";
-import { flag, integer, text, texts } from "../cli/values.ts";
+import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import { CliError, input, UsageError } from "../console/errors.ts";
+import { flag, integer, text, texts } from "../command/values.ts";
 import { runHttpGet } from "./client.ts";
 import { parseHeaderOption, parseHttpUrl } from "./request.ts";
 

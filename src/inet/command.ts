@@ -7,10 +7,10 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec, Invocation } from "../cli/command.ts";
-import { describeError, ExitCode, input, UsageError } from "../cli/errors.ts";
-import { flag, integer, text } from "../cli/values.ts";
-import { formatHostPort, parseHostTarget } from "../net/address.ts";
+import type { CommandSpec, GroupSpec, Invocation } from "../command/spec.ts";
+import { describeError, ExitCode, input, UsageError } from "../console/errors.ts";
+import { flag, integer, text } from "../command/values.ts";
+import { formatHostPort, parseHostTarget } from "./address.ts";
 import {
   embeddedIPv4,
   ipv4Class,

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { CliError, describeError, ExitCode } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { type Address, formatAddress, formatHostPort } from "./address.ts";
+import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
 
 /** A listener on TCP or a Unix socket, with its real bound address. */
 export interface BoundListener {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Output } from "../cli/output.ts";
+import type { Output } from "../console/output.ts";
 import { writeAll } from "./buffer.ts";
 import { type BoundListener, closeQuietly, peerName } from "./endpoint.ts";
 
@@ -71,6 +71,17 @@ export interface ServerStats {
   refused: number;
   bytesIn: number;
   bytesOut: number;
+}
+
+/** Prints the one-line summary a server shows when it stops. */
+export function printSummary(out: Output, stats: ServerStats, datagrams?: number): void {
+  const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
+  const udp = datagrams === undefined ? "" : `, ${datagrams} datagrams answered`;
+  out.essential(
+    `stopped: ${stats.connections} connections served${refused}, ` +
+      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}`,
+    { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }) },
+  );
 }
 
 /** Options for {@linkcode serveConnections}. */

@@ -5,21 +5,20 @@
  * @module
  */
 
-import type { CommandSpec } from "../cli/command.ts";
-import { CliError, ExitCode, input } from "../cli/errors.ts";
-import { text } from "../cli/values.ts";
-import { formatHostPort, type HostAddress, parseHostListen } from "../net/address.ts";
+import type { CommandSpec } from "../command/spec.ts";
+import { CliError, ExitCode, input } from "../console/errors.ts";
+import { text } from "../command/values.ts";
+import { formatHostPort, type HostAddress, parseHostListen } from "../inet/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
-import { openShare } from "../files/command.ts";
+import { openShare } from "../files/open_share.ts";
 import { type HttpFace, serveHttp } from "../files/http.ts";
 import { serveFiles } from "../files/server.ts";
-import { printSummary } from "../tcp/command.ts";
 import { serveUdp } from "../udp/server.ts";
-import { TFTP_PORT } from "../tftp/command.ts";
+import { TFTP_PORT } from "../tftp/packet.ts";
 import { serveTftp } from "../tftp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
-import type { ServerStats } from "../net/server.ts";
+import { printSummary, type ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
 
 /** One service of `sockit serve`. */

@@ -7,10 +7,10 @@
  * @module
  */
 
-import { CliError, describeError, ExitCode } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
+import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
-import { type Address, formatAddress } from "../net/address.ts";
+import { type Address, formatAddress } from "../inet/address.ts";
 import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";
 import { CrlfEncoder } from "../net/lines.ts";

@@ -4,15 +4,14 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../cli/command.ts";
-import { ExitCode, input, UsageError } from "../cli/errors.ts";
-import { choice, flag, integer, text } from "../cli/values.ts";
-import { parseConnectTarget, parseListenAddress } from "../net/address.ts";
+import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import { ExitCode, input, UsageError } from "../console/errors.ts";
+import { choice, flag, integer, text } from "../command/values.ts";
+import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { runTcpClient } from "./client.ts";
 import { serveTcp, TCP_MODES } from "./server.ts";
-import type { Output } from "../cli/output.ts";
-import type { ServerStats } from "../net/server.ts";
+import { printSummary } from "../net/server.ts";
 
 const connectCommand: CommandSpec = {
   kind: "command",
@@ -134,17 +133,6 @@ const listenCommand: CommandSpec = {
     return ExitCode.ok;
   },
 };
-
-/** Prints the one-line summary a server shows when it stops. */
-export function printSummary(out: Output, stats: ServerStats, datagrams?: number): void {
-  const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
-  const udp = datagrams === undefined ? "" : `, ${datagrams} datagrams answered`;
-  out.essential(
-    `stopped: ${stats.connections} connections served${refused}, ` +
-      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}`,
-    { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }) },
-  );
-}
 
 /** The `tcp` group. */
 export const tcpGroup: GroupSpec = {

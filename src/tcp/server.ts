@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Output } from "../cli/output.ts";
+import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
-import { formatRate } from "../cli/format.ts";
+import { formatRate } from "../console/format.ts";
 import { AdaptiveBuffer } from "../net/buffer.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";

@@ -10,10 +10,10 @@
  * @module
  */
 
-import { CliError, describeError, ExitCode } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { Progress } from "../cli/progress.ts";
-import { formatHostPort, type HostAddress } from "../net/address.ts";
+import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { Progress } from "../console/progress.ts";
+import { formatHostPort, type HostAddress } from "../inet/address.ts";
 import { escapeText } from "../text/escape.ts";
 import { defaultBind } from "../udp/send.ts";
 import { openDatagram, udpAddr } from "../udp/socket.ts";

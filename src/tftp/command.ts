@@ -4,18 +4,15 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec, OptionSpec, OptionValues } from "../cli/command.ts";
-import { ExitCode, input, UsageError } from "../cli/errors.ts";
-import { choice, flag, integer, text } from "../cli/values.ts";
-import { parseHostListen, parseHostTarget } from "../net/address.ts";
-import { openShare } from "../files/command.ts";
+import type { CommandSpec, GroupSpec, OptionSpec, OptionValues } from "../command/spec.ts";
+import { ExitCode, input, UsageError } from "../console/errors.ts";
+import { choice, flag, integer, text } from "../command/values.ts";
+import { parseHostListen, parseHostTarget } from "../inet/address.ts";
+import { openShare } from "../files/open_share.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
-import { MAX_FILENAME } from "./packet.ts";
+import { MAX_FILENAME, TFTP_PORT } from "./packet.ts";
 import { serveTftp, tftpSummary } from "./server.ts";
-
-/** The default address of `tftp serve` (69 needs root; 6969 is the usual stand-in). */
-export const TFTP_PORT = 6969;
 
 const serveCommand: CommandSpec = {
   kind: "command",

@@ -303,3 +303,6 @@ export function negotiate(
   }
   return { accepted, params };
 }
+
+/** The port `tftp serve` listens on by default: the usual unprivileged stand-in for 69. */
+export const TFTP_PORT = 6969;

@@ -11,10 +11,10 @@
  * @module
  */
 
-import { describeError } from "../cli/errors.ts";
-import { formatSize } from "../cli/format.ts";
-import type { Output } from "../cli/output.ts";
-import { formatHostPort } from "../net/address.ts";
+import { describeError } from "../console/errors.ts";
+import { formatSize } from "../console/format.ts";
+import type { Output } from "../console/output.ts";
+import { formatHostPort } from "../inet/address.ts";
 import { parsePath, ProtocolError } from "../files/protocol.ts";
 import type { Resolved, Sandbox } from "../files/sandbox.ts";
 import { escapeText } from "../text/escape.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatRate, formatSize } from "../cli/format.ts";
+import { formatRate, formatSize } from "../console/format.ts";
 import type { Negotiated } from "./packet.ts";
 
 /**

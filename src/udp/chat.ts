@@ -8,9 +8,9 @@
  * @module
  */
 
-import { ExitCode } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { formatAddress, type HostAddress } from "../net/address.ts";
+import { ExitCode } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { formatAddress, type HostAddress } from "../inet/address.ts";
 import { LineSplitter } from "../net/lines.ts";
 import type { ChunkSource } from "../net/stdin.ts";
 import { encodeText, type Encoding } from "../text/encoding.ts";

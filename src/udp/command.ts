@@ -4,13 +4,13 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../cli/command.ts";
-import { CliError, describeError, ExitCode, input, UsageError } from "../cli/errors.ts";
-import type { OptionValues } from "../cli/command.ts";
-import { choice, flag, integer, text } from "../cli/values.ts";
+import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import { CliError, describeError, ExitCode, input, UsageError } from "../console/errors.ts";
+import type { OptionValues } from "../command/spec.ts";
+import { choice, flag, integer, text } from "../command/values.ts";
 import { scope } from "../inet/classify.ts";
 import { parseIP } from "../inet/ip.ts";
-import { type HostAddress, parseHostListen, parseHostTarget } from "../net/address.ts";
+import { type HostAddress, parseHostListen, parseHostTarget } from "../inet/address.ts";
 import { openStdin } from "../net/stdin.ts";
 import { ENCODINGS } from "../text/encoding.ts";
 import { runUdpChat } from "./chat.ts";

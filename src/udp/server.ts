@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Output } from "../cli/output.ts";
-import { describeError } from "../cli/errors.ts";
+import type { Output } from "../console/output.ts";
+import { describeError } from "../console/errors.ts";
 import type { Encoding } from "../text/encoding.ts";
 import { stampReply } from "./datagram.ts";
 import { type DatagramSocket, printDatagram, receiveDatagrams } from "./socket.ts";

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { describeError } from "../cli/errors.ts";
-import type { Output } from "../cli/output.ts";
-import { formatHostPort, type HostAddress } from "../net/address.ts";
+import { describeError } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { formatHostPort, type HostAddress } from "../inet/address.ts";
 import { announceListening } from "../net/endpoint.ts";
 import type { Encoding } from "../text/encoding.ts";
 import { type Datagram, datagramEvent, datagramLineParts } from "./datagram.ts";

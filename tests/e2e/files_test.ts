@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { Output } from "../../src/cli/output.ts";
+import { Output } from "../../src/console/output.ts";
 import { downloadFile, FileClient } from "../../src/files/client.ts";
 import { send } from "../helpers/net.ts";
 import { runSockit, sockit, Spawned } from "../helpers/process.ts";

@@ -4,7 +4,7 @@ import {
   parseConnectTarget,
   parseListenAddress,
   parsePort,
-} from "../../src/net/address.ts";
+} from "../../src/inet/address.ts";
 
 const validListen: [string, string][] = [
   ["0", "127.0.0.1:0"],

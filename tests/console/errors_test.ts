@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describeError, input, permissionHint, UsageError } from "../../src/cli/errors.ts";
-import { parseInteger } from "../../src/cli/values.ts";
+import { describeError, input, permissionHint, UsageError } from "../../src/console/errors.ts";
+import { parseInteger } from "../../src/command/values.ts";
 
 Deno.test("permissionHint() names the exact flag", () => {
   const rows: [string, string | undefined][] = [

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Output } from "./output.ts";
+import type { Output } from "../console/output.ts";
 
 /** One option of a command, as `node:util` `parseArgs` takes it, plus help text. */
 export interface OptionSpec {

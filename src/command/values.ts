@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { OptionValues } from "./command.ts";
-import { UsageError } from "./errors.ts";
+import type { OptionValues } from "./spec.ts";
+import { UsageError } from "../console/errors.ts";
 
 /** True when a boolean option was given. */
 export function flag(values: OptionValues, name: string): boolean {

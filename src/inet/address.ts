@@ -5,8 +5,8 @@
  * @module
  */
 
-import { isIPv4 } from "../inet/ipv4.ts";
-import { parseIPv6 } from "../inet/ipv6.ts";
+import { isIPv4 } from "./ipv4.ts";
+import { parseIPv6 } from "./ipv6.ts";
 
 /** A TCP/UDP endpoint; `hostname` holds an IPv6 address without brackets. */
 export interface HostAddress {

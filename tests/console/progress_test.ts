@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderProgress } from "../../src/cli/progress.ts";
+import { renderProgress } from "../../src/console/progress.ts";
 
 Deno.test("renderProgress() shows bar, percentage, bytes, rate and ETA", () => {
   assert.equal(
