@@ -52,6 +52,18 @@ export class UsageError extends CliError {
 }
 
 /**
+ * The run was interrupted (Ctrl-C, SIGTERM): thrown by any layer that notices
+ * its abort signal; the edge turns it into exit 130. `detail` says what was
+ * kept, e.g. "the .part file is kept for resuming".
+ */
+export class InterruptedError extends Error {
+  constructor(detail?: string) {
+    super(detail ? `interrupted; ${detail}` : "interrupted");
+    this.name = "InterruptedError";
+  }
+}
+
+/**
  * Runs a parser over user input; its `SyntaxError`/`RangeError`/`TypeError`
  * becomes a {@linkcode UsageError} (exit 2). Other errors pass through.
  *
@@ -64,6 +76,18 @@ export class UsageError extends CliError {
 export function input<T>(parse: () => T): T {
   try {
     return parse();
+  } catch (err) {
+    if (err instanceof SyntaxError || err instanceof RangeError || err instanceof TypeError) {
+      throw new UsageError(err.message);
+    }
+    throw err;
+  }
+}
+
+/** {@linkcode input} for an asynchronous parser (e.g. one that looks at the disk). */
+export async function inputAsync<T>(parse: () => Promise<T>): Promise<T> {
+  try {
+    return await parse();
   } catch (err) {
     if (err instanceof SyntaxError || err instanceof RangeError || err instanceof TypeError) {
       throw new UsageError(err.message);
@@ -115,6 +139,9 @@ export interface ErrorContext {
  */
 export function describeError(err: unknown, context: ErrorContext = {}): CliError {
   if (err instanceof CliError) return err;
+  if (err instanceof InterruptedError) {
+    return new CliError(err.message, { exitCode: ExitCode.interrupted, cause: err });
+  }
   const { address = "", action = "io", timeoutMs } = context;
   const message = err instanceof Error ? err.message : String(err);
   const at = address ? ` ${address}` : "";
