@@ -6,9 +6,9 @@
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { ExitCode, input } from "../console/errors.ts";
-import { integer, text } from "../command/values.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
+import { MAX_CONNS } from "../command/options.ts";
 import { printSummary } from "../net/server.ts";
 import { runChatClient } from "./client.ts";
 import { serveChat } from "./server.ts";
@@ -20,7 +20,7 @@ const serveCommand: CommandSpec = {
   usage: "ADDR",
   args: { min: 1, max: 1 },
   options: {
-    "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
+    "max-conns": MAX_CONNS,
   },
   description: [
     "Any nc or telnet is a client. A client is userN until '/nick NAME' (unique, letters, " +
@@ -39,9 +39,9 @@ const serveCommand: CommandSpec = {
     "nc 127.0.0.1 6667                                 # join with plain netcat",
   ],
   permissions: "--allow-net=HOST",
-  async run({ positionals, values, out, signal }) {
-    const address = input(() => parseListenAddress(positionals[0] ?? ""));
-    const maxConns = integer(values, "max-conns", 1000, { min: 1 });
+  async run({ args, out, signal }) {
+    const address = input(() => parseListenAddress(args.positional(0)));
+    const maxConns = args.number("max-conns");
     const bound = listen(address, out);
     const stats = await serveChat(bound, out, { maxConns, signal });
     printSummary(out, stats);
@@ -68,9 +68,9 @@ const joinCommand: CommandSpec = {
     "echo '/who' | sockit chat join 127.0.0.1:6667",
   ],
   permissions: "--allow-net=HOST:PORT",
-  run({ positionals, values, out, signal }) {
-    const address = input(() => parseConnectTarget(positionals[0] ?? ""));
-    return runChatClient(address, out, { nick: text(values, "nick"), signal });
+  run({ args, out, signal }) {
+    const address = input(() => parseConnectTarget(args.positional(0)));
+    return runChatClient(address, out, { nick: args.text("nick"), signal });
   },
 };
 

@@ -15,6 +15,7 @@ import type { Output } from "../console/output.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { QueuedWriter } from "../net/queued_writer.ts";
+import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
 import { type Effect, Relay } from "./relay.ts";
 
@@ -43,7 +44,13 @@ export function serveChat(
   out: Output,
   options: ServeChatOptions = {},
 ): Promise<ServerStats> {
-  const { maxConns = 1000, queueLimit = 1024 * 1024, maxLineBytes = 4096, label, signal } = options;
+  const {
+    maxConns = DEFAULT_MAX_CONNS,
+    queueLimit = 1024 * 1024,
+    maxLineBytes = 4096,
+    label,
+    signal,
+  } = options;
   const relay = new Relay({ maxLineBytes });
   const clients = new Map<number, Client>();
 

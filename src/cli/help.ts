@@ -8,6 +8,7 @@ import {
   type CommandSpec,
   GLOBAL_OPTIONS,
   type GroupSpec,
+  type OptionSpec,
   type TableEntry,
 } from "../command/spec.ts";
 
@@ -63,11 +64,18 @@ export function commandHelp(command: CommandSpec, group?: GroupSpec): string {
   const rows = Object.entries(all).map(([name, spec]) => {
     const short = spec.short ? `-${spec.short}, ` : "    ";
     const value = spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : "";
-    return [`${short}--${name}${value}`, spec.help] as const;
+    return [`${short}--${name}${value}`, optionHelp(spec)] as const;
   });
   const width = Math.max(...rows.map(([left]) => left.length));
   for (const [left, help] of rows) lines.push(`  ${left.padEnd(width)}  ${help}`);
   lines.push("", `Permissions: ${command.permissions}`, "", "Examples:");
   for (const example of command.examples) lines.push(`  ${example}`);
   return lines.join("\n") + "\n";
+}
+
+/** An option's help line: its text, its choices and its default, all from the spec. */
+export function optionHelp(spec: OptionSpec): string {
+  const choices = spec.choices ? `: ${spec.choices.join(", ")}` : "";
+  const fallback = spec.default === undefined ? "" : ` (${spec.default})`;
+  return `${spec.help}${choices}${fallback}`;
 }

@@ -10,11 +10,13 @@ import {
   type CommandSpec,
   GLOBAL_OPTIONS,
   type GroupSpec,
+  type OptionSpec,
   type TableEntry,
 } from "../command/spec.ts";
 import { CliError, describeError, ExitCode, UsageError } from "../console/errors.ts";
 import { commandHelp, groupHelp, topHelp, usageLine } from "./help.ts";
 import { Output } from "../console/output.ts";
+import { Args } from "../command/values.ts";
 
 /** Options for {@linkcode runCli}. */
 export interface RunCliOptions {
@@ -80,7 +82,7 @@ export async function runCli(
   try {
     parsed = parseArgs({
       args: rest,
-      options: { ...command.options, ...GLOBAL_OPTIONS },
+      options: parserOptions({ ...command.options, ...GLOBAL_OPTIONS }),
       strict: true,
       allowPositionals: true,
     });
@@ -107,7 +109,8 @@ export async function runCli(
     verbose: values.verbose === true,
   });
   try {
-    const code = await command.run({ positionals: parsed.positionals, values, out, signal });
+    const args = new Args(parsed.positionals, values, command.options);
+    const code = await command.run({ args, out, signal });
     await out.flush();
     return code;
   } catch (err) {
@@ -126,6 +129,16 @@ export async function runCli(
     out.error(err);
     return err.exitCode;
   }
+}
+
+/** The part of each spec that `parseArgs` takes (defaults are applied by {@linkcode Args}). */
+function parserOptions(specs: Record<string, OptionSpec>) {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, { type, short, multiple }]) => [
+      name,
+      { type, ...(short === undefined ? {} : { short }), ...(multiple ? { multiple } : {}) },
+    ]),
+  );
 }
 
 async function print(text: string): Promise<void> {

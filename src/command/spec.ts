@@ -6,6 +6,7 @@
  */
 
 import type { Output } from "../console/output.ts";
+import type { Args } from "./values.ts";
 
 /** One option of a command, as `node:util` `parseArgs` takes it, plus help text. */
 export interface OptionSpec {
@@ -16,8 +17,16 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Placeholder shown in help, e.g. `MS`. */
   value?: string;
-  /** One line of help. */
+  /** One line of help; the default (and the choices) are appended when generated. */
   help: string;
+  /** The value when the option is absent; shown in help as `(DEFAULT)`. */
+  default?: string | number;
+  /** An integer option's lowest accepted value. @default {0} */
+  min?: number;
+  /** An integer option's highest accepted value. @default {Number.MAX_SAFE_INTEGER} */
+  max?: number;
+  /** The words a string option accepts. */
+  choices?: readonly string[];
 }
 
 /** Parsed values of a command's options. */
@@ -25,8 +34,8 @@ export type OptionValues = Record<string, string | boolean | string[] | undefine
 
 /** Everything a command handler receives. */
 export interface Invocation {
-  positionals: string[];
-  values: OptionValues;
+  /** Typed access to positionals and options, with the defaults and bounds of the command's specs. */
+  args: Args;
   out: Output;
   /** Aborted on Ctrl-C (SIGINT) or SIGTERM: stop, clean up, return. */
   signal: AbortSignal;

@@ -1,32 +1,16 @@
 /**
- * Typed access to parsed option values, with strict number parsing
- * (exit 2 on anything that is not a plain decimal integer in range).
+ * Typed access to a command's parsed arguments. Each option's default,
+ * bounds and choices live in its {@linkcode OptionSpec}, so help text and
+ * parsing read the same definition; numbers are parsed strictly (exit 2 on
+ * anything that is not a plain decimal integer in range).
  *
  * @module
  */
 
-import type { OptionValues } from "./spec.ts";
+import type { OptionSpec, OptionValues } from "./spec.ts";
 import { UsageError } from "../console/errors.ts";
 
-/** True when a boolean option was given. */
-export function flag(values: OptionValues, name: string): boolean {
-  return values[name] === true;
-}
-
-/** The value of a string option, or undefined. */
-export function text(values: OptionValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === "string" ? value : undefined;
-}
-
-/** Every value of a `multiple` string option. */
-export function texts(values: OptionValues, name: string): string[] {
-  const value = values[name];
-  if (Array.isArray(value)) return value;
-  return typeof value === "string" ? [value] : [];
-}
-
-/** Bounds for {@linkcode integer}. */
+/** Bounds for {@linkcode parseInteger}. */
 export interface IntegerOptions {
   /** @default {0} */
   min?: number;
@@ -38,6 +22,11 @@ export interface IntegerOptions {
  * Parses a decimal integer given as `--name VALUE`.
  *
  * @throws {UsageError} when the text is not a plain integer within bounds
+ * @example Parsing a count
+ * ```ts
+ * import { parseInteger } from "./values.ts";
+ * parseInteger("42", "--count", { min: 1 }); // 42
+ * ```
  */
 export function parseInteger(value: string, name: string, options: IntegerOptions = {}): number {
   const { min = 0, max = Number.MAX_SAFE_INTEGER } = options;
@@ -51,40 +40,132 @@ export function parseInteger(value: string, name: string, options: IntegerOption
   return n;
 }
 
-/** An integer option, or `fallback` when absent. */
-export function integer(
-  values: OptionValues,
-  name: string,
-  fallback: number,
-  options?: IntegerOptions,
-): number;
-export function integer(
-  values: OptionValues,
-  name: string,
-  fallback: undefined,
-  options?: IntegerOptions,
-): number | undefined;
-export function integer(
-  values: OptionValues,
-  name: string,
-  fallback: number | undefined,
-  options: IntegerOptions = {},
-): number | undefined {
-  const value = text(values, name);
-  return value === undefined ? fallback : parseInteger(value, `--${name}`, options);
-}
+/**
+ * The positionals and option values of one invocation, read through the
+ * command's option specs.
+ *
+ * @example Reading arguments
+ * ```ts
+ * import { Args } from "./values.ts";
+ * const args = new Args(["9000"], { "max-conns": "5" }, {
+ *   "max-conns": { type: "string", value: "N", help: "clients at once", default: 1000, min: 1 },
+ * });
+ * args.positional(0); // "9000"
+ * args.number("max-conns"); // 5
+ * ```
+ */
+export class Args {
+  readonly positionals: readonly string[];
+  readonly values: OptionValues;
+  #specs: Record<string, OptionSpec>;
 
-/** One of a fixed set of words, or `fallback`. */
-export function choice<T extends string>(
-  values: OptionValues,
-  name: string,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  const value = text(values, name);
-  if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`Cannot use --${name} "${value}": must be one of ${allowed.join(", ")}`);
+  constructor(
+    positionals: readonly string[],
+    values: OptionValues,
+    specs: Record<string, OptionSpec>,
+  ) {
+    this.positionals = positionals;
+    this.values = values;
+    this.#specs = specs;
   }
-  return value as T;
+
+  /**
+   * The positional argument at `index`, or `fallback` when it was not given.
+   *
+   * @throws {UsageError} when it is missing and there is no fallback
+   */
+  positional(index: number, fallback?: string): string {
+    const value = this.positionals[index] ?? fallback;
+    if (value === undefined) throw new UsageError("missing argument");
+    return value;
+  }
+
+  /** The positional argument at `index`, or undefined. */
+  optionalPositional(index: number): string | undefined {
+    return this.positionals[index];
+  }
+
+  /** True when a boolean option was given. */
+  flag(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  /** The value of a string option, else its spec's default, else undefined. */
+  text(name: string): string | undefined {
+    const value = this.values[name];
+    if (typeof value === "string") return value;
+    const fallback = this.#spec(name).default;
+    return fallback === undefined ? undefined : String(fallback);
+  }
+
+  /**
+   * {@linkcode text} for an option whose spec has a default.
+   *
+   * @throws {TypeError} when the spec has no default (a bug in the command table)
+   */
+  string(name: string): string {
+    const value = this.text(name);
+    if (value === undefined) throw new TypeError(`option --${name} has no default`);
+    return value;
+  }
+
+  /** Every value of a `multiple` string option. */
+  texts(name: string): string[] {
+    const value = this.values[name];
+    if (Array.isArray(value)) return value;
+    return typeof value === "string" ? [value] : [];
+  }
+
+  /** An integer option within its spec's bounds, else its default, else undefined. */
+  integer(name: string): number | undefined {
+    const spec = this.#spec(name);
+    const value = this.values[name];
+    if (typeof value === "string") {
+      return parseInteger(value, `--${name}`, {
+        ...(spec.min === undefined ? {} : { min: spec.min }),
+        ...(spec.max === undefined ? {} : { max: spec.max }),
+      });
+    }
+    return typeof spec.default === "number" ? spec.default : undefined;
+  }
+
+  /**
+   * {@linkcode integer} for an option whose spec has a numeric default.
+   *
+   * @throws {TypeError} when the spec has no numeric default (a bug in the command table)
+   */
+  number(name: string): number {
+    const value = this.integer(name);
+    if (value === undefined) throw new TypeError(`option --${name} has no numeric default`);
+    return value;
+  }
+
+  /**
+   * One of the spec's `choices`, else its default.
+   *
+   * @throws {UsageError} for a word that is not among the choices
+   */
+  choice<T extends string>(name: string): T {
+    const spec = this.#spec(name);
+    const allowed = spec.choices ?? [];
+    const value = this.values[name];
+    if (typeof value === "string") {
+      if (!allowed.includes(value)) {
+        throw new UsageError(
+          `Cannot use --${name} "${value}": must be one of ${allowed.join(", ")}`,
+        );
+      }
+      return value as T;
+    }
+    if (typeof spec.default !== "string") {
+      throw new TypeError(`option --${name} has no default choice`);
+    }
+    return spec.default as T;
+  }
+
+  #spec(name: string): OptionSpec {
+    const spec = this.#specs[name];
+    if (!spec) throw new TypeError(`no option --${name} in this command`);
+    return spec;
+  }
 }

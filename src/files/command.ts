@@ -7,7 +7,6 @@
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { CliError, ExitCode, input } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
-import { flag, integer, text } from "../command/values.ts";
 import {
   type Address,
   parseConnectTarget,
@@ -15,6 +14,7 @@ import {
   parseListenAddress,
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
+import { idleOption, MAX_CONNS } from "../command/options.ts";
 import { printSummary } from "../net/server.ts";
 import {
   downloadFile,
@@ -37,12 +37,17 @@ const serveCommand: CommandSpec = {
   usage: "[DIR]",
   args: { min: 0, max: 1 },
   options: {
-    listen: { type: "string", value: "ADDR", help: "address to serve on (127.0.0.1:9000)" },
+    listen: {
+      type: "string",
+      value: "ADDR",
+      help: "address to serve on",
+      default: "127.0.0.1:9000",
+    },
     http: { type: "string", value: "ADDR", help: "also serve DIR to browsers and curl on ADDR" },
-    "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
-    idle: { type: "string", value: "MS", help: "close a client silent for MS (60000)" },
+    "max-conns": MAX_CONNS,
+    idle: idleOption("close a client silent for MS", 60_000),
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
-    "max-upload": { type: "string", value: "BYTES", help: "largest upload (1073741824)" },
+    "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
   },
   description: [
@@ -63,16 +68,16 @@ const serveCommand: CommandSpec = {
     "sockit files serve /srv/drop --allow-upload --max-upload 104857600",
   ],
   permissions: "--allow-net=HOST --allow-read=DIR (uploads: --allow-write=DIR)",
-  async run({ positionals, values, out, signal }) {
-    const dir = positionals[0] ?? ".";
-    const address = input(() => parseListenAddress(text(values, "listen") ?? "127.0.0.1:9000"));
-    const httpText = text(values, "http");
+  async run({ args, out, signal }) {
+    const dir = args.positional(0, ".");
+    const address = input(() => parseListenAddress(args.string("listen")));
+    const httpText = args.text("http");
     const httpAddress = httpText === undefined ? undefined : input(() => parseHostListen(httpText));
-    const allowUpload = flag(values, "allow-upload");
-    const maxUpload = integer(values, "max-upload", 1024 ** 3, { min: 0 });
-    const maxConns = integer(values, "max-conns", 1000, { min: 1 });
-    const idleMs = integer(values, "idle", 60_000, { min: 1 });
-    const sandbox = await openShare(dir, flag(values, "show-hidden"));
+    const allowUpload = args.flag("allow-upload");
+    const maxUpload = args.number("max-upload");
+    const maxConns = args.number("max-conns");
+    const idleMs = args.number("idle");
+    const sandbox = await openShare(dir, args.flag("show-hidden"));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
     let http;
     try {
@@ -161,13 +166,13 @@ const getCommand: CommandSpec = {
     "sockit files get 127.0.0.1 docs -r -o ./docs-copy",
   ],
   permissions: "--allow-net=HOST:PORT --allow-read=LOCAL_DIR --allow-write=LOCAL_DIR",
-  run({ positionals, values, out, signal }) {
-    const address = target(positionals[0] ?? "");
-    const remote = remotePath(positionals[1] ?? "");
-    const local = text(values, "output") ?? (remote.at(-1) ?? "download");
-    const options = { resume: !flag(values, "no-resume"), force: flag(values, "force"), signal };
+  run({ args, out, signal }) {
+    const address = target(args.positional(0));
+    const remote = remotePath(args.positional(1, ""));
+    const local = args.text("output") ?? (remote.at(-1) ?? "download");
+    const options = { resume: !args.flag("no-resume"), force: args.flag("force"), signal };
     return withClient(address, signal, async (client) => {
-      if (flag(values, "recursive")) {
+      if (args.flag("recursive")) {
         const files = await downloadTree(client, remote, local, out, options);
         out.status(`fetched ${files} files into ${local}`);
         return ExitCode.ok;
@@ -201,9 +206,9 @@ const lsCommand: CommandSpec = {
   ],
   examples: ["sockit files ls 127.0.0.1", "sockit files ls 127.0.0.1:9000 docs --json"],
   permissions: "--allow-net=HOST:PORT",
-  run({ positionals, out, signal }) {
-    const address = target(positionals[0] ?? "");
-    const remote = remotePath(positionals[1] ?? "");
+  run({ args, out, signal }) {
+    const address = target(args.positional(0));
+    const remote = remotePath(args.positional(1, ""));
     return withClient(address, signal, async (client) => {
       const stat = await client.stat(remote);
       const entries = stat.type === "d"
@@ -241,10 +246,10 @@ const putCommand: CommandSpec = {
     "sockit files put 127.0.0.1 a.txt inbox/a.txt",
   ],
   permissions: "--allow-net=HOST:PORT --allow-read=LOCAL",
-  run({ positionals, out, signal }) {
-    const address = target(positionals[0] ?? "");
-    const local = positionals[1] ?? "";
-    const remote = remotePath(positionals[2] ?? local.split(/[\\/]/).at(-1) ?? "");
+  run({ args, out, signal }) {
+    const address = target(args.positional(0));
+    const local = args.positional(1);
+    const remote = remotePath(args.positional(2, local.split(/[\\/]/).at(-1) ?? ""));
     return withClient(address, signal, async (client) => {
       let result;
       try {

@@ -6,7 +6,7 @@
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { CliError, input, UsageError } from "../console/errors.ts";
-import { flag, integer, text, texts } from "../command/values.ts";
+import { timeoutOption } from "../command/options.ts";
 import { runHttpGet } from "./client.ts";
 import { parseHeaderOption, parseHttpUrl } from "./request.ts";
 
@@ -30,7 +30,7 @@ const getCommand: CommandSpec = {
     },
     head: { type: "boolean", short: "I", help: "HEAD request: print the headers only" },
     location: { type: "boolean", short: "L", help: "follow redirects (301/302/303/307/308)" },
-    "max-redirs": { type: "string", value: "N", help: "most redirects to follow (10)" },
+    "max-redirs": { type: "string", value: "N", help: "most redirects to follow", default: 10 },
     header: {
       type: "string",
       short: "H",
@@ -38,11 +38,7 @@ const getCommand: CommandSpec = {
       value: "'Name: value'",
       help: "add or replace a request header",
     },
-    timeout: {
-      type: "string",
-      value: "MS",
-      help: "give up when connecting or a byte takes longer",
-    },
+    timeout: timeoutOption("give up when connecting or a byte takes longer"),
     fail: { type: "boolean", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
     insecure: {
       type: "boolean",
@@ -70,11 +66,11 @@ const getCommand: CommandSpec = {
   ],
   permissions:
     "--allow-net=HOST:PORT (-o: --allow-read=DIR --allow-write=DIR; --cacert: --allow-read=FILE)",
-  async run({ positionals, values, out, signal }) {
-    const url = positionals[0] ?? "";
+  async run({ args, out, signal }) {
+    const url = args.positional(0);
     input(() => parseHttpUrl(url));
-    const headers = texts(values, "header").map((h) => input(() => parseHeaderOption(h)));
-    const cacert = text(values, "cacert");
+    const headers = args.texts("header").map((h) => input(() => parseHeaderOption(h)));
+    const cacert = args.text("cacert");
     let caCerts: string[] | undefined;
     if (cacert !== undefined) {
       try {
@@ -86,20 +82,20 @@ const getCommand: CommandSpec = {
         throw err;
       }
     }
-    if (flag(values, "insecure")) out.warn("--insecure: TLS hostname verification is off");
-    if (flag(values, "head") && text(values, "output") !== undefined) {
+    if (args.flag("insecure")) out.warn("--insecure: TLS hostname verification is off");
+    if (args.flag("head") && args.text("output") !== undefined) {
       throw new CliError("-I prints headers only; it cannot be combined with -o", { exitCode: 2 });
     }
     return runHttpGet(url, out, {
-      output: text(values, "output"),
-      include: flag(values, "include"),
-      head: flag(values, "head"),
-      follow: flag(values, "location"),
-      maxRedirects: integer(values, "max-redirs", 10, { min: 0 }),
+      output: args.text("output"),
+      include: args.flag("include"),
+      head: args.flag("head"),
+      follow: args.flag("location"),
+      maxRedirects: args.number("max-redirs"),
       headers,
-      timeoutMs: integer(values, "timeout", undefined, { min: 1 }),
-      fail: flag(values, "fail"),
-      insecure: flag(values, "insecure"),
+      timeoutMs: args.integer("timeout"),
+      fail: args.flag("fail"),
+      insecure: args.flag("insecure"),
       caCerts,
       signal,
     });

@@ -9,7 +9,7 @@
 
 import type { CommandSpec, GroupSpec, Invocation } from "../command/spec.ts";
 import { describeError, ExitCode, input, UsageError } from "../console/errors.ts";
-import { flag, integer, text } from "../command/values.ts";
+import { timeoutOption } from "../command/options.ts";
 import { formatHostPort, parseHostTarget } from "./address.ts";
 import {
   embeddedIPv4,
@@ -72,8 +72,8 @@ const infoCommand: CommandSpec = {
     "sockit ip info ::ffff:10.0.0.1",
   ],
   permissions: "none",
-  async run({ positionals, out }) {
-    const ip = input(() => parseIP(positionals[0] ?? ""));
+  async run({ args, out }) {
+    const ip = input(() => parseIP(args.positional(0)));
     const rows: [string, string][] = [["address", formatIP(ip)], ["version", String(ip.version)]];
     const json: Record<string, unknown> = { address: formatIP(ip), version: ip.version };
     if (ip.version === 4) {
@@ -119,8 +119,8 @@ const calcCommand: CommandSpec = {
     "sockit ip calc 2001:db8::/48 --json",
   ],
   permissions: "none",
-  async run({ positionals, out }) {
-    const net = input(() => parseNetwork(positionals[0] ?? "", positionals[1]));
+  async run({ args, out }) {
+    const net = input(() => parseNetwork(args.positional(0), args.optionalPositional(1)));
     const c = calculate(net);
     const show = (value: bigint) => formatIP({ version: c.version, value });
     const rows: [string, string][] = [
@@ -183,16 +183,18 @@ const sameCommand: CommandSpec = {
     "sockit ip same 10.0.1.5 10.0.2.5 --mask /23",
   ],
   permissions: "none",
-  async run({ positionals, values, out }) {
-    const a = input(() => parseIP(positionals[0] ?? ""));
-    const b = input(() => parseIP(positionals[1] ?? ""));
-    const maskText = text(values, "mask");
+  async run({ args, out }) {
+    const a = input(() => parseIP(args.positional(0)));
+    const b = input(() => parseIP(args.positional(1)));
+    const maskText = args.text("mask");
     if (maskText === undefined) {
       throw new UsageError("--mask is required", "e.g. --mask 255.255.255.0 or --mask /24");
     }
     if (a.version !== b.version) {
       throw new UsageError(
-        `Cannot compare "${positionals[0]}" and "${positionals[1]}": one is IPv4, the other IPv6`,
+        `Cannot compare "${args.positional(0)}" and "${
+          args.positional(1)
+        }": one is IPv4, the other IPv6`,
       );
     }
     const prefix = input(() => parseMask(maskText, a.version));
@@ -268,8 +270,8 @@ const portInfoCommand: CommandSpec = {
   ],
   examples: ["sockit port info 443", "sockit port info ssh", "sockit port info 50000 --json"],
   permissions: "none",
-  async run({ positionals, out }) {
-    const arg = positionals[0] ?? "";
+  async run({ args, out }) {
+    const arg = args.positional(0);
     if (/^\d+$/.test(arg)) {
       const port = Number(arg);
       if (port > 65535) throw new UsageError(`Cannot use port "${arg}": ports are 0-65535`);
@@ -303,12 +305,15 @@ const scanCommand: CommandSpec = {
   usage: "HOST PORTS",
   args: { min: 2, max: 2 },
   options: {
-    timeout: {
+    timeout: timeoutOption("wait per port before calling it filtered", 1000),
+    concurrency: {
       type: "string",
-      value: "MS",
-      help: "wait per port before calling it filtered (1000)",
+      value: "N",
+      help: "ports tried at once",
+      default: 500,
+      min: 1,
+      max: 10_000,
     },
-    concurrency: { type: "string", value: "N", help: "ports tried at once (500)" },
   },
   description: [
     "PORTS is a list of ports and ranges: 22,80,8000-8100. Results come in port order; -v also " +
@@ -320,11 +325,11 @@ const scanCommand: CommandSpec = {
     "sockit port scan localhost 22,80,443,8000-8100 --timeout 300",
   ],
   permissions: "--allow-net=HOST",
-  async run({ positionals, values, out, signal }) {
-    const host = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 1 })).hostname;
-    const ports = input(() => parsePortList(positionals[1] ?? ""));
-    const timeoutMs = integer(values, "timeout", 1000, { min: 1 });
-    const concurrency = integer(values, "concurrency", 500, { min: 1, max: 10_000 });
+  async run({ args, out, signal }) {
+    const host = input(() => parseHostTarget(args.positional(0), { defaultPort: 1 })).hostname;
+    const ports = input(() => parsePortList(args.positional(1)));
+    const timeoutMs = args.number("timeout");
+    const concurrency = args.number("concurrency");
     const started = performance.now();
     let states;
     try {
@@ -362,7 +367,7 @@ const freeCommand: CommandSpec = {
   args: { min: 0, max: 0 },
   options: {
     udp: { type: "boolean", help: "a free UDP port" },
-    host: { type: "string", value: "HOST", help: "the address to check (127.0.0.1)" },
+    host: { type: "string", value: "HOST", help: "the address to check", default: "127.0.0.1" },
   },
   description: ["The port is free when printed; another program may take it before you do."],
   examples: [
@@ -371,13 +376,12 @@ const freeCommand: CommandSpec = {
     "sockit port free --udp --host ::1",
   ],
   permissions: "--allow-net=HOST",
-  async run({ values, out }) {
-    const host =
-      input(() => parseHostTarget(text(values, "host") ?? "127.0.0.1", { defaultPort: 1 }))
-        .hostname;
+  async run({ args, out }) {
+    const host = input(() => parseHostTarget(args.string("host"), { defaultPort: 1 }))
+      .hostname;
     let port: number;
     try {
-      if (flag(values, "udp")) {
+      if (args.flag("udp")) {
         const conn = Deno.listenDatagram({ hostname: host, port: 0, transport: "udp" });
         port = (conn.addr as Deno.NetAddr).port;
         conn.close();
@@ -394,7 +398,7 @@ const freeCommand: CommandSpec = {
         event: "result",
         host,
         port,
-        transport: flag(values, "udp") ? "udp" : "tcp",
+        transport: args.flag("udp") ? "udp" : "tcp",
       });
     } else await out.data(encoder.encode(`${port}\n`));
     return ExitCode.ok;

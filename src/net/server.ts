@@ -11,6 +11,7 @@
  */
 
 import type { Output } from "../console/output.ts";
+import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { writeAll } from "./buffer.ts";
 import { type BoundListener, closeQuietly, peerName } from "./endpoint.ts";
 
@@ -115,7 +116,8 @@ export async function serveConnections(
   out: Output,
   options: ServeConnectionsOptions,
 ): Promise<ServerStats> {
-  const { handle, onOpen, keepOpen = false, maxConns = 1000, idleMs, label, signal } = options;
+  const { handle, onOpen, keepOpen = false, maxConns = DEFAULT_MAX_CONNS, idleMs, label, signal } =
+    options;
   const tag = label ? ` (${label})` : "";
   const service = label ? { service: label } : {};
   const stats: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };

@@ -7,7 +7,6 @@
 
 import type { CommandSpec } from "../command/spec.ts";
 import { CliError, ExitCode, input } from "../console/errors.ts";
-import { text } from "../command/values.ts";
 import { formatHostPort, type HostAddress, parseHostListen } from "../inet/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
@@ -111,7 +110,7 @@ export const serveCommand: CommandSpec = {
   usage: "[DIR]",
   args: { min: 0, max: 1 },
   options: {
-    host: { type: "string", value: "HOST", help: "address to serve on (127.0.0.1)" },
+    host: { type: "string", value: "HOST", help: "address to serve on", default: "127.0.0.1" },
   },
   description: [
     "Services and ports: " +
@@ -128,9 +127,9 @@ export const serveCommand: CommandSpec = {
     "deno run --allow-net=127.0.0.1 --allow-read=. main.ts serve",
   ],
   permissions: "--allow-net=HOST --allow-read=DIR",
-  async run({ positionals, values, out, signal }) {
-    const host = text(values, "host") ?? "127.0.0.1";
-    const sandbox = await openShare(positionals[0] ?? ".", false);
+  async run({ args, out, signal }) {
+    const host = args.string("host");
+    const sandbox = await openShare(args.positional(0, "."), false);
     // The HTTP face stops on its signal: Ctrl-C, or a later service failing to start.
     const startFailed = new AbortController();
     const httpSignal = AbortSignal.any([signal, startFailed.signal]);

@@ -6,11 +6,11 @@
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { ExitCode, input, UsageError } from "../console/errors.ts";
-import { choice, flag, integer, text } from "../command/values.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
+import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
 import { runTcpClient } from "./client.ts";
-import { serveTcp, TCP_MODES } from "./server.ts";
+import { serveTcp, TCP_MODES, type TcpMode } from "./server.ts";
 import { printSummary } from "../net/server.ts";
 
 const connectCommand: CommandSpec = {
@@ -20,12 +20,8 @@ const connectCommand: CommandSpec = {
   usage: "TARGET",
   args: { min: 1, max: 1 },
   options: {
-    timeout: { type: "string", value: "MS", help: "give up if the connection is not made in MS" },
-    idle: {
-      type: "string",
-      value: "MS",
-      help: "end the session after MS without traffic (exit 0)",
-    },
+    timeout: timeoutOption("give up if the connection is not made in MS"),
+    idle: idleOption("end the session after MS without traffic (exit 0)"),
     crlf: { type: "boolean", help: "send line ends as CRLF" },
     "no-shutdown": { type: "boolean", help: "do not half-close the socket at stdin EOF" },
     "send-only": { type: "boolean", help: "only send stdin; discard what arrives" },
@@ -50,18 +46,18 @@ const connectCommand: CommandSpec = {
   ],
   permissions:
     "--allow-net=HOST:PORT (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
-  run({ positionals, values, out, signal }) {
-    const address = input(() => parseConnectTarget(positionals[0] ?? ""));
-    if (flag(values, "send-only") && flag(values, "recv-only")) {
+  run({ args, out, signal }) {
+    const address = input(() => parseConnectTarget(args.positional(0)));
+    if (args.flag("send-only") && args.flag("recv-only")) {
       throw new UsageError("--send-only and --recv-only cannot be used together");
     }
     return runTcpClient(address, out, {
-      timeoutMs: integer(values, "timeout", undefined, { min: 1 }),
-      idleMs: integer(values, "idle", undefined, { min: 1 }),
-      crlf: flag(values, "crlf"),
-      shutdown: !flag(values, "no-shutdown"),
-      sendOnly: flag(values, "send-only"),
-      recvOnly: flag(values, "recv-only"),
+      timeoutMs: args.integer("timeout"),
+      idleMs: args.integer("idle"),
+      crlf: args.flag("crlf"),
+      shutdown: !args.flag("no-shutdown"),
+      sendOnly: args.flag("send-only"),
+      recvOnly: args.flag("recv-only"),
       signal,
     });
   },
@@ -79,9 +75,15 @@ const listenCommand: CommandSpec = {
       short: "k",
       help: "keep accepting; serve clients concurrently",
     },
-    mode: { type: "string", value: "MODE", help: "stdio (default), echo, stamp, greet or sink" },
-    "max-conns": { type: "string", value: "N", help: "clients at once; more are told busy (1000)" },
-    idle: { type: "string", value: "MS", help: "close a client after MS without traffic" },
+    mode: {
+      type: "string",
+      value: "MODE",
+      help: "what to do",
+      choices: TCP_MODES,
+      default: "stdio",
+    },
+    "max-conns": MAX_CONNS,
+    idle: idleOption("close a client after MS without traffic"),
     greeting: { type: "string", value: "TEXT", help: "greet mode's welcome line" },
   },
   description: [
@@ -108,19 +110,19 @@ const listenCommand: CommandSpec = {
   ],
   permissions:
     "--allow-net=HOST (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
-  async run({ positionals, values, out, signal }) {
-    const address = input(() => parseListenAddress(positionals[0] ?? ""));
-    const mode = choice(values, "mode", TCP_MODES, "stdio");
-    const maxConns = integer(values, "max-conns", 1000, { min: 1 });
-    const idleMs = integer(values, "idle", undefined, { min: 1 });
-    const greeting = text(values, "greeting");
+  async run({ args, out, signal }) {
+    const address = input(() => parseListenAddress(args.positional(0)));
+    const mode = args.choice<TcpMode>("mode");
+    const maxConns = args.number("max-conns");
+    const idleMs = args.integer("idle");
+    const greeting = args.text("greeting");
     if (greeting !== undefined && mode !== "greet") {
       throw new UsageError("--greeting needs --mode greet");
     }
     const bound = listen(address, out);
     const stats = await serveTcp(bound, out, {
       mode,
-      keepOpen: flag(values, "keep-open"),
+      keepOpen: args.flag("keep-open"),
       maxConns,
       idleMs,
       greeting,

@@ -4,14 +4,14 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec, OptionSpec, OptionValues } from "../command/spec.ts";
+import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
+import type { Args } from "../command/values.ts";
 import { ExitCode, input, UsageError } from "../console/errors.ts";
-import { choice, flag, integer, text } from "../command/values.ts";
 import { parseHostListen, parseHostTarget } from "../inet/address.ts";
 import { openShare } from "../files/open_share.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
-import { MAX_FILENAME, TFTP_PORT } from "./packet.ts";
+import { MAX_FILENAME, type Mode, TFTP_PORT } from "./packet.ts";
 import { serveTftp, tftpSummary } from "./server.ts";
 
 const serveCommand: CommandSpec = {
@@ -21,13 +21,20 @@ const serveCommand: CommandSpec = {
   usage: "[DIR]",
   args: { min: 0, max: 1 },
   options: {
-    listen: { type: "string", value: "ADDR", help: `address to serve on (127.0.0.1:${TFTP_PORT})` },
+    listen: {
+      type: "string",
+      value: "ADDR",
+      help: "address to serve on",
+      default: `127.0.0.1:${TFTP_PORT}`,
+    },
     "allow-write": { type: "boolean", help: "accept uploads that replace existing files" },
     create: { type: "boolean", help: "with --allow-write, let uploads create new files" },
     retries: {
       type: "string",
       value: "N",
-      help: "retransmissions before a transfer is dropped (5)",
+      help: "retransmissions before a transfer is dropped",
+      default: 5,
+      max: 100,
     },
   },
   description: [
@@ -50,15 +57,13 @@ const serveCommand: CommandSpec = {
   ],
   permissions: "--allow-net=HOST (clients elsewhere: --allow-net) --allow-read=DIR " +
     "(uploads: --allow-write=DIR)",
-  async run({ positionals, values, out, signal }) {
-    const dir = positionals[0] ?? ".";
-    const address = input(() =>
-      parseHostListen(text(values, "listen") ?? `127.0.0.1:${TFTP_PORT}`)
-    );
-    const allowWrite = flag(values, "allow-write");
-    const create = flag(values, "create");
+  async run({ args, out, signal }) {
+    const dir = args.positional(0, ".");
+    const address = input(() => parseHostListen(args.string("listen")));
+    const allowWrite = args.flag("allow-write");
+    const create = args.flag("create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
-    const maxRetries = integer(values, "retries", 5, { min: 0, max: 100 });
+    const maxRetries = args.number("retries");
     const sandbox = await openShare(dir, false);
     const socket = openDatagram(address, out, { announce: true, label: "tftp" });
     const access = allowWrite
@@ -73,11 +78,44 @@ const serveCommand: CommandSpec = {
 
 /** Options of get and put. */
 const transferOptions: Record<string, OptionSpec> = {
-  blksize: { type: "string", value: "N", help: "block size to ask for, 8-65464 (1468)" },
-  windowsize: { type: "string", value: "N", help: "blocks per ACK to ask for, 1-65535 (1)" },
-  timeout: { type: "string", value: "S", help: "retransmission timeout in seconds, 1-255 (1)" },
-  retries: { type: "string", value: "N", help: "retransmissions before giving up (5)" },
-  mode: { type: "string", value: "MODE", help: "octet or netascii (octet)" },
+  blksize: {
+    type: "string",
+    value: "N",
+    help: "block size to ask for, 8-65464",
+    default: 1468,
+    min: 8,
+    max: 65464,
+  },
+  windowsize: {
+    type: "string",
+    value: "N",
+    help: "blocks per ACK to ask for, 1-65535",
+    default: 1,
+    min: 1,
+    max: 65535,
+  },
+  timeout: {
+    type: "string",
+    value: "S",
+    help: "retransmission timeout in seconds, 1-255",
+    default: 1,
+    min: 1,
+    max: 255,
+  },
+  retries: {
+    type: "string",
+    value: "N",
+    help: "retransmissions before giving up",
+    default: 5,
+    max: 100,
+  },
+  mode: {
+    type: "string",
+    value: "MODE",
+    help: "transfer mode",
+    choices: ["octet", "netascii"],
+    default: "octet",
+  },
 };
 
 const transferDescription =
@@ -89,13 +127,13 @@ const transferDescription =
   "receiver's socket buffer overflows. A lost packet is resent after --timeout seconds, doubling up " +
   "to 8 s, at most --retries times; then the transfer stops with exit 1.";
 
-function clientOptions(values: OptionValues, signal: AbortSignal): ClientOptions {
+function clientOptions(args: Args, signal: AbortSignal): ClientOptions {
   return {
-    blksize: integer(values, "blksize", 1468, { min: 8, max: 65464 }),
-    windowsize: integer(values, "windowsize", 1, { min: 1, max: 65535 }),
-    timeout: integer(values, "timeout", 1, { min: 1, max: 255 }),
-    maxRetries: integer(values, "retries", 5, { min: 0, max: 100 }),
-    mode: choice(values, "mode", ["octet", "netascii"] as const, "octet"),
+    blksize: args.number("blksize"),
+    windowsize: args.number("windowsize"),
+    timeout: args.number("timeout"),
+    maxRetries: args.number("retries"),
+    mode: args.choice<Mode>("mode"),
     signal,
   };
 }
@@ -137,15 +175,15 @@ const getCommand: CommandSpec = {
   ],
   permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL_DIR " +
     "--allow-write=LOCAL_DIR",
-  async run({ positionals, values, out, signal }) {
-    const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
-    const remote = remoteName(positionals[1] ?? "");
-    const local = text(values, "output") ?? baseName(remote);
+  async run({ args, out, signal }) {
+    const target = input(() => parseHostTarget(args.positional(0), { defaultPort: 69 }));
+    const remote = remoteName(args.positional(1));
+    const local = args.text("output") ?? baseName(remote);
     if (local === "") throw new UsageError(`Cannot name the download of "${remote}": use -o`);
     if (local !== "-" && (await Deno.stat(local).catch(() => undefined))?.isDirectory) {
       throw new UsageError(`Cannot save to "${local}": it is a directory; use -o DIR/NAME`);
     }
-    await tftpGet(target, remote, local, out, clientOptions(values, signal));
+    await tftpGet(target, remote, local, out, clientOptions(args, signal));
     return ExitCode.ok;
   },
 };
@@ -168,11 +206,11 @@ const putCommand: CommandSpec = {
     "sockit tftp put 192.168.1.1 firmware.bin uploads/firmware.bin --blksize 8192",
   ],
   permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL",
-  async run({ positionals, values, out, signal }) {
-    const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
-    const local = positionals[1] ?? "";
-    const remote = remoteName(positionals[2] ?? baseName(local));
-    await tftpPut(target, local, remote, out, clientOptions(values, signal));
+  async run({ args, out, signal }) {
+    const target = input(() => parseHostTarget(args.positional(0), { defaultPort: 69 }));
+    const local = args.positional(1);
+    const remote = remoteName(args.positional(2, baseName(local)));
+    await tftpPut(target, local, remote, out, clientOptions(args, signal));
     return ExitCode.ok;
   },
 };

@@ -4,29 +4,25 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
 import { CliError, describeError, ExitCode, input, UsageError } from "../console/errors.ts";
-import type { OptionValues } from "../command/spec.ts";
-import { choice, flag, integer, text } from "../command/values.ts";
 import { scope } from "../inet/classify.ts";
 import { parseIP } from "../inet/ip.ts";
 import { type HostAddress, parseHostListen, parseHostTarget } from "../inet/address.ts";
 import { openStdin } from "../net/stdin.ts";
-import { ENCODINGS } from "../text/encoding.ts";
+import { type Encoding, ENCODINGS } from "../text/encoding.ts";
 import { runUdpChat } from "./chat.ts";
 import { runUdpSend } from "./send.ts";
 import { serveUdp, udpSummary } from "./server.ts";
 import { openDatagram } from "./socket.ts";
 
-const encodingOption = {
+const encodingOption: OptionSpec = {
   type: "string",
   value: "ENC",
-  help: `text encoding: ${ENCODINGS.join(", ")} (utf-8)`,
-} as const;
-
-function encodingOf(values: OptionValues) {
-  return choice(values, "encoding", ENCODINGS, "utf-8");
-}
+  help: "text encoding",
+  choices: ENCODINGS,
+  default: "utf-8",
+};
 
 function hostTarget(value: string): HostAddress {
   return input(() => parseHostTarget(value));
@@ -45,8 +41,8 @@ const sendCommand: CommandSpec = {
   options: {
     bind: { type: "string", value: "ADDR", help: "send from this local address/port" },
     wait: { type: "string", value: "MS", help: "after the last send, print replies for MS" },
-    count: { type: "string", value: "N", help: "send each message N times (1)" },
-    interval: { type: "string", value: "MS", help: "pause MS between datagrams (0)" },
+    count: { type: "string", value: "N", help: "send each message N times", default: 1, min: 1 },
+    interval: { type: "string", value: "MS", help: "pause MS between datagrams", default: 0 },
     encoding: encodingOption,
   },
   description: [
@@ -67,16 +63,16 @@ const sendCommand: CommandSpec = {
     "sockit udp send 127.0.0.1:53 'deadbeef' --encoding hex --bind 127.0.0.1:5353",
   ],
   permissions: "--allow-net=TARGET_HOST,BIND_HOST (e.g. --allow-net=127.0.0.1)",
-  run({ positionals, values, out, signal }) {
-    const target = hostTarget(positionals[0] ?? "");
-    const bindText = text(values, "bind");
+  run({ args, out, signal }) {
+    const target = hostTarget(args.positional(0));
+    const bindText = args.text("bind");
     return runUdpSend(target, out, {
-      messages: positionals.slice(1),
+      messages: args.positionals.slice(1),
       bind: bindText === undefined ? undefined : hostListen(bindText),
-      waitMs: integer(values, "wait", undefined, { min: 0 }),
-      count: integer(values, "count", 1, { min: 1 }),
-      intervalMs: integer(values, "interval", 0, { min: 0 }),
-      encoding: encodingOf(values),
+      waitMs: args.integer("wait"),
+      count: args.number("count"),
+      intervalMs: args.number("interval"),
+      encoding: args.choice<Encoding>("encoding"),
       stdin: openStdin,
       signal,
     });
@@ -92,13 +88,16 @@ const listenCommand: CommandSpec = {
   options: {
     echo: { type: "boolean", help: "send each datagram back to its sender" },
     stamp: { type: "boolean", help: "reply '[ISO-8601] TEXT' to each datagram" },
-    count: { type: "string", value: "N", help: "exit after N datagrams" },
+    count: { type: "string", value: "N", help: "exit after N datagrams", min: 1 },
     encoding: encodingOption,
     multicast: { type: "string", value: "GROUP", help: "join this multicast group" },
     "max-size": {
       type: "string",
       value: "N",
-      help: "largest datagram taken whole; longer ones are reported truncated (65535)",
+      help: "largest datagram taken whole; longer ones are reported truncated",
+      default: 65535,
+      min: 1,
+      max: 65535,
     },
   },
   description: [
@@ -121,24 +120,24 @@ const listenCommand: CommandSpec = {
     "sockit udp listen 9999 --encoding gbk             # text from Windows peers",
   ],
   permissions: "--allow-net=HOST (replies need the senders' hosts too)",
-  async run({ positionals, values, out, signal }) {
-    const raw = positionals[0] ?? "";
+  async run({ args, out, signal }) {
+    const raw = args.positional(0);
     let address = hostListen(raw);
-    const group = text(values, "multicast");
-    if (flag(values, "echo") && flag(values, "stamp")) {
+    const group = args.text("multicast");
+    if (args.flag("echo") && args.flag("stamp")) {
       throw new UsageError("--echo and --stamp cannot be used together");
     }
     if (group !== undefined) {
       checkMulticast(group);
       if (/^:?\d+$/.test(raw)) address = { ...address, hostname: group };
     }
-    const maxSize = integer(values, "max-size", 65535, { min: 1, max: 65535 });
-    const count = integer(values, "count", undefined, { min: 1 });
-    const encoding = encodingOf(values);
+    const maxSize = args.number("max-size");
+    const count = args.integer("count");
+    const encoding = args.choice<Encoding>("encoding");
     const socket = openDatagram(address, out, { announce: true });
     if (group !== undefined) await join(socket.conn, group);
     const stats = await serveUdp(socket, out, {
-      reply: flag(values, "echo") ? "echo" : flag(values, "stamp") ? "stamp" : "none",
+      reply: args.flag("echo") ? "echo" : args.flag("stamp") ? "stamp" : "none",
       count,
       encoding,
       maxSize,
@@ -195,10 +194,14 @@ const chatCommand: CommandSpec = {
     "sockit udp chat 0.0.0.0:9001 192.168.1.20:9001 --encoding gbk",
   ],
   permissions: "--allow-net=ADDR_HOST,PEER_HOST",
-  run({ positionals, values, out, signal }) {
-    const local = hostListen(positionals[0] ?? "");
-    const peer = hostTarget(positionals[1] ?? "");
-    return runUdpChat(local, peer, out, { encoding: encodingOf(values), stdin: openStdin, signal });
+  run({ args, out, signal }) {
+    const local = hostListen(args.positional(0));
+    const peer = hostTarget(args.positional(1));
+    return runUdpChat(local, peer, out, {
+      encoding: args.choice<Encoding>("encoding"),
+      stdin: openStdin,
+      signal,
+    });
   },
 };
 

@@ -1,0 +1,52 @@
+/**
+ * Options that several commands share, defined once: their placeholder,
+ * help, default and bounds. A command lists them in its `options` table.
+ *
+ * @module
+ */
+
+import type { OptionSpec } from "./spec.ts";
+
+/** Clients a stream server serves at once unless told otherwise (`--max-conns`). */
+export const DEFAULT_MAX_CONNS = 1000;
+
+/** `--max-conns N`: clients served at once; one more is told `busy`. */
+export const MAX_CONNS: OptionSpec = {
+  type: "string",
+  value: "N",
+  help: "clients at once; more are told busy",
+  default: DEFAULT_MAX_CONNS,
+  min: 1,
+};
+
+/**
+ * `--idle MS`: end a session (or close a client) after MS without traffic.
+ *
+ * @param help the option's help line for this command
+ * @param defaultMs the default, when the command has one
+ */
+export function idleOption(help: string, defaultMs?: number): OptionSpec {
+  return {
+    type: "string",
+    value: "MS",
+    help,
+    min: 1,
+    ...(defaultMs === undefined ? {} : { default: defaultMs }),
+  };
+}
+
+/**
+ * `--timeout MS`: give up when a wait (connect, a byte) takes longer than MS.
+ *
+ * @param help the option's help line for this command
+ * @param defaultMs the default, when the command has one
+ */
+export function timeoutOption(help: string, defaultMs?: number): OptionSpec {
+  return {
+    type: "string",
+    value: "MS",
+    help,
+    min: 1,
+    ...(defaultMs === undefined ? {} : { default: defaultMs }),
+  };
+}
