@@ -102,3 +102,16 @@ Deno.test("layering: the ground floor (console/, command/, text/) imports no gro
   );
   assert.deepEqual(bad, []);
 });
+
+Deno.test("layering: CliError and UsageError are constructed only at the edge", async () => {
+  const edge = (file: string) =>
+    file.startsWith("src/cli/") || /^src\/[a-z_]+\/command\.ts$/.test(file) ||
+    file === "src/console/errors.ts" || file === "src/command/values.ts";
+  const bad: string[] = [];
+  for (const file of await walk("src")) {
+    if (edge(file)) continue;
+    const text = await Deno.readTextFile(new URL(file, ROOT));
+    if (/new (CliError|UsageError)\(/.test(text)) bad.push(file);
+  }
+  assert.deepEqual(bad, []);
+});

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { describeError, ExitCode } from "../console/errors.ts";
+import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
@@ -28,12 +28,12 @@ export interface ChatClientOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Talks to the relay until the server closes (0), or Ctrl-C (130). */
+/** Talks to the relay until the server closes, or Ctrl-C. */
 export async function runChatClient(
   address: Address,
   out: Output,
   options: ChatClientOptions = {},
-): Promise<number> {
+): Promise<void> {
   const { nick, signal, stdin = openStdin } = options;
   const where = formatAddress(address);
   const conn = await connect(address, signal ? { signal } : {});
@@ -61,13 +61,12 @@ export async function runChatClient(
     if (rest !== undefined) await print(rest);
   } catch (err) {
     if (!signal?.aborted && !(err instanceof Deno.errors.BadResource)) {
-      throw describeError(err, { address: where });
+      throw new SocketError(err, { address: where });
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
     closeQuietly(conn);
   }
-  if (signal?.aborted) return ExitCode.interrupted;
+  if (signal?.aborted) return;
   out.status(`closed by ${where}`, { event: "closed", reason: "server closed" });
-  return ExitCode.ok;
 }

@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { ExitCode, input } from "../console/errors.ts";
+import { ExitCode, exitCodeOf, input } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { MAX_CONNS } from "../command/options.ts";
@@ -68,9 +68,10 @@ const joinCommand: CommandSpec = {
     "echo '/who' | sockit chat join 127.0.0.1:6667",
   ],
   permissions: "--allow-net=HOST:PORT",
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(args.positional(0)));
-    return runChatClient(address, out, { nick: args.text("nick"), signal });
+    await runChatClient(address, out, { nick: args.text("nick"), signal });
+    return exitCodeOf(signal);
   },
 };
 

@@ -13,7 +13,13 @@ import {
   type OptionSpec,
   type TableEntry,
 } from "../command/spec.ts";
-import { CliError, describeError, ExitCode, UsageError } from "../console/errors.ts";
+import {
+  type CliError,
+  describeError,
+  ExitCode,
+  isExpectedError,
+  UsageError,
+} from "../console/errors.ts";
 import { commandHelp, groupHelp, topHelp, usageLine } from "./help.ts";
 import { Output } from "../console/output.ts";
 import { Args } from "../command/values.ts";
@@ -116,7 +122,7 @@ export async function runCli(
   } catch (err) {
     await out.flush().catch(() => {});
     const cliError = describeError(err);
-    if (!(err instanceof CliError) && !isExpected(err)) {
+    if (!isExpectedError(err)) {
       // A bug, not a user-facing failure: the stack is there with -v for a report.
       out.detail(err instanceof Error ? err.stack ?? "" : "");
     }
@@ -145,10 +151,6 @@ async function print(text: string): Promise<void> {
   const bytes = encoder.encode(text);
   let done = 0;
   while (done < bytes.length) done += await Deno.stdout.write(bytes.subarray(done));
-}
-
-function isExpected(err: unknown): boolean {
-  return err instanceof Error && Object.values(Deno.errors).some((cls) => err instanceof cls);
 }
 
 /** parseArgs messages mention internals ("To specify a positional argument…"); keep the first sentence. */

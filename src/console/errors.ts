@@ -52,6 +52,41 @@ export class UsageError extends CliError {
 }
 
 /**
+ * An expected failure of an operation (refused, cut off, not found, a peer
+ * that broke its protocol), thrown by any layer with a one-line message. The
+ * edge reports it with exit 1; a command adds a hint where it knows the fix.
+ * Areas subclass it with a `reason` their command can map.
+ */
+export class OperationError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "OperationError";
+  }
+}
+
+/**
+ * A runtime error (Deno's `ConnectionRefused`, `AddrInUse`, a timeout …) with
+ * what sockit was doing and where: thrown by endpoints, described at the edge
+ * by {@linkcode describeError} ("connection refused by 127.0.0.1:9").
+ */
+export class SocketError extends Error {
+  readonly context: ErrorContext;
+
+  constructor(cause: unknown, context: ErrorContext) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "SocketError";
+    this.context = context;
+  }
+}
+
+/** True for the errors sockit expects to report in one line (no stack trace, even with -v). */
+export function isExpectedError(err: unknown): boolean {
+  return err instanceof CliError || err instanceof OperationError ||
+    err instanceof SocketError || err instanceof InterruptedError ||
+    (err instanceof Error && Object.values(Deno.errors).some((cls) => err instanceof cls));
+}
+
+/**
  * The run was interrupted (Ctrl-C, SIGTERM): thrown by any layer that notices
  * its abort signal; the edge turns it into exit 130. `detail` says what was
  * kept, e.g. "the .part file is kept for resuming".
@@ -61,6 +96,11 @@ export class InterruptedError extends Error {
     super(detail ? `interrupted; ${detail}` : "interrupted");
     this.name = "InterruptedError";
   }
+}
+
+/** The exit code of a command that ran to its end: 130 when it ended because of an interrupt, else 0. */
+export function exitCodeOf(signal: AbortSignal | undefined): number {
+  return signal?.aborted ? ExitCode.interrupted : ExitCode.ok;
 }
 
 /**
@@ -142,6 +182,8 @@ export function describeError(err: unknown, context: ErrorContext = {}): CliErro
   if (err instanceof InterruptedError) {
     return new CliError(err.message, { exitCode: ExitCode.interrupted, cause: err });
   }
+  if (err instanceof SocketError) return describeError(err.cause, { ...context, ...err.context });
+  if (err instanceof OperationError) return new CliError(err.message, { cause: err });
   const { address = "", action = "io", timeoutMs } = context;
   const message = err instanceof Error ? err.message : String(err);
   const at = address ? ` ${address}` : "";

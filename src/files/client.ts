@@ -11,7 +11,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { CliError, ExitCode } from "../console/errors.ts";
+import { InterruptedError, OperationError } from "../console/errors.ts";
 import { formatRate, formatSize } from "../console/format.ts";
 import { Progress } from "../console/progress.ts";
 import type { Output } from "../console/output.ts";
@@ -46,6 +46,25 @@ export class RemoteError extends Error {
   }
 }
 
+/**
+ * Why a file-service client operation failed, for the command to add its
+ * hint: `is-directory` (a GET of a folder without -r), `exists` (LOCAL is
+ * there without --force), `cut-off` (the `.part` stays for resuming),
+ * `mismatch`, `peer` (the server broke off or broke the protocol), `local`.
+ */
+export type FileFailure = "is-directory" | "exists" | "cut-off" | "mismatch" | "peer" | "local";
+
+/** A failed download, listing or upload, with a reason the command maps to a hint. */
+export class FileClientError extends OperationError {
+  readonly reason: FileFailure;
+
+  constructor(message: string, reason: FileFailure) {
+    super(message);
+    this.name = "FileClientError";
+    this.reason = reason;
+  }
+}
+
 /** Remote file metadata. */
 export interface RemoteStat {
   type: "f" | "d";
@@ -72,8 +91,9 @@ export class FileClient {
     try {
       const fields = await client.#request(`HELLO ${PROTOCOL_VERSION}`, "HELLO");
       if (Number(fields[0]) !== PROTOCOL_VERSION) {
-        throw new CliError(
+        throw new FileClientError(
           `${client.where} speaks file protocol version ${fields[0]}, not ${PROTOCOL_VERSION}`,
+          "peer",
         );
       }
     } catch (err) {
@@ -90,7 +110,7 @@ export class FileClient {
   async #request(line: string, verb: string): Promise<string[]> {
     await writeAll(this.#conn, encoder.encode(line + "\n"));
     const raw = await this.#reader.readLine(MAX_LINE);
-    if (raw === null) throw new CliError(`${this.where} closed the connection`);
+    if (raw === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
     const reply = parseReply(decoder.decode(raw));
     if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
     if (reply.verb !== verb) {
@@ -110,7 +130,9 @@ export class FileClient {
     const entries: Entry[] = [];
     for (let i = parseNumber(count, "count"); i > 0; i--) {
       const raw = await this.#reader.readLine(MAX_LINE);
-      if (raw === null) throw new CliError(`${this.where} closed the connection in a listing`);
+      if (raw === null) {
+        throw new FileClientError(`${this.where} closed the connection in a listing`, "peer");
+      }
       entries.push(parseEntry(decoder.decode(raw)));
     }
     return entries;
@@ -157,12 +179,12 @@ export class FileClient {
     let left = size;
     while (left > 0) {
       const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-      if (n === null) throw new CliError("the local file shrank while being sent");
+      if (n === null) throw new FileClientError("the local file shrank while being sent", "local");
       await writeAll(this.#conn, buffer.subarray(0, n));
       left -= n;
     }
     const raw = await this.#reader.readLine(MAX_LINE);
-    if (raw === null) throw new CliError(`${this.where} closed the connection`);
+    if (raw === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
     const reply = parseReply(decoder.decode(raw));
     if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
   }
@@ -184,8 +206,12 @@ interface PartMeta {
   sha256: string;
 }
 
-/** Options for {@linkcode downloadFile}. */
+/** Options for {@linkcode downloadFile} and {@linkcode downloadTree}. */
 export interface DownloadOptions {
+  /** Where to save: the file (or, for a tree, the folder that receives its contents). */
+  local: string;
+  /** Progress and status lines. */
+  out: Output;
   /** Continue from an existing `.part` of the same file version. @default {true} */
   resume?: boolean;
   /** Replace an existing LOCAL. @default {false} */
@@ -221,22 +247,21 @@ async function readMeta(path: string): Promise<PartMeta | undefined> {
 /**
  * Downloads one remote file to `local` through `local.part`, verified, then renamed.
  *
- * @throws {CliError} exit 1: LOCAL exists, cut off (the `.part` stays for resume), hash mismatch (nothing stays)
+ * @throws {FileClientError} LOCAL exists, a folder, cut off (the `.part` stays for resume), hash mismatch (nothing stays)
+ * @throws {InterruptedError} when `signal` aborts (the `.part` stays for resume)
  */
 export async function downloadFile(
   client: FileClient,
   remote: readonly string[],
-  local: string,
-  out: Output,
-  options: DownloadOptions = {},
+  options: DownloadOptions,
 ): Promise<void> {
-  const { resume = true, force = false, signal } = options;
+  const { local, out, resume = true, force = false, signal } = options;
   const stat = await client.stat(remote);
   if (stat.type !== "f") {
-    throw new CliError(`${encodePath(remote) || "/"} is a directory`, { hint: "use -r" });
+    throw new FileClientError(`${encodePath(remote) || "/"} is a directory`, "is-directory");
   }
   if (!force && await exists(local)) {
-    throw new CliError(`${local} exists`, { hint: "use --force to replace it" });
+    throw new FileClientError(`${local} exists`, "exists");
   }
   const part = `${local}.part`;
   const metaPath = `${part}.meta`;
@@ -291,19 +316,20 @@ export async function downloadFile(
     if (restart) throw new RestartError();
     file?.close();
     file = undefined;
-    if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    if (signal?.aborted) throw new InterruptedError();
     if (received < header.length) {
-      throw new CliError(
+      throw new FileClientError(
         `transfer of ${local} cut off after ${offset + received} of ${header.size} bytes`,
-        { hint: "run the same command again to resume from the .part file" },
+        "cut-off",
       );
     }
     const sha256 = hash.digest("hex");
     if (sha256 !== header.sha256) {
       await Deno.remove(part).catch(() => {});
       await Deno.remove(metaPath).catch(() => {});
-      throw new CliError(
+      throw new FileClientError(
         `SHA-256 mismatch for ${local}: expected ${header.sha256}, got ${sha256}; the download was discarded`,
+        "mismatch",
       );
     }
     await Deno.rename(part, local);
@@ -324,9 +350,7 @@ export async function downloadFile(
       throw err;
     }
     if (signal?.aborted) {
-      throw new CliError("interrupted; the .part file is kept for resuming", {
-        exitCode: ExitCode.interrupted,
-      });
+      throw new InterruptedError("the .part file is kept for resuming");
     }
     throw err;
   } finally {
@@ -348,20 +372,30 @@ export class RestartError extends Error {
 export async function downloadTree(
   client: FileClient,
   remote: readonly string[],
-  local: string,
-  out: Output,
-  options: DownloadOptions = {},
-  depth = 0,
+  options: DownloadOptions,
 ): Promise<number> {
-  if (depth + remote.length > MAX_COMPONENTS) throw new CliError("the remote tree is too deep");
+  return await downloadLevel(client, remote, options, 0);
+}
+
+async function downloadLevel(
+  client: FileClient,
+  remote: readonly string[],
+  options: DownloadOptions,
+  depth: number,
+): Promise<number> {
+  const { local } = options;
+  if (depth + remote.length > MAX_COMPONENTS) {
+    throw new FileClientError("the remote tree is too deep", "peer");
+  }
   await Deno.mkdir(local, { recursive: true });
   let files = 0;
   for (const entry of await client.list(remote)) {
     const target = `${local}/${entry.name}`;
     if (entry.type === "d") {
-      files += await downloadTree(client, [...remote, entry.name], target, out, options, depth + 1);
+      const inner = { ...options, local: target };
+      files += await downloadLevel(client, [...remote, entry.name], inner, depth + 1);
     } else {
-      await downloadFile(client, [...remote, entry.name], target, out, options);
+      await downloadFile(client, [...remote, entry.name], { ...options, local: target });
       files++;
     }
   }
@@ -375,8 +409,15 @@ export function formatListing(entry: Entry): string {
   }`;
 }
 
+/** Options for {@linkcode uploadFile}. */
+export interface UploadOptions {
+  /** The path on the server. */
+  remote: readonly string[];
+}
+
 /** Hashes a local file and uploads it. */
-export async function uploadFile(client: FileClient, local: string, remote: readonly string[]) {
+export async function uploadFile(client: FileClient, local: string, options: UploadOptions) {
+  const { remote } = options;
   const sha256 = await sha256File(local);
   using file = await Deno.open(local);
   const { size } = await file.stat();

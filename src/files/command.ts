@@ -20,6 +20,8 @@ import {
   downloadFile,
   downloadTree,
   FileClient,
+  FileClientError,
+  type FileFailure,
   formatListing,
   RemoteError,
   RestartError,
@@ -115,12 +117,23 @@ async function withClient<T>(
     if (err instanceof ProtocolError) {
       throw new CliError(`${client.where} broke the protocol: ${err.message}`);
     }
+    if (err instanceof FileClientError) {
+      const hint = FILE_HINTS[err.reason];
+      throw new CliError(err.message, { ...(hint ? { hint } : {}), cause: err });
+    }
     throw err;
   } finally {
     signal.removeEventListener("abort", onAbort);
     client.close();
   }
 }
+
+/** The fix for a client failure, where one is known. */
+const FILE_HINTS: Partial<Record<FileFailure, string>> = {
+  "is-directory": "use -r",
+  exists: "use --force to replace it",
+  "cut-off": "run the same command again to resume from the .part file",
+};
 
 function remotePath(value: string): string[] {
   try {
@@ -170,22 +183,28 @@ const getCommand: CommandSpec = {
     const address = target(args.positional(0));
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? (remote.at(-1) ?? "download");
-    const options = { resume: !args.flag("no-resume"), force: args.flag("force"), signal };
+    const options = {
+      local,
+      out,
+      resume: !args.flag("no-resume"),
+      force: args.flag("force"),
+      signal,
+    };
     return withClient(address, signal, async (client) => {
       if (args.flag("recursive")) {
-        const files = await downloadTree(client, remote, local, out, options);
+        const files = await downloadTree(client, remote, options);
         out.status(`fetched ${files} files into ${local}`);
         return ExitCode.ok;
       }
       try {
-        await downloadFile(client, remote, local, out, options);
+        await downloadFile(client, remote, options);
       } catch (err) {
         if (!(err instanceof RestartError)) throw err;
         out.warn(`${err.message}; starting over`);
         await withClient(
           address,
           signal,
-          (fresh) => downloadFile(fresh, remote, local, out, { ...options, resume: false }),
+          (fresh) => downloadFile(fresh, remote, { ...options, resume: false }),
         );
       }
       return ExitCode.ok;
@@ -253,7 +272,7 @@ const putCommand: CommandSpec = {
     return withClient(address, signal, async (client) => {
       let result;
       try {
-        result = await uploadFile(client, local, remote);
+        result = await uploadFile(client, local, { remote });
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
         throw err;

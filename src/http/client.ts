@@ -12,7 +12,7 @@
  */
 
 import config from "../../deno.json" with { type: "json" };
-import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import { InterruptedError, OperationError, SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { Progress } from "../console/progress.ts";
 import { formatHostPort } from "../inet/address.ts";
@@ -56,13 +56,37 @@ interface Head {
 
 const encoder = new TextEncoder();
 
-/** Fetches `url`; returns the exit code. */
+/**
+ * Why an HTTP fetch failed, for the command to add its hint: `untrusted` (a
+ * TLS certificate the client does not trust), `status` (`--fail` and a status
+ * of 400 or more), or `response` (anything else).
+ */
+export type HttpFailure = "untrusted" | "status" | "response";
+
+/** A failed fetch, with a reason the command maps to a hint. */
+export class HttpError extends OperationError {
+  readonly reason: HttpFailure;
+
+  constructor(message: string, reason: HttpFailure = "response") {
+    super(message);
+    this.name = "HttpError";
+    this.reason = reason;
+  }
+}
+
+/**
+ * Fetches `url`, following redirects when asked.
+ *
+ * @throws {HttpError} a bad redirect, `--fail` status, a broken or cut-off response
+ * @throws {SocketError} connect, read or write failures
+ * @throws {InterruptedError} when `signal` aborts
+ */
 export async function runHttpGet(
   url: string,
   out: Output,
   options: HttpGetOptions,
-): Promise<number> {
-  const { follow = false, maxRedirects = 10, output, fail = false, signal } = options;
+): Promise<void> {
+  const { follow = false, maxRedirects = 10, output, fail = false } = options;
   const started = performance.now();
   let target = parseHttpUrl(url);
   const seen = new Set<string>([target.url.href]);
@@ -73,12 +97,12 @@ export async function runHttpGet(
       try {
         next = parseHttpUrl(location, target.url);
       } catch (err) {
-        throw new CliError(
+        throw new HttpError(
           `cannot follow redirect to "${escapeText(location)}": ${(err as Error).message}`,
         );
       }
-      if (seen.has(next.url.href)) throw new CliError(`redirect loop at ${next.url.href}`);
-      if (redirects + 1 > maxRedirects) throw new CliError(`more than ${maxRedirects} redirects`);
+      if (seen.has(next.url.href)) throw new HttpError(`redirect loop at ${next.url.href}`);
+      if (redirects + 1 > maxRedirects) throw new HttpError(`more than ${maxRedirects} redirects`);
       seen.add(next.url.href);
       out.status(`following ${head.status} to ${next.url.href}`, {
         event: "redirect",
@@ -102,10 +126,13 @@ export async function runHttpGet(
       });
     }
     if (fail && head.status >= 400) {
-      throw new CliError(`HTTP ${head.status} ${escapeText(head.reason)} from ${target.url.href}`);
+      throw new HttpError(
+        `HTTP ${head.status} ${escapeText(head.reason)} from ${target.url.href}`,
+        "status",
+      );
     }
     if (output) out.status(`saved ${escapeText(output)} (${bytes} bytes, HTTP ${head.status})`);
-    return signal?.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return;
   }
 }
 
@@ -164,8 +191,8 @@ async function fetchOnce(
       try {
         n = await conn.read(buffer);
       } catch (err) {
-        if (timedOut) throw new CliError(`timed out: no data from ${where} for ${timeoutMs} ms`);
-        if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+        if (timedOut) throw new HttpError(`timed out: no data from ${where} for ${timeoutMs} ms`);
+        if (signal?.aborted) throw new InterruptedError();
         throw transportError(err, where);
       }
       arm();
@@ -214,11 +241,11 @@ async function fetchOnce(
           return { head: head!, bytes };
         }
       }
-      if (n === null) throw new CliError(`${where} closed the connection early`);
+      if (n === null) throw new HttpError(`${where} closed the connection early`);
     }
   } catch (err) {
     if (err instanceof HttpParseError) {
-      throw new CliError(`bad response from ${where}: ${err.message}`);
+      throw new HttpError(`bad response from ${where}: ${err.message}`);
     }
     throw err;
   } finally {
@@ -262,7 +289,7 @@ async function open(target: HttpTarget, options: HttpGetOptions): Promise<Deno.C
       connecting.then(resolve, reject);
     });
   } catch (err) {
-    if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    if (signal?.aborted) throw new InterruptedError();
     throw transportError(err, where, {
       action: "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -282,22 +309,23 @@ async function openTemp(path: string): Promise<{ file: Deno.FsFile; path: string
   try {
     return { file: await Deno.open(temp, { write: true, createNew: true }), path: temp };
   } catch (err) {
-    throw describeError(err, { address: path });
+    throw new SocketError(err, { address: path });
   }
 }
 
-/** A connection-level error as a CliError; an untrusted TLS certificate gets its own hint. */
+/** A connection-level error with where it happened; an untrusted TLS certificate is its own kind. */
 function transportError(
   err: unknown,
   where: string,
   context: { action?: "connect"; timeoutMs?: number } = {},
-): CliError {
-  if (err instanceof CliError) return err;
+): Error {
+  if (err instanceof HttpError || err instanceof SocketError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (/certificate|UnknownIssuer|NotValidForName|InvalidCertificate/i.test(message)) {
-    return new CliError(`TLS certificate of ${where} is not trusted: ${message.split("\n")[0]}`, {
-      hint: "for a private CA use --cacert FILE",
-    });
+    return new HttpError(
+      `TLS certificate of ${where} is not trusted: ${message.split("\n")[0]}`,
+      "untrusted",
+    );
   }
-  return describeError(err, { address: where, ...context });
+  return new SocketError(err, { address: where, ...context });
 }

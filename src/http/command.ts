@@ -5,9 +5,9 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { CliError, input, UsageError } from "../console/errors.ts";
+import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { timeoutOption } from "../command/options.ts";
-import { runHttpGet } from "./client.ts";
+import { HttpError, runHttpGet } from "./client.ts";
 import { parseHeaderOption, parseHttpUrl } from "./request.ts";
 
 const getCommand: CommandSpec = {
@@ -86,19 +86,27 @@ const getCommand: CommandSpec = {
     if (args.flag("head") && args.text("output") !== undefined) {
       throw new CliError("-I prints headers only; it cannot be combined with -o", { exitCode: 2 });
     }
-    return runHttpGet(url, out, {
-      output: args.text("output"),
-      include: args.flag("include"),
-      head: args.flag("head"),
-      follow: args.flag("location"),
-      maxRedirects: args.number("max-redirs"),
-      headers,
-      timeoutMs: args.integer("timeout"),
-      fail: args.flag("fail"),
-      insecure: args.flag("insecure"),
-      caCerts,
-      signal,
-    });
+    try {
+      await runHttpGet(url, out, {
+        output: args.text("output"),
+        include: args.flag("include"),
+        head: args.flag("head"),
+        follow: args.flag("location"),
+        maxRedirects: args.number("max-redirs"),
+        headers,
+        timeoutMs: args.integer("timeout"),
+        fail: args.flag("fail"),
+        insecure: args.flag("insecure"),
+        caCerts,
+        signal,
+      });
+    } catch (err) {
+      if (err instanceof HttpError && err.reason === "untrusted") {
+        throw new CliError(err.message, { hint: "for a private CA use --cacert FILE", cause: err });
+      }
+      throw err;
+    }
+    return exitCodeOf(signal);
   },
 };
 

@@ -10,7 +10,7 @@ import { parseIPv6 } from "./ipv6.ts";
 
 /** A TCP/UDP endpoint; `hostname` holds an IPv6 address without brackets. */
 export interface HostAddress {
-  transport: "tcp";
+  transport: "tcp" | "udp";
   hostname: string;
   port: number;
 }
@@ -120,16 +120,52 @@ export function parseConnectTarget(text: string, options: ParseTargetOptions = {
 }
 
 /**
+ * Parses a host on its own: a name, an IPv4 address, or an IPv6 address with
+ * or without brackets. A port is refused, so `127.0.0.1:80` is not taken for
+ * its host.
+ *
+ * @example Forms
+ * ```ts
+ * import { parseHostName } from "./address.ts";
+ * parseHostName("example.com"); // "example.com"
+ * parseHostName("[::1]"); // "::1"
+ * parseHostName("::1"); // "::1"
+ * ```
+ * @throws {SyntaxError} naming the bad value
+ */
+export function parseHostName(text: string): string {
+  if (!text.startsWith("[") && text.includes(":")) {
+    try {
+      parseIPv6(text);
+      return text;
+    } catch {
+      throw new SyntaxError(`Cannot parse host "${text}": expected a host without a port`);
+    }
+  }
+  return parseHost(text, text);
+}
+
+/**
  * {@linkcode parseListenAddress} for transports without Unix sockets (UDP):
  * `unix:` is refused and the result is always a host address.
  */
-export function parseHostListen(text: string, options: ParseListenOptions = {}): HostAddress {
-  return parseListenAddress(text, { ...options, allowUnix: false }) as HostAddress;
+export function parseHostListen(
+  text: string,
+  options: ParseListenOptions & { transport?: "tcp" | "udp" } = {},
+): HostAddress {
+  const { transport = "tcp", ...rest } = options;
+  const address = parseListenAddress(text, { ...rest, allowUnix: false }) as HostAddress;
+  return { ...address, transport };
 }
 
 /** {@linkcode parseConnectTarget} for transports without Unix sockets (UDP, TFTP). */
-export function parseHostTarget(text: string, options: ParseTargetOptions = {}): HostAddress {
-  return parseConnectTarget(text, { ...options, allowUnix: false }) as HostAddress;
+export function parseHostTarget(
+  text: string,
+  options: ParseTargetOptions & { transport?: "tcp" | "udp" } = {},
+): HostAddress {
+  const { transport = "tcp", ...rest } = options;
+  const address = parseConnectTarget(text, { ...rest, allowUnix: false }) as HostAddress;
+  return { ...address, transport };
 }
 
 /** Formats a host and port: `127.0.0.1:80`, `[::1]:80`. */

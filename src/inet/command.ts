@@ -10,7 +10,7 @@
 import type { CommandSpec, GroupSpec, Invocation } from "../command/spec.ts";
 import { describeError, ExitCode, input, UsageError } from "../console/errors.ts";
 import { timeoutOption } from "../command/options.ts";
-import { formatHostPort, parseHostTarget } from "./address.ts";
+import { formatHostPort, parseHostName } from "./address.ts";
 import {
   embeddedIPv4,
   ipv4Class,
@@ -326,7 +326,7 @@ const scanCommand: CommandSpec = {
   ],
   permissions: "--allow-net=HOST",
   async run({ args, out, signal }) {
-    const host = input(() => parseHostTarget(args.positional(0), { defaultPort: 1 })).hostname;
+    const host = input(() => parseHostName(args.positional(0)));
     const ports = input(() => parsePortList(args.positional(1)));
     const timeoutMs = args.number("timeout");
     const concurrency = args.number("concurrency");
@@ -377,8 +377,7 @@ const freeCommand: CommandSpec = {
   ],
   permissions: "--allow-net=HOST",
   async run({ args, out }) {
-    const host = input(() => parseHostTarget(args.string("host"), { defaultPort: 1 }))
-      .hostname;
+    const host = input(() => parseHostName(args.string("host")));
     let port: number;
     try {
       if (args.flag("udp")) {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import { InterruptedError, SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
 
@@ -32,7 +32,7 @@ export interface ListenOptions {
 /**
  * Opens a listener and prints the readiness line `listening on HOST:PORT`.
  *
- * @throws {CliError} exit 1 with a hint: address in use, port < 1024, missing permission
+ * @throws {SocketError} address in use, port < 1024, missing permission
  */
 export function listen(address: Address, out: Output, options: ListenOptions = {}): BoundListener {
   const { label, transport = "tcp" } = options;
@@ -42,7 +42,7 @@ export function listen(address: Address, out: Output, options: ListenOptions = {
       ? Deno.listen({ transport: "unix", path: address.path })
       : Deno.listen({ hostname: address.hostname, port: address.port });
   } catch (err) {
-    throw describeError(err, { action: "listen", address: formatAddress(address) });
+    throw new SocketError(err, { action: "listen", address: formatAddress(address) });
   }
   const bound: Address = address.transport === "unix"
     ? address
@@ -97,7 +97,8 @@ export interface ConnectOptions {
 /**
  * Connects to a TCP or Unix address.
  *
- * @throws {CliError} exit 1: refused, timed out, unresolvable, permission; 130 when interrupted
+ * @throws {SocketError} refused, timed out, unresolvable, permission
+ * @throws {InterruptedError} when `signal` aborts
  */
 export async function connect(address: Address, options: ConnectOptions = {}): Promise<Deno.Conn> {
   const { timeoutMs, signal } = options;
@@ -118,9 +119,9 @@ export async function connect(address: Address, options: ConnectOptions = {}): P
       signal: attempt.signal,
     });
   } catch (err) {
-    if (signal?.aborted) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
+    if (signal?.aborted) throw new InterruptedError();
     const reason = attempt.signal.aborted ? attempt.signal.reason : err;
-    throw describeError(reason, {
+    throw new SocketError(reason, {
       action: "connect",
       address: where,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),

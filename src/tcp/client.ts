@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
@@ -39,14 +39,13 @@ export interface TcpClientOptions {
 /**
  * Connects and relays until the peer closes, the session goes idle, or it is interrupted.
  *
- * @returns the exit code: 0 when the peer closed or the session went idle, 130 when interrupted
- * @throws {CliError} exit 1 when the connection fails or is reset
+ * @throws {SocketError} when the connection fails or is reset
  */
 export async function runTcpClient(
   address: Address,
   out: Output,
   options: TcpClientOptions = {},
-): Promise<number> {
+): Promise<void> {
   const {
     timeoutMs,
     idleMs,
@@ -63,15 +62,15 @@ export async function runTcpClient(
   let bytesIn = 0;
   let bytesOut = 0;
   let lastActive = Date.now();
-  let ending: { code: number; why: string } | undefined;
-  const end = (code: number, why: string) => {
-    ending ??= { code, why };
+  let ending: string | undefined;
+  const end = (why: string) => {
+    ending ??= why;
     closeQuietly(conn);
   };
-  const onAbort = () => end(ExitCode.interrupted, "interrupted");
+  const onAbort = () => end("interrupted");
   signal?.addEventListener("abort", onAbort, { once: true });
   const idleTimer = idleMs === undefined ? undefined : setInterval(() => {
-    if (Date.now() - lastActive >= idleMs) end(ExitCode.ok, `idle for ${idleMs} ms`);
+    if (Date.now() - lastActive >= idleMs) end(`idle for ${idleMs} ms`);
   }, Math.max(20, Math.min(Math.floor(idleMs / 4), 1000)));
 
   const receive = async () => {
@@ -117,16 +116,16 @@ export async function runTcpClient(
       failure ??= err;
     }
     if (ending !== undefined) {
-      out.status(`closing: ${ending.why}`, {
+      out.status(`closing: ${ending}`, {
         event: "closed",
-        reason: ending.why,
+        reason: ending,
         bytesIn,
         bytesOut,
       });
-      return ending.code;
+      return;
     }
     if (failure !== undefined && !(failure instanceof Deno.errors.BadResource)) {
-      throw describeError(failure, { address: where });
+      throw new SocketError(failure, { address: where });
     }
     out.status(`closed by ${where} (${bytesIn} bytes in, ${bytesOut} bytes out)`, {
       event: "closed",
@@ -134,10 +133,9 @@ export async function runTcpClient(
       bytesIn,
       bytesOut,
     });
-    return ExitCode.ok;
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw describeError(err, { address: where });
+    if (err instanceof SocketError) throw err;
+    throw new SocketError(err, { address: where });
   } finally {
     clearInterval(idleTimer);
     signal?.removeEventListener("abort", onAbort);

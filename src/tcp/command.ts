@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { ExitCode, input, UsageError } from "../console/errors.ts";
+import { ExitCode, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
@@ -46,12 +46,12 @@ const connectCommand: CommandSpec = {
   ],
   permissions:
     "--allow-net=HOST:PORT (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(args.positional(0)));
     if (args.flag("send-only") && args.flag("recv-only")) {
       throw new UsageError("--send-only and --recv-only cannot be used together");
     }
-    return runTcpClient(address, out, {
+    await runTcpClient(address, out, {
       timeoutMs: args.integer("timeout"),
       idleMs: args.integer("idle"),
       crlf: args.flag("crlf"),
@@ -60,6 +60,7 @@ const connectCommand: CommandSpec = {
       recvOnly: args.flag("recv-only"),
       signal,
     });
+    return exitCodeOf(signal);
   },
 };
 

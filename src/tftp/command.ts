@@ -59,7 +59,7 @@ const serveCommand: CommandSpec = {
     "(uploads: --allow-write=DIR)",
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");
-    const address = input(() => parseHostListen(args.string("listen")));
+    const address = input(() => parseHostListen(args.string("listen"), { transport: "udp" }));
     const allowWrite = args.flag("allow-write");
     const create = args.flag("create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
@@ -176,7 +176,9 @@ const getCommand: CommandSpec = {
   permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL_DIR " +
     "--allow-write=LOCAL_DIR",
   async run({ args, out, signal }) {
-    const target = input(() => parseHostTarget(args.positional(0), { defaultPort: 69 }));
+    const target = input(() =>
+      parseHostTarget(args.positional(0), { defaultPort: 69, transport: "udp" })
+    );
     const remote = remoteName(args.positional(1));
     const local = args.text("output") ?? baseName(remote);
     if (local === "") throw new UsageError(`Cannot name the download of "${remote}": use -o`);
@@ -207,7 +209,9 @@ const putCommand: CommandSpec = {
   ],
   permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL",
   async run({ args, out, signal }) {
-    const target = input(() => parseHostTarget(args.positional(0), { defaultPort: 69 }));
+    const target = input(() =>
+      parseHostTarget(args.positional(0), { defaultPort: 69, transport: "udp" })
+    );
     const local = args.positional(1);
     const remote = remoteName(args.positional(2, baseName(local)));
     await tftpPut(target, local, remote, out, clientOptions(args, signal));

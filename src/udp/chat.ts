@@ -8,7 +8,6 @@
  * @module
  */
 
-import { ExitCode } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatAddress, type HostAddress } from "../inet/address.ts";
 import { LineSplitter } from "../net/lines.ts";
@@ -19,6 +18,8 @@ import { openDatagram, printIncoming, udpAddr } from "./socket.ts";
 
 /** Options for {@linkcode runUdpChat}. */
 export interface UdpChatOptions {
+  /** Where each stdin line goes. */
+  peer: HostAddress;
   /** @default {"utf-8"} */
   encoding?: Encoding;
   stdin: () => ChunkSource;
@@ -30,11 +31,10 @@ const decoder = new TextDecoder();
 /** Runs the chat until `exit`, stdin EOF or Ctrl-C. */
 export async function runUdpChat(
   local: HostAddress,
-  peer: HostAddress,
   out: Output,
   options: UdpChatOptions,
-): Promise<number> {
-  const { encoding = "utf-8", stdin, signal } = options;
+): Promise<void> {
+  const { peer, encoding = "utf-8", stdin, signal } = options;
   const socket = openDatagram(local, out, { announce: true });
   const peerName = formatAddress(peer);
   const peerAliases = new Set([peerName, formatAddress({ ...peer, hostname: loopbackOf(peer) })]);
@@ -77,7 +77,6 @@ export async function runUdpChat(
     await receiving;
   }
   out.status(`chat with ${peerName} ended`, { event: "closed", peer: peerName });
-  return signal?.aborted ? ExitCode.interrupted : ExitCode.ok;
 }
 
 /** `localhost` datagrams arrive from 127.0.0.1. */

@@ -5,7 +5,14 @@
  */
 
 import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
-import { CliError, describeError, ExitCode, input, UsageError } from "../console/errors.ts";
+import {
+  CliError,
+  describeError,
+  ExitCode,
+  exitCodeOf,
+  input,
+  UsageError,
+} from "../console/errors.ts";
 import { scope } from "../inet/classify.ts";
 import { parseIP } from "../inet/ip.ts";
 import { type HostAddress, parseHostListen, parseHostTarget } from "../inet/address.ts";
@@ -25,11 +32,11 @@ const encodingOption: OptionSpec = {
 };
 
 function hostTarget(value: string): HostAddress {
-  return input(() => parseHostTarget(value));
+  return input(() => parseHostTarget(value, { transport: "udp" }));
 }
 
 function hostListen(value: string): HostAddress {
-  return input(() => parseHostListen(value));
+  return input(() => parseHostListen(value, { transport: "udp" }));
 }
 
 const sendCommand: CommandSpec = {
@@ -63,19 +70,26 @@ const sendCommand: CommandSpec = {
     "sockit udp send 127.0.0.1:53 'deadbeef' --encoding hex --bind 127.0.0.1:5353",
   ],
   permissions: "--allow-net=TARGET_HOST,BIND_HOST (e.g. --allow-net=127.0.0.1)",
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const target = hostTarget(args.positional(0));
     const bindText = args.text("bind");
-    return runUdpSend(target, out, {
-      messages: args.positionals.slice(1),
-      bind: bindText === undefined ? undefined : hostListen(bindText),
-      waitMs: args.integer("wait"),
-      count: args.number("count"),
-      intervalMs: args.number("interval"),
-      encoding: args.choice<Encoding>("encoding"),
-      stdin: openStdin,
-      signal,
-    });
+    try {
+      await runUdpSend(target, out, {
+        messages: args.positionals.slice(1),
+        bind: bindText === undefined ? undefined : hostListen(bindText),
+        waitMs: args.integer("wait"),
+        count: args.number("count"),
+        intervalMs: args.number("interval"),
+        encoding: args.choice<Encoding>("encoding"),
+        stdin: openStdin,
+        signal,
+      });
+    } catch (err) {
+      // A message too large or not expressible in --encoding: bad input, nothing of it sent.
+      if (err instanceof RangeError) throw new UsageError(err.message);
+      throw err;
+    }
+    return exitCodeOf(signal);
   },
 };
 
@@ -194,14 +208,16 @@ const chatCommand: CommandSpec = {
     "sockit udp chat 0.0.0.0:9001 192.168.1.20:9001 --encoding gbk",
   ],
   permissions: "--allow-net=ADDR_HOST,PEER_HOST",
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const local = hostListen(args.positional(0));
     const peer = hostTarget(args.positional(1));
-    return runUdpChat(local, peer, out, {
+    await runUdpChat(local, out, {
+      peer,
       encoding: args.choice<Encoding>("encoding"),
       stdin: openStdin,
       signal,
     });
+    return exitCodeOf(signal);
   },
 };
 

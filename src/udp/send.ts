@@ -8,7 +8,6 @@
  * @module
  */
 
-import { ExitCode, UsageError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatAddress, type HostAddress } from "../inet/address.ts";
 import { LineSplitter } from "../net/lines.ts";
@@ -47,19 +46,19 @@ export function defaultBind(target: HostAddress): HostAddress {
     : host.includes(":")
     ? "::"
     : "0.0.0.0";
-  return { transport: "tcp", hostname, port: 0 };
+  return { transport: "udp", hostname, port: 0 };
 }
 
 /**
  * Sends the messages and returns the exit code.
  *
- * @throws {UsageError} exit 2 for a message over the UDP limit (nothing of it is sent) or one the encoding cannot hold
+ * @throws {RangeError} for a message over the UDP limit (nothing of it is sent) or one the encoding cannot hold
  */
 export async function runUdpSend(
   target: HostAddress,
   out: Output,
   options: UdpSendOptions,
-): Promise<number> {
+): Promise<void> {
   const {
     messages,
     bind = defaultBind(target),
@@ -76,7 +75,7 @@ export async function runUdpSend(
       return make();
     } catch (err) {
       if (err instanceof RangeError || err instanceof SyntaxError) {
-        throw new UsageError(`${err.message}; nothing of it was sent`);
+        throw new RangeError(`${err.message}; nothing of it was sent`);
       }
       throw err;
     }
@@ -144,5 +143,4 @@ export async function runUdpSend(
     socket.close();
     await replies;
   }
-  return signal?.aborted ? ExitCode.interrupted : ExitCode.ok;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { describeError } from "../console/errors.ts";
+import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort, type HostAddress } from "../inet/address.ts";
 import { announceListening } from "../net/endpoint.ts";
@@ -35,7 +35,7 @@ export interface DatagramSocket {
 /**
  * Binds a UDP socket.
  *
- * @throws {CliError} exit 1: address in use, missing permission, port < 1024 without root
+ * @throws {SocketError} address in use, missing permission, port < 1024 without root
  */
 export function openDatagram(
   address: HostAddress,
@@ -52,7 +52,7 @@ export function openDatagram(
       loopback: multicastLoopback,
     });
   } catch (err) {
-    throw describeError(err, {
+    throw new SocketError(err, {
       action: "listen",
       address: formatHostPort(address.hostname, address.port),
     });

@@ -313,7 +313,7 @@ Deno.test("50 concurrent downloads of 20 MB files all verify", async () => {
     await Promise.all(Array.from({ length: 50 }, async (_, i) => {
       const client = await FileClient.open({ transport: "tcp", hostname: "127.0.0.1", port });
       try {
-        await downloadFile(client, [`f${i % 5}.bin`], `${base}/dl/copy${i}.bin`, out);
+        await downloadFile(client, [`f${i % 5}.bin`], { local: `${base}/dl/copy${i}.bin`, out });
       } finally {
         client.close();
       }
