@@ -4,7 +4,7 @@
  * but one, close a client). Names, commands and fan-out live here, so every
  * rule is tested without sockets.
  *
- * Protocol (CLI.md): a client is `userN` until `/nick NAME`; every other
+ * Protocol (see docs/cli.md): a client is `userN` until `/nick NAME`; every other
  * line goes to all *other* clients as `<NAME> TEXT`; `/who`, `/msg NAME
  * TEXT` (delivered as `*NAME* TEXT`), `/quit`; `* NAME joined` / `* NAME
  * left`. Lines are UTF-8; control characters and terminal escape sequences

@@ -1,6 +1,6 @@
 /**
  * argv → command → exit code. Parses with `node:util` `parseArgs` (strict),
- * prints help, and maps every thrown error to the exit codes of CLI.md.
+ * prints help, and maps every thrown error to an exit code (see docs/cli.md).
  *
  * @module
  */

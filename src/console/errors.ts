@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Exit codes of every sockit command (see CLI.md). */
+/** Exit codes of every sockit command (see docs/cli.md). */
 export const ExitCode = {
   ok: 0,
   failed: 1,

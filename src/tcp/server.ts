@@ -19,7 +19,7 @@ import { isDisconnect, serveConnections, type ServerStats, type Session } from "
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
 import { greetResponder, type LineResponder, stampResponder } from "./responder.ts";
 
-/** The server modes of CLI.md. */
+/** The server modes of `tcp listen --mode` (see docs/cli.md). */
 export const TCP_MODES = ["stdio", "echo", "stamp", "greet", "sink"] as const;
 /** One of {@linkcode TCP_MODES}. */
 export type TcpMode = typeof TCP_MODES[number];
