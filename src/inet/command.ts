@@ -11,32 +11,21 @@ import type { CommandSpec, GroupSpec, Invocation } from "../command/spec.ts";
 import { describeError, ExitCode, input, UsageError } from "../console/errors.ts";
 import { timeoutOption } from "../command/options.ts";
 import { formatHostPort, parseHostName } from "./address.ts";
-import {
-  embeddedIPv4,
-  ipv4Class,
-  isGlobal,
-  isGlobalNetwork,
-  isPrivate,
-  isPrivateNetwork,
-  scope,
-} from "./classify.ts";
-import {
-  binaryIPv4,
-  calculate,
-  expandIPv6,
-  formatIP,
-  parseIP,
-  parseMask,
-  parseNetwork,
-  prefixMask,
-} from "./ip.ts";
+import { formatIP, parseIP, parseMask, parseNetwork, prefixMask } from "./ip.ts";
 import { parsePortList, portRange, serviceByName, servicesOnPort } from "./ports.ts";
 import { scanPorts } from "./scan.ts";
+import { addressFields, type Field, fieldsJson, fieldsText, networkFields } from "./report.ts";
 
 const encoder = new TextEncoder();
 
-/** Prints `rows` as aligned `key  value` lines, or one JSON object. */
-async function report(
+/** Prints a record as aligned `label  value` lines, or as one JSON object. */
+async function report(out: Invocation["out"], fields: readonly Field[]) {
+  if (out.json) return await out.event({ event: "result", ...fieldsJson(fields) });
+  await out.data(encoder.encode(fieldsText(fields)));
+}
+
+/** Prints `rows` as aligned `key  value` lines, or `json` as one object (port info). */
+async function reportRows(
   out: Invocation["out"],
   rows: [string, string][],
   json: Record<string, unknown>,
@@ -47,8 +36,6 @@ async function report(
     encoder.encode(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n"),
   );
 }
-
-const yesNo = (b: boolean) => (b ? "yes" : "no");
 
 const infoCommand: CommandSpec = {
   kind: "command",
@@ -74,28 +61,7 @@ const infoCommand: CommandSpec = {
   permissions: "none",
   async run({ args, out }) {
     const ip = input(() => parseIP(args.positional(0)));
-    const rows: [string, string][] = [["address", formatIP(ip)], ["version", String(ip.version)]];
-    const json: Record<string, unknown> = { address: formatIP(ip), version: ip.version };
-    if (ip.version === 4) {
-      rows.push(["class", ipv4Class(ip.value)], ["binary", binaryIPv4(ip.value)]);
-      Object.assign(json, { class: ipv4Class(ip.value), binary: binaryIPv4(ip.value) });
-    } else {
-      rows.push(["full", expandIPv6(ip.value)], ["compressed", formatIP({ ...ip, zone: "" })]);
-      Object.assign(json, {
-        full: expandIPv6(ip.value),
-        compressed: formatIP({ version: 6, value: ip.value }),
-      });
-      if (ip.zone) rows.push(["zone", ip.zone]), (json.zone = ip.zone);
-      for (const [kind, v4] of Object.entries(embeddedIPv4(ip))) {
-        rows.push([kind, v4]), (json[kind] = v4);
-      }
-    }
-    rows.push(["scope", scope(ip)], ["private", yesNo(isPrivate(ip))], [
-      "global",
-      yesNo(isGlobal(ip)),
-    ]);
-    Object.assign(json, { scope: scope(ip), private: isPrivate(ip), global: isGlobal(ip) });
-    await report(out, rows, json);
+    await report(out, addressFields(ip));
     return ExitCode.ok;
   },
 };
@@ -121,51 +87,7 @@ const calcCommand: CommandSpec = {
   permissions: "none",
   async run({ args, out }) {
     const net = input(() => parseNetwork(args.positional(0), args.optionalPositional(1)));
-    const c = calculate(net);
-    const show = (value: bigint) => formatIP({ version: c.version, value });
-    const rows: [string, string][] = [
-      ["address", formatIP(net.address)],
-      ["network", `${show(c.network)}/${c.prefix}`],
-      ["netmask", show(c.netmask)],
-      ["wildcard", show(c.hostmask)],
-      ["prefix", `/${c.prefix}`],
-    ];
-    if (c.version === 4) rows.push(["broadcast", show(c.last)]);
-    else rows.push(["last address", show(c.last)]);
-    rows.push(
-      ["first host", show(c.firstHost)],
-      ["last host", show(c.lastHost)],
-      ["hosts", c.hosts.toString()],
-      ["addresses", c.size.toString()],
-      ["private", yesNo(isPrivateNetwork(c.network, c.last, c.version))],
-    );
-    const json: Record<string, unknown> = {
-      address: formatIP(net.address),
-      network: show(c.network),
-      prefix: c.prefix,
-      netmask: show(c.netmask),
-      wildcard: show(c.hostmask),
-      ...(c.version === 4 ? { broadcast: show(c.last) } : { last: show(c.last) }),
-      firstHost: show(c.firstHost),
-      lastHost: show(c.lastHost),
-      hosts: c.hosts.toString(),
-      addresses: c.size.toString(),
-      private: isPrivateNetwork(c.network, c.last, c.version),
-      global: isGlobalNetwork(c.network, c.last, c.version),
-    };
-    if (c.version === 4) {
-      rows.push(
-        ["binary address", binaryIPv4(net.address.value)],
-        ["binary mask", binaryIPv4(c.netmask)],
-        ["binary network", binaryIPv4(c.network)],
-      );
-      json.binary = {
-        address: binaryIPv4(net.address.value),
-        mask: binaryIPv4(c.netmask),
-        network: binaryIPv4(c.network),
-      };
-    }
-    await report(out, rows, json);
+    await report(out, networkFields(net));
     return ExitCode.ok;
   },
 };
@@ -279,7 +201,7 @@ const portInfoCommand: CommandSpec = {
       const rows: [string, string][] = [["port", String(port)], ["range", portRange(port)]];
       for (const s of services) rows.push([s.transports, `${s.name} (${s.description})`]);
       if (services.length === 0) rows.push(["services", "none known"]);
-      await report(out, rows, { port, range: portRange(port), services });
+      await reportRows(out, rows, { port, range: portRange(port), services });
       return ExitCode.ok;
     }
     const service = serviceByName(arg);
@@ -288,7 +210,7 @@ const portInfoCommand: CommandSpec = {
         `Cannot find service "${arg}": not a port number or a known service name`,
       );
     }
-    await report(out, [
+    await reportRows(out, [
       ["service", service.name],
       ["port", `${service.port}/${service.transports}`],
       ["range", portRange(service.port)],

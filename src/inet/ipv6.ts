@@ -82,16 +82,6 @@ function groups(part: string, fail: (why: string) => SyntaxError): string[] {
   return words;
 }
 
-/** True when `text` is a valid IPv6 address (without brackets, zone allowed). */
-export function isIPv6(text: string): boolean {
-  try {
-    parseIPv6(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Formats a 128-bit value in RFC 5952 canonical form: lowercase, no leading
  * zeros, the longest run (≥ 2) of zero groups as `::`, leftmost on ties.
