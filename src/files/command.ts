@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { CliError, ExitCode, input } from "../console/errors.ts";
+import { CliError, ExitCode, input, inputAsync } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { flag, integer, text } from "../command/values.ts";
 import {
@@ -16,6 +16,7 @@ import {
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { printSummary } from "../net/server.ts";
+import { openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
   downloadTree,
@@ -26,7 +27,6 @@ import {
   uploadFile,
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
-import { openShare } from "./open_share.ts";
 import { serveHttp } from "./http.ts";
 import { serveFiles } from "./server.ts";
 
@@ -72,7 +72,8 @@ const serveCommand: CommandSpec = {
     const maxUpload = integer(values, "max-upload", 1024 ** 3, { min: 0 });
     const maxConns = integer(values, "max-conns", 1000, { min: 1 });
     const idleMs = integer(values, "idle", 60_000, { min: 1 });
-    const sandbox = await openShare(dir, flag(values, "show-hidden"));
+    const showHidden = flag(values, "show-hidden");
+    const sandbox = await inputAsync(() => openShare(dir, { showHidden }));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
     let http;
     try {

@@ -5,10 +5,10 @@
  */
 
 import type { CommandSpec, GroupSpec, OptionSpec, OptionValues } from "../command/spec.ts";
-import { ExitCode, input, UsageError } from "../console/errors.ts";
+import { ExitCode, input, inputAsync, UsageError } from "../console/errors.ts";
 import { choice, flag, integer, text } from "../command/values.ts";
 import { parseHostListen, parseHostTarget } from "../inet/address.ts";
-import { openShare } from "../files/open_share.ts";
+import { openShare } from "../share/sandbox.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
 import { MAX_FILENAME, TFTP_PORT } from "./packet.ts";
@@ -59,7 +59,7 @@ const serveCommand: CommandSpec = {
     const create = flag(values, "create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
     const maxRetries = integer(values, "retries", 5, { min: 0, max: 100 });
-    const sandbox = await openShare(dir, false);
+    const sandbox = await inputAsync(() => openShare(dir));
     const socket = openDatagram(address, out, { announce: true, label: "tftp" });
     const access = allowWrite
       ? (create ? "read-write, new files allowed" : "read-write")

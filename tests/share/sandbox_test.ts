@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ProtocolError } from "../../src/files/protocol.ts";
-import { Sandbox } from "../../src/files/sandbox.ts";
+import { openShare } from "../../src/share/sandbox.ts";
+import { ShareError, type ShareErrorReason } from "../../src/share/share_error.ts";
 
 /** A shared folder with files, a hidden file and links that try to escape. */
 async function fixture() {
@@ -23,19 +23,24 @@ async function fixture() {
 Deno.test("Sandbox.resolve() refuses links that lead outside, directly or through a parent", async () => {
   const { base, root } = await fixture();
   try {
-    const sandbox = await Sandbox.open(root);
-    const refuse = async (path: string[], code: number) => {
+    const sandbox = await openShare(root);
+    const refuse = async (path: string[], reason: ShareErrorReason) => {
       await assert.rejects(
         sandbox.resolve(path),
-        (err) => err instanceof ProtocolError && err.code === code,
+        (err) => err instanceof ShareError && err.reason === reason,
+        path.join("/"),
       );
     };
-    await refuse(["leak.txt"], 403);
-    await refuse(["leakdir", "secret.txt"], 403);
-    await refuse(["leakdir"], 403);
-    await refuse(["visible-alias"], 403);
-    await refuse(["dangling"], 404);
-    await refuse(["nope.txt"], 404);
+    await refuse(["leak.txt"], "outside");
+    await refuse(["leakdir", "secret.txt"], "outside");
+    await refuse(["leakdir"], "outside");
+    await refuse(["visible-alias"], "hidden");
+    await refuse(["dangling"], "not-found");
+    await refuse(["nope.txt"], "not-found");
+    await refuse(["notes.txt", "x"], "not-found");
+    await Deno.symlink(`${root}/loop-b`, `${root}/loop-a`);
+    await Deno.symlink(`${root}/loop-a`, `${root}/loop-b`);
+    await refuse(["loop-a"], "loop");
     assert.equal((await sandbox.resolve(["alias.txt"])).rel, "notes.txt");
     assert.equal((await sandbox.resolve(["docs", "inner.txt"])).rel, "docs/inner.txt");
     assert.equal((await sandbox.resolve([])).rel, "");
@@ -47,10 +52,10 @@ Deno.test("Sandbox.resolve() refuses links that lead outside, directly or throug
 Deno.test("Sandbox.list() hides dot files and escaping or dangling links", async () => {
   const { base, root } = await fixture();
   try {
-    const sandbox = await Sandbox.open(root);
+    const sandbox = await openShare(root);
     const names = (await sandbox.list(await sandbox.resolve([]))).map((e) => `${e.type} ${e.name}`);
     assert.deepEqual(names, ["f alias.txt", "d docs", "f notes.txt"]);
-    const shown = await Sandbox.open(root, { showHidden: true });
+    const shown = await openShare(root, { showHidden: true });
     const all = (await shown.list(await shown.resolve([]))).map((e) => e.name);
     assert.deepEqual(all, [".hidden", "alias.txt", "docs", "notes.txt", "visible-alias"]);
   } finally {
@@ -58,11 +63,18 @@ Deno.test("Sandbox.list() hides dot files and escaping or dangling links", async
   }
 });
 
-Deno.test("Sandbox.open() refuses a file or a missing folder", async () => {
+Deno.test("openShare() refuses a file or a missing folder with a TypeError", async () => {
   const { base, root } = await fixture();
   try {
-    await assert.rejects(Sandbox.open(`${root}/notes.txt`), TypeError);
-    await assert.rejects(Sandbox.open(`${root}/missing`), Deno.errors.NotFound);
+    await assert.rejects(openShare(`${root}/notes.txt`), {
+      name: "TypeError",
+      message: `Cannot share "${root}/notes.txt": not a directory`,
+    });
+    await assert.rejects(openShare(`${root}/missing`), {
+      name: "TypeError",
+      message: `Cannot share "${root}/missing": no such directory`,
+    });
+    assert.equal((await openShare(`${root}/docs/..`)).root, await Deno.realPath(root));
   } finally {
     await Deno.remove(base, { recursive: true });
   }
