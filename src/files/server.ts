@@ -2,8 +2,8 @@
  * The file protocol server: requests from each connection are read one by
  * one, checked by the pure codec, resolved in the sandbox, and answered in
  * order. Files stream in 256 KiB chunks, so memory stays constant; hashes
- * come from the cache. Refusals of the shared folder become `ERR` lines
- * with the protocol's codes.
+ * come from a cache of this server's. Refusals of the shared folder become
+ * `ERR` lines with the protocol's codes.
  *
  * Requires `--allow-net=HOST`, `--allow-read=DIR` (and `--allow-write=DIR` with uploads).
  *
@@ -42,8 +42,6 @@ export interface ServeFilesOptions {
   idleMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
-  /** Shared with the HTTP face, so a file is hashed once for both. */
-  hashes?: HashCache;
 }
 
 const encoder = new TextEncoder();
@@ -63,9 +61,8 @@ export function serveFiles(
     idleMs = 60_000,
     label,
     signal,
-    hashes = new HashCache(),
   } = options;
-  const context: Context = { sandbox, hashes, allowUpload, maxUpload, out };
+  const context: Context = { sandbox, hashes: new HashCache(), allowUpload, maxUpload, out };
   return serveConnections(bound, out, {
     keepOpen: true,
     maxConns,
