@@ -79,3 +79,20 @@ Deno.test("openShare() refuses a file or a missing folder with a TypeError", asy
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("Sandbox.list() skips looping links and list() of a file is not-a-directory", async () => {
+  const { base, root } = await fixture();
+  try {
+    await Deno.symlink(`${root}/loop-b`, `${root}/loop-a`);
+    await Deno.symlink(`${root}/loop-a`, `${root}/loop-b`);
+    const sandbox = await openShare(root);
+    const names = (await sandbox.list(await sandbox.resolve([]))).map((e) => e.name);
+    assert.deepEqual(names, ["alias.txt", "docs", "notes.txt"]);
+    await assert.rejects(
+      sandbox.list(await sandbox.resolve(["notes.txt"])),
+      (err) => err instanceof ShareError && err.reason === "not-a-directory",
+    );
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
