@@ -69,7 +69,9 @@ export class Sandbox {
   readonly showHidden: boolean;
 
   /**
-   * @param root the real path of an existing folder (use {@linkcode openShare}, which checks it)
+   * Shares `root` as it is; {@linkcode openShare} checks the folder first.
+   *
+   * @param root the real path of an existing folder
    */
   constructor(root: string, options: SandboxOptions = {}) {
     const { showHidden = false } = options;

@@ -58,6 +58,8 @@ export class ShareError extends Error {
   readonly reason: ShareErrorReason;
 
   /**
+   * Makes a refusal.
+   *
    * @param reason why the folder refuses
    * @param message what to tell the peer, one line
    */
