@@ -23,8 +23,6 @@ import { escapeText } from "../text/escape.ts";
 import { sha256File } from "./hash_cache.ts";
 import {
   encodePath,
-  type Entry,
-  MAX_COMPONENTS,
   MAX_LINE,
   parseEntry,
   parseNumber,
@@ -32,6 +30,8 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
 } from "./protocol.ts";
+import type { Entry } from "../share/entry.ts";
+import { MAX_COMPONENTS } from "../share/path.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

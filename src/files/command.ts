@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { CliError, ExitCode, input } from "../console/errors.ts";
+import { CliError, ExitCode, input, inputAsync } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import {
   type Address,
@@ -16,6 +16,7 @@ import {
 import { listen } from "../net/endpoint.ts";
 import { idleOption, MAX_CONNS } from "../command/options.ts";
 import { printSummary } from "../net/server.ts";
+import { openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
   downloadTree,
@@ -28,7 +29,6 @@ import {
   uploadFile,
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
-import { openShare } from "./open_share.ts";
 import { serveHttp } from "./http.ts";
 import { serveFiles } from "./server.ts";
 
@@ -79,7 +79,8 @@ const serveCommand: CommandSpec = {
     const maxUpload = args.number("max-upload");
     const maxConns = args.number("max-conns");
     const idleMs = args.number("idle");
-    const sandbox = await openShare(dir, args.flag("show-hidden"));
+    const showHidden = args.flag("show-hidden");
+    const sandbox = await inputAsync(() => openShare(dir, { showHidden }));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
     let http;
     try {

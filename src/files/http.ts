@@ -3,8 +3,10 @@
  * directory pages, a JSON listing (`?json`), downloads with Content-Type,
  * Content-Length, Last-Modified, ETag, HEAD and single byte ranges (206,
  * 416), and, with `--allow-upload`, PUT uploads and a form. The same
- * sandbox rules as the file protocol apply: paths go through the same codec
- * and resolution. Built on `Deno.serve`.
+ * sandbox rules as the file protocol apply: paths go through the same
+ * percent-decoding, path rules and resolution; refusals get the HTTP
+ * statuses of `SHARE_ERROR_STATUS`. The handler, {@linkcode handleRequest},
+ * needs no socket; {@linkcode serveHttp} puts it on `Deno.serve`.
  *
  * Requires `--allow-net=HOST`, `--allow-read=DIR` (uploads: `--allow-write=DIR`).
  *
@@ -16,10 +18,18 @@ import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
 import type { HostAddress } from "../inet/address.ts";
 import { announceListening } from "../net/endpoint.ts";
-import { contentType, directoryPage, entityTag, parseRange } from "./http_core.ts";
-import { parsePath, ProtocolError } from "./protocol.ts";
-import type { Sandbox } from "./sandbox.ts";
-import { storeUpload } from "./upload.ts";
+import { splitPath } from "../share/path.ts";
+import type { Sandbox } from "../share/sandbox.ts";
+import { ShareError } from "../share/share_error.ts";
+import { stageUpload, type StoredUpload } from "../share/upload.ts";
+import {
+  contentType,
+  directoryPage,
+  entityTag,
+  parseRange,
+  SHARE_ERROR_STATUS,
+} from "./http_core.ts";
+import { decodePath } from "./protocol.ts";
 
 /** Options for {@linkcode serveHttp}. */
 export interface ServeHttpOptions {
@@ -61,12 +71,18 @@ export function serveHttp(
           announceListening(out, bound, label ? { label } : {});
         },
         onError(err) {
-          const status = err instanceof ProtocolError ? err.code : 500;
-          return new Response(`${status} ${err instanceof Error ? err.message : ""}\n`, { status });
+          return new Response(`500 ${err instanceof Error ? err.message : ""}\n`, { status: 500 });
         },
       },
       (request, info) =>
-        handle(request, sandbox, { allowUpload, maxUpload, out, peer: peerOf(info) }),
+        handleRequest(request, sandbox, {
+          allowUpload,
+          maxUpload,
+          onUpload(stored) {
+            const size = `${stored.size} bytes`;
+            out.status(`uploaded ${stored.rel} (${size}) from ${peerOf(info)} (http)`);
+          },
+        }),
     );
   } catch (err) {
     const where = formatHostPort(address.hostname, address.port);
@@ -80,11 +96,14 @@ function peerOf(info: Deno.ServeHandlerInfo): string {
   return formatHostPort(addr.hostname, addr.port);
 }
 
-interface Context {
-  allowUpload: boolean;
-  maxUpload: number;
-  out: Output;
-  peer: string;
+/** Options for {@linkcode handleRequest}. */
+export interface HandleRequestOptions {
+  /** Accept PUT uploads (and show the upload form). @default {false} */
+  allowUpload?: boolean;
+  /** Largest upload in bytes. @default {1073741824} */
+  maxUpload?: number;
+  /** Called for each stored upload (for the log line). */
+  onUpload?: (stored: StoredUpload) => void;
 }
 
 function text(status: number, message: string, headers: HeadersInit = {}): Response {
@@ -94,14 +113,49 @@ function text(status: number, message: string, headers: HeadersInit = {}): Respo
   });
 }
 
-async function handle(request: Request, sandbox: Sandbox, context: Context): Promise<Response> {
+/**
+ * Answers one request for the shared folder: a directory page (or JSON
+ * with `?json`, or a 301 to the path with a trailing `/`), a file (HEAD,
+ * conditional and range requests), or a PUT upload; refusals as plain-text
+ * statuses. Needs no socket, so it is tested with `new Request(…)`.
+ *
+ * Requires `--allow-read=DIR` (uploads: `--allow-write=DIR`).
+ *
+ * @param request the request; only its URL path and query are used for routing
+ * @param sandbox the shared folder
+ * @returns the response; a file body streams from disk
+ * @example Asking for the directory page
+ * ```ts ignore
+ * import { handleRequest } from "./http.ts";
+ * const response = await handleRequest(new Request("http://localhost/"), share);
+ * console.log(response.status, await response.text());
+ * ```
+ */
+export async function handleRequest(
+  request: Request,
+  sandbox: Sandbox,
+  options: HandleRequestOptions = {},
+): Promise<Response> {
+  const { allowUpload = false, maxUpload = 1024 ** 3, onUpload } = options;
   const url = new URL(request.url);
+  let decoded: string;
   try {
-    const path = parsePath(url.pathname, { showHidden: sandbox.showHidden });
-    if (request.method === "PUT") return await upload(request, sandbox, path, context);
+    decoded = decodePath(url.pathname);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return text(400, err.message);
+  }
+  try {
+    const path = splitPath(decoded, { showHidden: sandbox.showHidden });
+    if (request.method === "PUT") {
+      if (!allowUpload) {
+        return text(405, "uploads are disabled (server runs without --allow-upload)");
+      }
+      return await upload(request, sandbox, path, { maxUpload, onUpload });
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return text(405, "method not allowed", {
-        allow: context.allowUpload ? "GET, HEAD, PUT" : "GET, HEAD",
+        allow: allowUpload ? "GET, HEAD, PUT" : "GET, HEAD",
       });
     }
     const resolved = await sandbox.resolve(path);
@@ -119,14 +173,14 @@ async function handle(request: Request, sandbox: Sandbox, context: Context): Pro
           headers: { "content-type": "application/json" },
         });
       }
-      return new Response(directoryPage(path, entries, { allowUpload: context.allowUpload }), {
+      return new Response(directoryPage(path, entries, { allowUpload }), {
         headers: { "content-type": "text/html; charset=utf-8" },
       });
     }
     return await download(request, resolved.real, path.at(-1) ?? "", resolved.info);
   } catch (err) {
-    if (err instanceof ProtocolError) return text(err.code, err.message);
-    throw err;
+    if (!(err instanceof ShareError)) throw err;
+    return text(SHARE_ERROR_STATUS[err.reason], err.message);
   }
 }
 
@@ -192,23 +246,16 @@ async function upload(
   request: Request,
   sandbox: Sandbox,
   path: string[],
-  context: Context,
+  limits: { maxUpload: number; onUpload: ((stored: StoredUpload) => void) | undefined },
 ): Promise<Response> {
-  if (!context.allowUpload) {
-    return text(405, "uploads are disabled (server runs without --allow-upload)");
-  }
+  const { maxUpload, onUpload } = limits;
   const declared = request.headers.get("content-length");
   const size = declared === null ? undefined : Number(declared);
-  const stored = await storeUpload(sandbox, path, async (sink) => {
-    let received = 0;
-    if (request.body) {
-      for await (const chunk of request.body) {
-        await sink(chunk);
-        received += chunk.length;
-      }
-    }
-    return received;
-  }, { size, maxSize: context.maxUpload });
-  context.out.status(`uploaded ${stored.rel} (${stored.size} bytes) from ${context.peer} (http)`);
+  using staged = await stageUpload(sandbox, path, { size, maxSize: maxUpload, hash: true });
+  if (request.body) {
+    for await (const chunk of request.body) await staged.write(chunk);
+  }
+  const stored = staged.commit();
+  onUpload?.(stored);
   return text(201, `created ${stored.rel} (${stored.size} bytes, sha256 ${stored.sha256})`);
 }

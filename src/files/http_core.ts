@@ -1,12 +1,36 @@
 /**
  * The pure parts of the HTTP face: `Range` header parsing, content types,
- * entity tags, and the HTML directory page. No sockets, no file system.
+ * entity tags, the HTML directory page, and the status for each refusal of
+ * the shared folder. No sockets, no file system.
  *
  * @module
  */
 
 import { formatSize } from "../console/format.ts";
-import type { Entry } from "./protocol.ts";
+import type { Entry } from "../share/entry.ts";
+import type { ShareErrorReason } from "../share/share_error.ts";
+
+/**
+ * The HTTP status for each refusal of the shared folder: 4xx for what the
+ * client asked, 500 for what the server cannot do.
+ */
+export const SHARE_ERROR_STATUS: Readonly<Record<ShareErrorReason, number>> = {
+  "too-long": 400,
+  "bad-name": 403,
+  "hidden": 403,
+  "outside": 403,
+  "not-allowed": 403,
+  "not-found": 404,
+  "loop": 404,
+  "not-a-directory": 400,
+  "not-a-file": 400,
+  "too-many": 413,
+  "no-name": 400,
+  "exists": 409,
+  "too-large": 413,
+  "mismatch": 422,
+  "cannot-write": 500,
+};
 
 /** A satisfiable byte range, inclusive. */
 export interface ByteRange {

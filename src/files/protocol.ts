@@ -1,23 +1,24 @@
 /**
  * The sockit file protocol (docs/file-protocol.md) as a pure codec: request
- * lines → requests, paths → checked components, replies ⇄ lines. No sockets,
- * no file system.
+ * lines → requests, paths → checked components (percent-decoding here, the
+ * path rules in `share/path.ts`), replies ⇄ lines, and the `ERR` code for
+ * each refusal of the shared folder. No sockets, no file system.
  *
  * @module
  */
+
+import type { Entry } from "../share/entry.ts";
+import { MAX_COMPONENT_BYTES, splitPath } from "../share/path.ts";
+import { ShareError, type ShareErrorReason } from "../share/share_error.ts";
+
+// The path limits and the entry are the shared folder's; the wire spec names them too.
+export type { Entry } from "../share/entry.ts";
+export { MAX_COMPONENT_BYTES, MAX_COMPONENTS, MAX_PATH_BYTES } from "../share/path.ts";
 
 /** The protocol version this code speaks. */
 export const PROTOCOL_VERSION = 1;
 /** Longest request or reply line, in bytes. */
 export const MAX_LINE = 4096;
-/** Longest decoded path, in bytes. */
-export const MAX_PATH_BYTES = 1024;
-/** Most path components. */
-export const MAX_COMPONENTS = 64;
-/** Longest path component, in bytes. */
-export const MAX_COMPONENT_BYTES = 255;
-/** Most entries in one LIST reply. */
-export const MAX_LIST = 100_000;
 
 /** A protocol error: `ERR CODE REASON`. */
 export class ProtocolError extends Error {
@@ -27,6 +28,33 @@ export class ProtocolError extends Error {
     this.name = "ProtocolError";
     this.code = code;
   }
+}
+
+/**
+ * The `ERR` code for each refusal of the shared folder: 4xx for what the
+ * client asked, 500 for what the server cannot do.
+ */
+export const SHARE_ERROR_CODES: Readonly<Record<ShareErrorReason, number>> = {
+  "too-long": 400,
+  "bad-name": 403,
+  "hidden": 403,
+  "outside": 403,
+  "not-allowed": 403,
+  "not-found": 404,
+  "loop": 404,
+  "not-a-directory": 400,
+  "not-a-file": 400,
+  "too-many": 413,
+  "no-name": 400,
+  "exists": 409,
+  "too-large": 413,
+  "mismatch": 422,
+  "cannot-write": 500,
+};
+
+/** A refusal of the shared folder as `ERR CODE REASON`. */
+export function protocolErrorOf(err: ShareError): ProtocolError {
+  return new ProtocolError(SHARE_ERROR_CODES[err.reason], err.message);
 }
 
 /** A parsed request; paths are checked component lists. */
@@ -46,8 +74,6 @@ export interface PathOptions {
 
 const NUMBER = /^(?:0|[1-9]\d{0,15})$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 const encoder = new TextEncoder();
 
 /** Parses a decimal number field. */
@@ -59,8 +85,24 @@ export function parseNumber(text: string | undefined, what: string): number {
 }
 
 /**
- * Decodes and checks a wire path: percent-decoding, UTF-8, no NUL, control
- * characters, backslashes or `..`, bounded size, no hidden component unless allowed.
+ * Percent-decodes a wire path (UTF-8), nothing more: the path rules are
+ * {@linkcode splitPath}'s.
+ *
+ * @throws {SyntaxError} for bad percent-encoding or bytes that are not UTF-8
+ */
+export function decodePath(token: string): string {
+  try {
+    return decodeURIComponent(token);
+  } catch (err) {
+    if (!(err instanceof URIError)) throw err;
+    throw new SyntaxError(`bad percent-encoding in "${token}"`);
+  }
+}
+
+/**
+ * Decodes and checks a wire path: percent-decoding and UTF-8, then the
+ * shared folder's path rules (no NUL, control characters, backslashes or
+ * `..`, bounded size, no hidden component unless allowed).
  *
  * @example Paths
  * ```ts
@@ -70,34 +112,19 @@ export function parseNumber(text: string | undefined, what: string): number {
  * @throws {ProtocolError} 400 for malformed text, 403 for a path that is refused
  */
 export function parsePath(token: string, options: PathOptions = {}): string[] {
-  const { showHidden = false } = options;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(token);
-  } catch {
-    throw new ProtocolError(400, `bad percent-encoding in "${token}"`);
+    decoded = decodePath(token);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new ProtocolError(400, err.message);
   }
-  if (encoder.encode(decoded).length > MAX_PATH_BYTES) {
-    throw new ProtocolError(400, `path over ${MAX_PATH_BYTES} bytes`);
+  try {
+    return splitPath(decoded, options);
+  } catch (err) {
+    if (!(err instanceof ShareError)) throw err;
+    throw protocolErrorOf(err);
   }
-  if (decoded.includes("\\")) throw new ProtocolError(403, "backslashes are not allowed in paths");
-  if (CONTROL.test(decoded)) {
-    throw new ProtocolError(403, "control characters are not allowed in paths");
-  }
-  const components = decoded.split("/").filter((c) => c !== "" && c !== ".");
-  if (components.length > MAX_COMPONENTS) {
-    throw new ProtocolError(400, `path over ${MAX_COMPONENTS} components`);
-  }
-  for (const component of components) {
-    if (component === "..") throw new ProtocolError(403, `".." is not allowed in paths`);
-    if (encoder.encode(component).length > MAX_COMPONENT_BYTES) {
-      throw new ProtocolError(400, `path component over ${MAX_COMPONENT_BYTES} bytes`);
-    }
-    if (component.startsWith(".") && !showHidden) {
-      throw new ProtocolError(403, "hidden files are not shared");
-    }
-  }
-  return components;
 }
 
 /** Percent-encodes path components for the wire (`a b/c` → `a%20b/c`). */
@@ -157,15 +184,6 @@ export function parseRequest(line: string, options: PathOptions = {}): Request {
     default:
       throw new ProtocolError(400, `unknown request "${verb.slice(0, 32)}"`);
   }
-}
-
-/** A directory entry. */
-export interface Entry {
-  type: "f" | "d";
-  size: number;
-  /** Modification time, ms since the epoch. */
-  mtime: number;
-  name: string;
 }
 
 /** `TYPE SIZE MTIME NAME`, NAME percent-encoded. */

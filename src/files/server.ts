@@ -2,7 +2,8 @@
  * The file protocol server: requests from each connection are read one by
  * one, checked by the pure codec, resolved in the sandbox, and answered in
  * order. Files stream in 256 KiB chunks, so memory stays constant; hashes
- * come from the cache.
+ * come from a cache of this server's. Refusals of the shared folder become
+ * `ERR` lines with the protocol's codes.
  *
  * Requires `--allow-net=HOST`, `--allow-read=DIR` (and `--allow-write=DIR` with uploads).
  *
@@ -15,6 +16,10 @@ import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
 import { HashCache } from "./hash_cache.ts";
+import { DEFAULT_MAX_CONNS } from "../command/options.ts";
+import type { Sandbox } from "../share/sandbox.ts";
+import { ShareError } from "../share/share_error.ts";
+import { stageUpload } from "../share/upload.ts";
 import {
   formatEntry,
   formatError,
@@ -22,10 +27,9 @@ import {
   parseRequest,
   PROTOCOL_VERSION,
   ProtocolError,
+  protocolErrorOf,
   type Request,
 } from "./protocol.ts";
-import type { Sandbox } from "./sandbox.ts";
-import { storeUpload } from "./upload.ts";
 
 /** Options for {@linkcode serveFiles}. */
 export interface ServeFilesOptions {
@@ -39,8 +43,6 @@ export interface ServeFilesOptions {
   idleMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
-  /** Shared with the HTTP face, so a file is hashed once for both. */
-  hashes?: HashCache;
 }
 
 const encoder = new TextEncoder();
@@ -56,13 +58,12 @@ export function serveFiles(
   const {
     allowUpload = false,
     maxUpload = 1024 ** 3,
-    maxConns = 1000,
+    maxConns = DEFAULT_MAX_CONNS,
     idleMs = 60_000,
     label,
     signal,
-    hashes = new HashCache(),
   } = options;
-  const context: Context = { sandbox, hashes, allowUpload, maxUpload, out };
+  const context: Context = { sandbox, hashes: new HashCache(), allowUpload, maxUpload, out };
   return serveConnections(bound, out, {
     keepOpen: true,
     maxConns,
@@ -149,10 +150,17 @@ async function answer(
         return await receiveFile(session, reader, request, context);
     }
   } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
-    await reply(session, formatError(err.code, err.message));
+    const refused = refusalOf(err);
+    await reply(session, formatError(refused.code, refused.message));
     return true;
   }
+}
+
+/** A protocol error or a refusal of the shared folder as `ERR`; anything else is rethrown. */
+function refusalOf(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  if (err instanceof ShareError) return protocolErrorOf(err);
+  throw err;
 }
 
 function mtimeOf(info: Deno.FileInfo): number {
@@ -215,18 +223,22 @@ async function receiveFile(
   }
   let consumed = false;
   try {
-    const stored = await storeUpload(context.sandbox, request.path, (sink) => {
-      consumed = true;
-      return reader.readExact(request.size, sink);
-    }, { size: request.size, sha256: request.sha256, maxSize: context.maxUpload });
+    using upload = await stageUpload(context.sandbox, request.path, {
+      size: request.size,
+      sha256: request.sha256,
+      maxSize: context.maxUpload,
+    });
+    consumed = true;
+    await reader.readExact(request.size, (chunk) => upload.write(chunk));
+    const stored = upload.commit();
     context.out.status(`uploaded ${stored.rel} (${stored.size} bytes) from ${session.peer}`);
     await reply(session, `OK PUT ${stored.size} ${stored.sha256}`);
     return true;
   } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
+    const refused = refusalOf(err);
     // Refused before the body was read: skip it so the connection stays in step.
     if (!consumed) await reader.readExact(request.size, () => {});
-    await reply(session, formatError(err.code, err.message));
+    await reply(session, formatError(refused.code, refused.message));
     return true;
   }
 }

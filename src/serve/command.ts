@@ -6,13 +6,13 @@
  */
 
 import type { CommandSpec } from "../command/spec.ts";
-import { CliError, ExitCode, input } from "../console/errors.ts";
+import { CliError, ExitCode, input, inputAsync } from "../console/errors.ts";
 import { formatHostPort, type HostAddress, parseHostListen } from "../inet/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
-import { openShare } from "../files/open_share.ts";
 import { type HttpFace, serveHttp } from "../files/http.ts";
 import { serveFiles } from "../files/server.ts";
+import { openShare } from "../share/sandbox.ts";
 import { serveUdp } from "../udp/server.ts";
 import { TFTP_PORT } from "../tftp/packet.ts";
 import { serveTftp } from "../tftp/server.ts";
@@ -129,7 +129,7 @@ export const serveCommand: CommandSpec = {
   permissions: "--allow-net=HOST --allow-read=DIR",
   async run({ args, out, signal }) {
     const host = args.string("host");
-    const sandbox = await openShare(args.positional(0, "."), false);
+    const sandbox = await inputAsync(() => openShare(args.positional(0, ".")));
     // The HTTP face stops on its signal: Ctrl-C, or a later service failing to start.
     const startFailed = new AbortController();
     const httpSignal = AbortSignal.any([signal, startFailed.signal]);

@@ -6,9 +6,9 @@
 
 import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
 import type { Args } from "../command/values.ts";
-import { ExitCode, input, UsageError } from "../console/errors.ts";
+import { ExitCode, input, inputAsync, UsageError } from "../console/errors.ts";
 import { parseHostListen, parseHostTarget } from "../inet/address.ts";
-import { openShare } from "../files/open_share.ts";
+import { openShare } from "../share/sandbox.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
 import { MAX_FILENAME, type Mode, TFTP_PORT } from "./packet.ts";
@@ -64,7 +64,7 @@ const serveCommand: CommandSpec = {
     const create = args.flag("create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
     const maxRetries = args.number("retries");
-    const sandbox = await openShare(dir, false);
+    const sandbox = await inputAsync(() => openShare(dir));
     const socket = openDatagram(address, out, { announce: true, label: "tftp" });
     const access = allowWrite
       ? (create ? "read-write, new files allowed" : "read-write")

@@ -1,9 +1,11 @@
 /**
  * `sockit tftp serve`: requests arrive on one port; each transfer gets a
  * socket of its own (its transfer ID) and runs beside the others. Files are
- * looked up in the same sandbox as the file service. Uploads go to a
- * temporary name in the target folder and are renamed over the target only
- * once the last block is on disk, before its ACK is sent.
+ * looked up in the same sandbox as the file service, filenames checked by
+ * the same path rules, and refusals answered with the TFTP error code for
+ * their reason. Uploads are staged like the file service's (a temporary
+ * name in the target folder) and renamed over the target only once the
+ * last block is on disk, before its ACK is sent.
  *
  * Requires `--allow-net` for the address and the clients, `--allow-read=DIR`,
  * and `--allow-write=DIR` with `--allow-write`.
@@ -15,12 +17,14 @@ import { describeError } from "../console/errors.ts";
 import { formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
-import { parsePath, ProtocolError } from "../files/protocol.ts";
-import type { Resolved, Sandbox } from "../files/sandbox.ts";
+import { splitPath } from "../share/path.ts";
+import type { Resolved, Sandbox } from "../share/sandbox.ts";
+import { ShareError, type ShareErrorReason } from "../share/share_error.ts";
+import { type StagedUpload, stageUpload } from "../share/upload.ts";
 import { escapeText } from "../text/escape.ts";
 import { receiveDatagrams } from "../udp/socket.ts";
 import type { DatagramSocket } from "../udp/socket.ts";
-import { blockReader, BlockWriter, fileSink } from "./blocks.ts";
+import { blockReader, BlockWriter } from "./blocks.ts";
 import {
   decodePacket,
   encodePacket,
@@ -70,38 +74,53 @@ class Refusal extends Error {
   }
 }
 
-const HTTP_TO_TFTP: Record<number, number> = {
-  404: TftpError.fileNotFound,
-  403: TftpError.accessViolation,
+/** The TFTP error code for each refusal of the shared folder. */
+const SHARE_ERROR_CODES: Readonly<Record<ShareErrorReason, number>> = {
+  "too-long": TftpError.accessViolation,
+  "bad-name": TftpError.accessViolation,
+  "hidden": TftpError.accessViolation,
+  "outside": TftpError.accessViolation,
+  "not-allowed": TftpError.accessViolation,
+  "not-found": TftpError.fileNotFound,
+  "loop": TftpError.fileNotFound,
+  "not-a-directory": TftpError.fileNotFound,
+  "not-a-file": TftpError.accessViolation,
+  "too-many": TftpError.notDefined,
+  "no-name": TftpError.accessViolation,
+  "exists": TftpError.fileExists,
+  "too-large": TftpError.diskFull,
+  "mismatch": TftpError.notDefined,
+  "cannot-write": TftpError.accessViolation,
 };
 
-function refusalOf(err: ProtocolError): Refusal {
-  return new Refusal(HTTP_TO_TFTP[err.code] ?? TftpError.accessViolation, err.message);
+function refusalOf(err: ShareError): Refusal {
+  return new Refusal(SHARE_ERROR_CODES[err.reason], err.message);
 }
 
 /**
- * A TFTP filename as sandbox components: a leading `/` is dropped (clients
- * often send one), then the file service's path rules apply, except that
- * `%` is an ordinary character here.
+ * A TFTP filename as sandbox components: the text as it arrives (`%` is an
+ * ordinary character), under the shared folder's path rules; a leading `/`
+ * (clients often send one) means nothing.
  *
- * @throws {Refusal} code 2 for names the sandbox refuses
+ * @throws {Refusal} code 2 for names the rules refuse
  */
-function components(filename: string): string[] {
+function components(filename: string, showHidden: boolean): string[] {
+  let path: string[];
   try {
-    const path = parsePath(filename.replaceAll("%", "%25"));
-    if (path.length === 0) throw new Refusal(TftpError.accessViolation, "not a file name");
-    return path;
+    path = splitPath(filename, { showHidden });
   } catch (err) {
-    if (err instanceof ProtocolError) throw refusalOf(err);
+    if (err instanceof ShareError) throw refusalOf(err);
     throw err;
   }
+  if (path.length === 0) throw new Refusal(TftpError.accessViolation, "not a file name");
+  return path;
 }
 
 async function resolve(sandbox: Sandbox, path: string[]): Promise<Resolved> {
   try {
     return await sandbox.resolve(path);
   } catch (err) {
-    if (err instanceof ProtocolError) throw refusalOf(err);
+    if (err instanceof ShareError) throw refusalOf(err);
     throw err;
   }
 }
@@ -140,7 +159,8 @@ async function sendFile(
   report: (summary: string, size: number) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const resolved = await resolve(context.sandbox, components(request.filename));
+  const path = components(request.filename, context.sandbox.showHidden);
+  const resolved = await resolve(context.sandbox, path);
   if (!resolved.info.isFile) throw new Refusal(TftpError.fileNotFound, "not a file");
   using file = await Deno.open(resolved.real, { read: true });
   const size = (await file.stat()).size;
@@ -167,42 +187,27 @@ async function sendFile(
   );
 }
 
-/** Where an upload goes: the real target (existing) or a new name in a real folder. */
-async function uploadTarget(
-  context: Context,
-  path: string[],
-): Promise<{ dir: string; target: string; rel: string; mode: number | null }> {
+/**
+ * Stages an upload: with `allowWrite` an existing file is replaced (keeping
+ * its permissions), with `create` too a new one may be added; the data
+ * reaches the disk before the file is renamed into place.
+ */
+async function stage(context: Context, path: string[]): Promise<StagedUpload> {
   if (!context.allowWrite) {
     throw new Refusal(TftpError.accessViolation, "the server is read-only");
   }
   try {
-    const existing = await context.sandbox.resolve(path);
-    if (!existing.info.isFile) throw new Refusal(TftpError.accessViolation, "not a file");
-    const cut = existing.real.lastIndexOf("/");
-    return {
-      dir: existing.real.slice(0, cut),
-      target: existing.real,
-      rel: existing.rel,
-      mode: existing.info.mode,
-    };
+    return await stageUpload(context.sandbox, path, {
+      replace: true,
+      create: context.create,
+      durable: true,
+      mode: 0o644,
+      tempPrefix: ".sockit-tftp-",
+    });
   } catch (err) {
-    if (!(err instanceof ProtocolError) || err.code !== 404) {
-      if (err instanceof ProtocolError) throw refusalOf(err);
-      throw err;
-    }
+    if (err instanceof ShareError) throw refusalOf(err);
+    throw err;
   }
-  if (!context.create) {
-    throw new Refusal(TftpError.fileNotFound, "no such file (the server creates no new files)");
-  }
-  const parent = await resolve(context.sandbox, path.slice(0, -1));
-  if (!parent.info.isDirectory) throw new Refusal(TftpError.fileNotFound, "no such folder");
-  const name = path.at(-1)!;
-  return {
-    dir: parent.real,
-    target: `${parent.real}/${name}`,
-    rel: parent.rel ? `${parent.rel}/${name}` : name,
-    mode: null,
-  };
 }
 
 /** Serves a write request. */
@@ -214,56 +219,36 @@ async function receiveFile(
   report: (summary: string, size: number) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const { dir, target, rel, mode } = await uploadTarget(context, components(request.filename));
-  const temp = `${dir}/.sockit-tftp-${crypto.randomUUID()}`;
-  let file: Deno.FsFile | undefined;
-  try {
-    file = await Deno.open(temp, { write: true, createNew: true, mode: mode ?? 0o644 });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-      throw new Refusal(TftpError.accessViolation, "the server may not write there");
-    }
-    throw err;
-  }
-  let stored = false;
-  try {
-    const { accepted, params } = negotiate(request.options);
-    const writer = new BlockWriter(fileSink(file), request.mode);
-    const opening: Packet = Object.keys(accepted).length > 0
-      ? { op: "OACK", options: accepted }
-      : { op: "ACK", block: 0 };
-    const session = new ReceiveSession({ params, opening, maxRetries: context.maxRetries });
-    const started = performance.now();
-    await drive(conn, session, {
-      peer: client,
-      maxPacket: maxPacket(params),
-      signal,
-      dallyMs: params.timeout * 1000,
-      write(data, last) {
-        writer.write(data);
-        if (!last) return;
-        // Stored before the final ACK goes out: an ACK means the file is in place.
-        writer.finish();
-        file!.syncDataSync();
-        file!.close();
-        file = undefined;
-        if (mode !== null) Deno.chmodSync(temp, mode & 0o777);
-        Deno.renameSync(temp, target);
-        stored = true;
-      },
-      onDone() {
-        context.stats.received++;
-        context.stats.bytes += writer.written;
-        report(
-          `received ${escapeText(rel)} (${transferSummary(writer.written, params, started)})`,
-          writer.written,
-        );
-      },
-    });
-  } finally {
-    file?.close();
-    if (!stored) await Deno.remove(temp).catch(() => {});
-  }
+  const path = components(request.filename, context.sandbox.showHidden);
+  using upload = await stage(context, path);
+  const { accepted, params } = negotiate(request.options);
+  const writer = new BlockWriter((bytes) => upload.writeSync(bytes), request.mode);
+  const opening: Packet = Object.keys(accepted).length > 0
+    ? { op: "OACK", options: accepted }
+    : { op: "ACK", block: 0 };
+  const session = new ReceiveSession({ params, opening, maxRetries: context.maxRetries });
+  const started = performance.now();
+  await drive(conn, session, {
+    peer: client,
+    maxPacket: maxPacket(params),
+    signal,
+    dallyMs: params.timeout * 1000,
+    write(data, last) {
+      writer.write(data);
+      if (!last) return;
+      // Stored before the final ACK goes out: an ACK means the file is in place.
+      writer.finish();
+      upload.commit();
+    },
+    onDone() {
+      context.stats.received++;
+      context.stats.bytes += writer.written;
+      report(
+        `received ${escapeText(upload.rel)} (${transferSummary(writer.written, params, started)})`,
+        writer.written,
+      );
+    },
+  });
 }
 
 /** Runs one transfer from request to log line; never throws. */

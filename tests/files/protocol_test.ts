@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import {
+  decodePath,
   encodePath,
   formatEntry,
+  formatError,
   parseEntry,
   parsePath,
   parseReply,
   parseRequest,
   ProtocolError,
+  protocolErrorOf,
 } from "../../src/files/protocol.ts";
+import { ShareError, type ShareErrorReason } from "../../src/share/share_error.ts";
 
 const longPath = Array.from({ length: 6 }, () => "p".repeat(200)).join("/"); // 1205 bytes > 1024
 
@@ -134,4 +138,32 @@ Deno.test("parseReply() reads OK and ERR lines and refuses anything else", () =>
     reason: "no such file",
   });
   assert.throws(() => parseReply("HTTP/1.1 200 OK"), ProtocolError);
+});
+
+Deno.test("decodePath() only decodes: bad encoding is a SyntaxError, rules are splitPath()'s", () => {
+  assert.equal(decodePath("a%2f..%2fb"), "a/../b");
+  assert.equal(decodePath("%2eenv"), ".env");
+  assert.throws(() => decodePath("%c3%28"), {
+    name: "SyntaxError",
+    message: `bad percent-encoding in "%c3%28"`,
+  });
+});
+
+Deno.test("protocolErrorOf() answers each refusal of the shared folder with its ERR code", () => {
+  const cases: [ShareErrorReason, number][] = [
+    ["too-long", 400],
+    ["bad-name", 403],
+    ["hidden", 403],
+    ["outside", 403],
+    ["not-found", 404],
+    ["exists", 409],
+    ["too-large", 413],
+    ["mismatch", 422],
+    ["cannot-write", 500],
+  ];
+  for (const [reason, code] of cases) {
+    const err = protocolErrorOf(new ShareError(reason, "why"));
+    assert.equal(err.code, code, reason);
+    assert.equal(formatError(err.code, err.message), `ERR ${code} why`);
+  }
 });

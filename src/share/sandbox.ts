@@ -1,0 +1,159 @@
+/**
+ * The shared folder as a sandbox: a checked path (see `splitPath`) is
+ * resolved with every symbolic link followed, and refused unless the result
+ * is inside the folder and, without `--show-hidden`, not hidden. Deno's
+ * `--allow-read=DIR` checks a link's own path, not its target, so this check
+ * is what keeps a link from leaking the rest of the disk.
+ *
+ * Requires `--allow-read=DIR` (and `--allow-write=DIR` for uploads).
+ *
+ * @module
+ */
+
+import { type Entry, MAX_LIST } from "./entry.ts";
+import { ShareError } from "./share_error.ts";
+
+/** A path inside the sandbox, resolved. */
+export interface Resolved {
+  /** The real path on disk. */
+  real: string;
+  /** Its path relative to the folder, `/`-separated ("" for the folder). */
+  rel: string;
+  /** What `Deno.stat` says of it. */
+  info: Deno.FileInfo;
+}
+
+/** Options for {@linkcode openShare} and the {@linkcode Sandbox} constructor. */
+export interface SandboxOptions {
+  /** Serve names starting with `.`. @default {false} */
+  showHidden?: boolean;
+}
+
+const SEP = Deno.build.os === "windows" ? "\\" : "/";
+
+/**
+ * Opens DIR as the shared folder.
+ *
+ * Requires `--allow-read=DIR`.
+ *
+ * @param dir the folder, as the user gave it
+ * @throws {TypeError} `Cannot share "DIR": no such directory` or `…: not a directory`
+ * (input errors: a command turns them into exit 2 with `inputAsync`)
+ * @example Sharing a folder
+ * ```ts ignore
+ * import { openShare } from "./sandbox.ts";
+ * const share = await openShare("./public", { showHidden: false });
+ * console.log(share.root);
+ * ```
+ */
+export async function openShare(dir: string, options: SandboxOptions = {}): Promise<Sandbox> {
+  let root: string;
+  try {
+    root = await Deno.realPath(dir);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new TypeError(`Cannot share "${dir}": no such directory`);
+    }
+    throw err;
+  }
+  const info = await Deno.stat(root);
+  if (!info.isDirectory) throw new TypeError(`Cannot share "${dir}": not a directory`);
+  return new Sandbox(root, options);
+}
+
+/** A shared folder. */
+export class Sandbox {
+  /** The folder's real path. */
+  readonly root: string;
+  /** Whether names starting with `.` are served. */
+  readonly showHidden: boolean;
+
+  /**
+   * Shares `root` as it is; {@linkcode openShare} checks the folder first.
+   *
+   * @param root the real path of an existing folder
+   */
+  constructor(root: string, options: SandboxOptions = {}) {
+    const { showHidden = false } = options;
+    this.root = root;
+    this.showHidden = showHidden;
+  }
+
+  /** The part of a real path below the root ("" for the root), or undefined when outside. */
+  relative(real: string): string | undefined {
+    if (real === this.root) return "";
+    const prefix = this.root.endsWith(SEP) ? this.root : this.root + SEP;
+    if (!real.startsWith(prefix)) return undefined;
+    return real.slice(prefix.length).split(SEP).join("/");
+  }
+
+  /**
+   * Resolves checked components to a real path inside the folder.
+   *
+   * @throws {ShareError} `not-found` when missing (a dangling link or a path
+   * through a file too), `loop` for an endless chain of links, `not-allowed`
+   * when access is denied, `outside` when the real path leaves the folder,
+   * `hidden` when it is hidden
+   */
+  async resolve(components: readonly string[]): Promise<Resolved> {
+    const joined = [this.root, ...components].join(SEP);
+    let real: string;
+    try {
+      real = await Deno.realPath(joined);
+    } catch (err) {
+      throw refusal(err);
+    }
+    const rel = this.relative(real);
+    if (rel === undefined) throw new ShareError("outside", "outside the shared folder");
+    if (!this.showHidden && rel.split("/").some((c) => c.startsWith("."))) {
+      throw new ShareError("hidden", "hidden files are not shared");
+    }
+    return { real, rel, info: await Deno.stat(real) };
+  }
+
+  /**
+   * Lists a resolved directory: name-sorted, without hidden names (unless
+   * shown) and without links that lead outside the folder or nowhere.
+   *
+   * @throws {ShareError} `not-a-directory` when `dir` is not one, `too-many`
+   * over {@linkcode MAX_LIST} entries
+   */
+  async list(dir: Resolved): Promise<Entry[]> {
+    if (!dir.info.isDirectory) throw new ShareError("not-a-directory", "not a directory");
+    const entries: Entry[] = [];
+    for await (const item of Deno.readDir(dir.real)) {
+      if (!this.showHidden && item.name.startsWith(".")) continue;
+      let resolved: Resolved;
+      try {
+        resolved = await this.resolve([...(dir.rel ? dir.rel.split("/") : []), item.name]);
+      } catch (err) {
+        if (err instanceof ShareError) continue; // a dangling or escaping link, or hidden target
+        throw err;
+      }
+      if (!resolved.info.isFile && !resolved.info.isDirectory) continue;
+      entries.push({
+        type: resolved.info.isDirectory ? "d" : "f",
+        size: resolved.info.isFile ? resolved.info.size : 0,
+        mtime: resolved.info.mtime?.getTime() ?? 0,
+        name: item.name,
+      });
+      if (entries.length > MAX_LIST) throw new ShareError("too-many", `over ${MAX_LIST} entries`);
+    }
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+}
+
+/** The refusal for a failed `realPath`; other errors pass through. */
+function refusal(err: unknown): unknown {
+  // A path through a file (ENOTDIR) names nothing, as a missing one does.
+  if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+    return new ShareError("not-found", "no such file or directory");
+  }
+  if (err instanceof Deno.errors.FilesystemLoop) {
+    return new ShareError("loop", "too many levels of symbolic links");
+  }
+  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+    return new ShareError("not-allowed", "not allowed");
+  }
+  return err;
+}
