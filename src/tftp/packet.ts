@@ -219,8 +219,14 @@ export function encodePacket(packet: Packet): Uint8Array {
 /**
  * Encodes a DATA packet into `scratch` (at least 4 + data bytes) and
  * returns the view holding it: no allocation per block on the send path.
+ *
+ * @throws {RangeError} when `scratch` is too small
  */
-export function encodeDataInto(scratch: Uint8Array, block: number, data: Uint8Array): Uint8Array {
+export function encodeDataInto(
+  scratch: Uint8Array,
+  packet: Extract<Packet, { op: "DATA" }>,
+): Uint8Array {
+  const { block, data } = packet;
   const size = 4 + data.length;
   if (scratch.length < size) throw new RangeError(`Cannot encode DATA: ${size} bytes needed`);
   scratch[0] = 0;
