@@ -94,8 +94,9 @@ export async function tftpGet(
     toStdout ? fileSink(Deno.stdout) : fileSink(file!),
     mode,
   );
-  const session = new GetSession(remote, mode, {
+  const session = new GetSession(remote, {
     ...request,
+    mode,
     blksize,
     ...(mode === "octet" ? { tsize: 0 } : {}),
   });
@@ -177,9 +178,8 @@ export async function tftpPut(
   let reader: BlockReader | undefined;
   const session: PutSession = new PutSession(
     remote,
-    mode,
     (index) => (reader ??= blockReader(file, mode, { size, ...session.params! })).block(index),
-    { ...request, ...(mode === "octet" ? { tsize: size } : {}) },
+    { ...request, mode, ...(mode === "octet" ? { tsize: size } : {}) },
   );
   let bar: Progress | undefined;
   const started = performance.now();
