@@ -195,7 +195,7 @@ export const serveCommand: CommandSpec = {
         total.bytesIn += r.bytesIn;
         total.bytesOut += r.bytesOut;
       } else if (udp && service.mode === "tftp") {
-        await serveTftp(udp, sandbox, out, { label: service.label, signal });
+        await serveTftp(udp, out, { sandbox, label: service.label, signal });
       } else if (udp) {
         const r = await serveUdp(udp, out, {
           reply: service.mode === "stamp" ? "stamp" : "echo",

@@ -65,7 +65,7 @@ const serveCommand: CommandSpec = {
       ? (create ? "read-write, new files allowed" : "read-write")
       : "read-only";
     out.status(`sharing ${sandbox.root} (${access})`);
-    const stats = await serveTftp(socket, sandbox, out, { allowWrite, create, maxRetries, signal });
+    const stats = await serveTftp(socket, out, { sandbox, allowWrite, create, maxRetries, signal });
     out.status(tftpSummary(stats));
     return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },
