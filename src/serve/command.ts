@@ -16,9 +16,10 @@ import { type HttpFace, serveHttp } from "../files/http.ts";
 import { serveFiles } from "../files/server.ts";
 import { serveUdp } from "../udp/server.ts";
 import { TFTP_PORT } from "../tftp/packet.ts";
-import { serveTftp } from "../tftp/server.ts";
+import { serveTftp, type TftpStats, tftpSummary } from "../tftp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
-import { printSummary, type ServerStats } from "../net/server.ts";
+import type { ServerStats } from "../net/server.ts";
+import type { Output } from "../console/output.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
 
 /** One service of `sockit serve`. */
@@ -175,6 +176,7 @@ export const serveCommand: CommandSpec = {
     }
     const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
     let datagrams = 0;
+    let tftp: TftpStats | undefined;
     await Promise.all(opened.map(async ({ service, tcp, udp, http }) => {
       if (http) {
         await http.finished;
@@ -195,7 +197,7 @@ export const serveCommand: CommandSpec = {
         total.bytesIn += r.bytesIn;
         total.bytesOut += r.bytesOut;
       } else if (udp && service.mode === "tftp") {
-        await serveTftp(udp, out, { sandbox, label: service.label, signal });
+        tftp = await serveTftp(udp, out, { sandbox, label: service.label, signal });
       } else if (udp) {
         const r = await serveUdp(udp, out, {
           reply: service.mode === "stamp" ? "stamp" : "echo",
@@ -206,10 +208,29 @@ export const serveCommand: CommandSpec = {
         datagrams += r.datagrams;
       }
     }));
-    printSummary(out, total, datagrams);
+    printServeSummary(out, { stream: total, datagrams, tftp });
     return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },
 };
+
+/**
+ * The `stopped:` line of `serve`: the stream services' totals (worded as
+ * every stream server's), the datagrams answered, and the TFTP transfers.
+ */
+function printServeSummary(
+  out: Output,
+  totals: { stream: ServerStats; datagrams: number; tftp: TftpStats | undefined },
+): void {
+  const { stream, datagrams, tftp } = totals;
+  const refused = stream.refused > 0 ? `, ${stream.refused} refused busy` : "";
+  const transfers = tftp ? `, TFTP ${tftpSummary(tftp)}` : "";
+  out.essential(
+    `stopped: ${stream.connections} connections served${refused}, ` +
+      `${stream.bytesIn} bytes in, ${stream.bytesOut} bytes out, ` +
+      `${datagrams} datagrams answered${transfers}`,
+    { event: "summary", ...stream, datagrams, ...(tftp ? { tftp } : {}) },
+  );
+}
 
 function parseAddressFor(host: string, port: number): HostAddress {
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
