@@ -27,8 +27,6 @@ import { drive, TransferError } from "./transfer.ts";
 export interface ClientOptions extends Omit<RequestOptions, "tsize"> {
   /** @default {"octet"} */
   mode?: Mode;
-  /** Draw a progress bar when stderr is a terminal. @default {true} */
-  progress?: boolean;
   signal?: AbortSignal;
 }
 
@@ -78,7 +76,8 @@ export async function tftpGet(
   out: Output,
   options: ClientOptions = {},
 ): Promise<void> {
-  const { mode = "octet", progress = true, signal, blksize = 512, ...request } = options;
+  const { mode = "octet", signal, blksize = 512, ...request } = options;
+  const drawProgress = !out.quiet && !out.json;
   const where = formatHostPort(target.hostname, target.port);
   const toStdout = local === "-";
   const part = `${local}.part`;
@@ -123,8 +122,8 @@ export async function tftpGet(
         },
         onProgress() {
           const total = session.params?.tsize;
-          if (!progress || total === undefined) return;
-          bar ??= new Progress(remote, total);
+          if (total === undefined) return;
+          bar ??= new Progress(remote, total, { enabled: drawProgress });
           bar.add(session.written - bar.done);
         },
       }));
@@ -158,7 +157,8 @@ export async function tftpPut(
   out: Output,
   options: ClientOptions = {},
 ): Promise<void> {
-  const { mode = "octet", progress = true, signal, ...request } = options;
+  const { mode = "octet", signal, ...request } = options;
+  const drawProgress = !out.quiet && !out.json;
   const where = formatHostPort(target.hostname, target.port);
   let file: Deno.FsFile;
   let size: number;
@@ -192,8 +192,8 @@ export async function tftpPut(
         ...(signal ? { signal } : {}),
         beforeWait: () => reader?.prefetch(session.upcoming),
         onProgress() {
-          if (!progress || !session.params) return;
-          bar ??= new Progress(remote, size);
+          if (!session.params) return;
+          bar ??= new Progress(remote, size, { enabled: drawProgress });
           bar.add(Math.min(size, session.acknowledged * session.params.blksize) - bar.done);
         },
       }));
