@@ -5,14 +5,20 @@
  */
 
 import type { CommandSpec, GroupSpec, OptionSpec, OptionValues } from "../command/spec.ts";
-import { ExitCode, input, UsageError } from "../console/errors.ts";
+import { CliError, describeError, ExitCode, input, UsageError } from "../console/errors.ts";
 import { choice, flag, integer, text } from "../command/values.ts";
-import { parseHostListen, parseHostTarget } from "../inet/address.ts";
+import {
+  formatHostPort,
+  type HostAddress,
+  parseHostListen,
+  parseHostTarget,
+} from "../inet/address.ts";
 import { openShare } from "../files/open_share.ts";
 import { openDatagram } from "../udp/socket.ts";
-import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
+import { type ClientOptions, LocalFileError, tftpGet, tftpPut } from "./client.ts";
 import { MAX_FILENAME, TFTP_PORT } from "./packet.ts";
 import { serveTftp, tftpSummary } from "./server.ts";
+import { TransferError } from "./transfer.ts";
 
 const serveCommand: CommandSpec = {
   kind: "command",
@@ -100,6 +106,24 @@ function clientOptions(values: OptionValues, signal: AbortSignal): ClientOptions
   };
 }
 
+/**
+ * A client's failure as the CLI reports it: a failed transfer names the
+ * server (exit 1), a local file that is not a regular file is a usage error
+ * (exit 2), an interruption exits 130.
+ */
+function clientError(err: unknown, target: HostAddress): CliError {
+  if (err instanceof TransferError) {
+    return new CliError(
+      `transfer with ${formatHostPort(target.hostname, target.port)} failed: ${err.message}`,
+    );
+  }
+  if (err instanceof LocalFileError) {
+    const exitCode = err.reason === "not a file" ? ExitCode.usage : ExitCode.failed;
+    return new CliError(err.message, { exitCode, cause: err });
+  }
+  return describeError(err);
+}
+
 function remoteName(value: string): string {
   const bytes = new TextEncoder().encode(value).length;
   if (bytes === 0 || bytes > MAX_FILENAME || value.includes("\0")) {
@@ -145,7 +169,11 @@ const getCommand: CommandSpec = {
     if (local !== "-" && (await Deno.stat(local).catch(() => undefined))?.isDirectory) {
       throw new UsageError(`Cannot save to "${local}": it is a directory; use -o DIR/NAME`);
     }
-    await tftpGet(target, remote, local, out, clientOptions(values, signal));
+    try {
+      await tftpGet(target, out, { ...clientOptions(values, signal), remote, local });
+    } catch (err) {
+      throw clientError(err, target);
+    }
     return ExitCode.ok;
   },
 };
@@ -172,7 +200,11 @@ const putCommand: CommandSpec = {
     const target = input(() => parseHostTarget(positionals[0] ?? "", { defaultPort: 69 }));
     const local = positionals[1] ?? "";
     const remote = remoteName(positionals[2] ?? baseName(local));
-    await tftpPut(target, local, remote, out, clientOptions(values, signal));
+    try {
+      await tftpPut(target, out, { ...clientOptions(values, signal), local, remote });
+    } catch (err) {
+      throw clientError(err, target);
+    }
     return ExitCode.ok;
   },
 };

@@ -179,6 +179,7 @@ Deno.test("tftp CLI: bad input exits 2 before any packet is sent", async () => {
     [["tftp", "serve", "/no/such/dir"], /no such directory/],
     [["tftp", "serve", ".", "--create"], /--create needs --allow-write/],
     [["tftp", "serve", ".", "--listen", "unix:/tmp/x"], /unix/i],
+    [["tftp", "put", "127.0.0.1:9", "/dev/null"], /Cannot send "\/dev\/null": not a file/],
   ];
   for (const [args, message] of cases) {
     const result = await runSockit(args, {
