@@ -75,14 +75,30 @@ export interface ServerStats {
 }
 
 /** Prints the one-line summary a server shows when it stops. */
-export function printSummary(out: Output, stats: ServerStats, datagrams?: number): void {
+export function printSummary(
+  out: Output,
+  stats: ServerStats,
+  options: SummaryOptions = {},
+): void {
+  const { datagrams, more = [], fields = {} } = options;
   const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
   const udp = datagrams === undefined ? "" : `, ${datagrams} datagrams answered`;
+  const extra = more.map((part) => `, ${part}`).join("");
   out.essential(
     `stopped: ${stats.connections} connections served${refused}, ` +
-      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}`,
-    { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }) },
+      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}${extra}`,
+    { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }), ...fields },
   );
+}
+
+/** Options for {@linkcode printSummary}: what a server with more than streams adds. */
+export interface SummaryOptions {
+  /** Datagrams answered (UDP services). */
+  datagrams?: number;
+  /** Further parts of the line, each after a comma (e.g. `TFTP 2 sent, …`). */
+  more?: string[];
+  /** Further fields of the JSON event. */
+  fields?: Record<string, unknown>;
 }
 
 /** Options for {@linkcode serveConnections}. */

@@ -15,7 +15,7 @@ import { serveFiles } from "../files/server.ts";
 import { openShare } from "../share/sandbox.ts";
 import { serveUdp } from "../udp/server.ts";
 import { TFTP_PORT } from "../tftp/packet.ts";
-import { serveTftp } from "../tftp/server.ts";
+import { serveTftp, type TftpStats, tftpSummary } from "../tftp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
 import { printSummary, type ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
@@ -174,6 +174,7 @@ export const serveCommand: CommandSpec = {
     }
     const total: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
     let datagrams = 0;
+    let tftp: TftpStats | undefined;
     await Promise.all(opened.map(async ({ service, tcp, udp, http }) => {
       if (http) {
         await http.finished;
@@ -194,7 +195,7 @@ export const serveCommand: CommandSpec = {
         total.bytesIn += r.bytesIn;
         total.bytesOut += r.bytesOut;
       } else if (udp && service.mode === "tftp") {
-        await serveTftp(udp, sandbox, out, { label: service.label, signal });
+        tftp = await serveTftp(udp, out, { sandbox, label: service.label, signal });
       } else if (udp) {
         const r = await serveUdp(udp, out, {
           reply: service.mode === "stamp" ? "stamp" : "echo",
@@ -205,7 +206,10 @@ export const serveCommand: CommandSpec = {
         datagrams += r.datagrams;
       }
     }));
-    printSummary(out, total, datagrams);
+    printSummary(out, total, {
+      datagrams,
+      ...(tftp ? { more: [`TFTP ${tftpSummary(tftp)}`], fields: { tftp } } : {}),
+    });
     return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },
 };

@@ -34,13 +34,21 @@ export interface BlockReader {
   prefetch(index: number): void;
 }
 
+/** Options for {@linkcode octetReader}. */
+export interface OctetReaderOptions {
+  /** The file's size when the transfer starts. */
+  size: number;
+  blksize: number;
+}
+
 /**
  * Octet mode: block `i` is the file's bytes at `i × blksize`, read in
  * chunks of about 256 KiB. The size is fixed when the transfer starts; a
  * file that shrinks meanwhile throws {@linkcode FileChangedError} instead of
  * ending the transfer early, and bytes appended meanwhile are not sent.
  */
-export function octetReader(file: Deno.FsFile, size: number, blksize: number): BlockReader {
+export function octetReader(file: Deno.FsFile, options: OctetReaderOptions): BlockReader {
+  const { size, blksize } = options;
   const perChunk = Math.max(1, Math.floor(CHUNK / blksize));
   let buffer = new Uint8Array(0);
   let first = -1; // the first block in the buffer
@@ -81,16 +89,20 @@ export function octetReader(file: Deno.FsFile, size: number, blksize: number): B
   };
 }
 
+/** Options for {@linkcode netasciiReader}. */
+export interface NetasciiReaderOptions {
+  blksize: number;
+  /** Blocks in flight: how many are kept for retransmission. */
+  windowsize: number;
+}
+
 /**
  * Netascii mode: the file converted (LF → CR LF, CR → CR NUL) as a stream,
  * cut into blocks in order. Blocks of the window (the last `windowsize`
  * asked for) are kept for retransmission.
  */
-export function netasciiReader(
-  file: Deno.FsFile,
-  blksize: number,
-  windowsize: number,
-): BlockReader {
+export function netasciiReader(file: Deno.FsFile, options: NetasciiReaderOptions): BlockReader {
+  const { blksize, windowsize } = options;
   const encoder = new NetasciiEncoder();
   const kept = new Map<number, Uint8Array>();
   const chunk = new Uint8Array(CHUNK);
@@ -133,12 +145,9 @@ export function netasciiReader(
 export function blockReader(
   file: Deno.FsFile,
   mode: Mode,
-  options: { size: number; blksize: number; windowsize: number },
+  options: OctetReaderOptions & NetasciiReaderOptions,
 ): BlockReader {
-  const { size, blksize, windowsize } = options;
-  return mode === "octet"
-    ? octetReader(file, size, blksize)
-    : netasciiReader(file, blksize, windowsize);
+  return mode === "octet" ? octetReader(file, options) : netasciiReader(file, options);
 }
 
 /** Collects received DATA into writes of about 256 KiB, converting netascii. */

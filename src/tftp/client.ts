@@ -10,7 +10,7 @@
  * @module
  */
 
-import { CliError, describeError, ExitCode } from "../console/errors.ts";
+import { InterruptedError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { Progress } from "../console/progress.ts";
 import { formatHostPort, type HostAddress } from "../inet/address.ts";
@@ -18,38 +18,62 @@ import { escapeText } from "../text/escape.ts";
 import { defaultBind } from "../udp/send.ts";
 import { openDatagram, udpAddr } from "../udp/socket.ts";
 import { type BlockReader, blockReader, BlockWriter, fileSink } from "./blocks.ts";
-import type { Mode } from "./packet.ts";
 import { GetSession, PutSession, type RequestOptions } from "./request.ts";
 import { transferSummary } from "./summary.ts";
 import { drive, TransferError } from "./transfer.ts";
 
 /** Options shared by get and put. */
 export interface ClientOptions extends Omit<RequestOptions, "tsize"> {
-  /** @default {"octet"} */
-  mode?: Mode;
-  /** Draw a progress bar when stderr is a terminal. @default {true} */
-  progress?: boolean;
+  /** Cancels the transfer: ERROR 0 to the server, then {@linkcode InterruptedError}. */
   signal?: AbortSignal;
 }
 
-/** A local file that cannot be opened. */
-function localError(err: unknown, verb: "read" | "write", path: string): CliError {
-  if (err instanceof Deno.errors.NotFound) {
-    return new CliError(`Cannot ${verb} "${path}": no such file or directory`);
-  }
-  if (err instanceof Deno.errors.IsADirectory) {
-    return new CliError(`Cannot ${verb} "${path}": it is a directory`);
-  }
-  return describeError(err);
+/** Options for {@linkcode tftpGet}. */
+export interface TftpGetOptions extends ClientOptions {
+  /** The file to ask the server for. */
+  remote: string;
+  /** Where to save it (through `LOCAL.part`), or `-` for stdout. */
+  local: string;
 }
 
-/** Turns a failed transfer into the CLI's error. */
-function failure(err: unknown, where: string): never {
-  if (err instanceof TransferError) {
-    if (err.cancelled) throw new CliError("interrupted", { exitCode: ExitCode.interrupted });
-    throw new CliError(`transfer with ${where} failed: ${err.message}`);
+/** Options for {@linkcode tftpPut}. */
+export interface TftpPutOptions extends ClientOptions {
+  /** The file to send. */
+  local: string;
+  /** The name to store it under on the server. */
+  remote: string;
+}
+
+/** Why a local file cannot take part in a transfer. */
+export type LocalFileReason = "not found" | "directory" | "not a file";
+
+/** A local file that cannot be read or written; `message` names it and says why. */
+export class LocalFileError extends Error {
+  readonly reason: LocalFileReason;
+  constructor(message: string, reason: LocalFileReason, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LocalFileError";
+    this.reason = reason;
   }
-  throw describeError(err);
+}
+
+/** A local file that cannot be opened: a missing file or a directory is named; the rest passes. */
+function localError(err: unknown, verb: "read" | "write", path: string): unknown {
+  if (err instanceof Deno.errors.NotFound) {
+    const message = `Cannot ${verb} "${path}": no such file or directory`;
+    return new LocalFileError(message, "not found", { cause: err });
+  }
+  if (err instanceof Deno.errors.IsADirectory) {
+    return new LocalFileError(`Cannot ${verb} "${path}": it is a directory`, "directory", {
+      cause: err,
+    });
+  }
+  return err;
+}
+
+/** A cancelled transfer is an interruption; every other error passes. */
+function cancelled(err: unknown): unknown {
+  return err instanceof TransferError && err.cancelled ? new InterruptedError() : err;
 }
 
 /** Runs `work` with a socket bound for talking to `target`. */
@@ -67,19 +91,21 @@ async function withSocket<T>(
 }
 
 /**
- * Downloads `remote` from `target` into `local` (`-` for stdout).
+ * Downloads `remote` from `target` into `local` (`-` for stdout); the
+ * progress bar is drawn unless `out` is quiet or JSON.
  *
- * @throws {CliError} exit 1 when the server refuses or the transfer fails, 130 on cancel
+ * @throws {TransferError} when the server refuses or the transfer fails
+ * @throws {InterruptedError} when `signal` cancels it
+ * @throws {LocalFileError} when `LOCAL.part` cannot be created
  */
 export async function tftpGet(
   target: HostAddress,
-  remote: string,
-  local: string,
   out: Output,
-  options: ClientOptions = {},
+  options: TftpGetOptions,
 ): Promise<void> {
-  const { mode = "octet", progress = true, signal, blksize = 512, ...request } = options;
+  const { remote, local, mode = "octet", signal, blksize = 512, ...request } = options;
   const where = formatHostPort(target.hostname, target.port);
+  const drawProgress = !out.quiet && !out.json;
   const toStdout = local === "-";
   const part = `${local}.part`;
   let file: Deno.FsFile | undefined;
@@ -94,8 +120,9 @@ export async function tftpGet(
     toStdout ? fileSink(Deno.stdout) : fileSink(file!),
     mode,
   );
-  const session = new GetSession(remote, mode, {
+  const session = new GetSession(remote, {
     ...request,
+    mode,
     blksize,
     ...(mode === "octet" ? { tsize: 0 } : {}),
   });
@@ -122,13 +149,13 @@ export async function tftpGet(
         },
         onProgress() {
           const total = session.params?.tsize;
-          if (!progress || total === undefined) return;
-          bar ??= new Progress(remote, total);
+          if (total === undefined) return;
+          bar ??= new Progress(remote, total, { enabled: drawProgress });
           bar.add(session.written - bar.done);
         },
       }));
   } catch (err) {
-    failure(err, where);
+    throw cancelled(err);
   } finally {
     bar?.finish();
     file?.close();
@@ -146,19 +173,21 @@ export async function tftpGet(
 }
 
 /**
- * Uploads `local` to `target` as `remote`.
+ * Uploads `local` to `target` as `remote`; the progress bar is drawn unless
+ * `out` is quiet or JSON.
  *
- * @throws {CliError} exit 1 when the server refuses or the transfer fails, 130 on cancel
+ * @throws {TransferError} when the server refuses or the transfer fails
+ * @throws {InterruptedError} when `signal` cancels it
+ * @throws {LocalFileError} when `local` is missing, a directory or not a regular file
  */
 export async function tftpPut(
   target: HostAddress,
-  local: string,
-  remote: string,
   out: Output,
-  options: ClientOptions = {},
+  options: TftpPutOptions,
 ): Promise<void> {
-  const { mode = "octet", progress = true, signal, ...request } = options;
+  const { local, remote, mode = "octet", signal, ...request } = options;
   const where = formatHostPort(target.hostname, target.port);
+  const drawProgress = !out.quiet && !out.json;
   let file: Deno.FsFile;
   let size: number;
   try {
@@ -166,20 +195,19 @@ export async function tftpPut(
     const info = await file.stat();
     if (!info.isFile) {
       file.close();
-      throw new CliError(`Cannot send "${local}": not a file`, { exitCode: ExitCode.usage });
+      throw new LocalFileError(`Cannot send "${local}": not a file`, "not a file");
     }
     size = info.size;
   } catch (err) {
-    if (err instanceof CliError) throw err;
+    if (err instanceof LocalFileError) throw err;
     throw localError(err, "read", local);
   }
   using _file = file;
   let reader: BlockReader | undefined;
   const session: PutSession = new PutSession(
     remote,
-    mode,
     (index) => (reader ??= blockReader(file, mode, { size, ...session.params! })).block(index),
-    { ...request, ...(mode === "octet" ? { tsize: size } : {}) },
+    { ...request, mode, ...(mode === "octet" ? { tsize: size } : {}) },
   );
   let bar: Progress | undefined;
   const started = performance.now();
@@ -192,13 +220,13 @@ export async function tftpPut(
         ...(signal ? { signal } : {}),
         beforeWait: () => reader?.prefetch(session.upcoming),
         onProgress() {
-          if (!progress || !session.params) return;
-          bar ??= new Progress(remote, size);
+          if (!session.params) return;
+          bar ??= new Progress(remote, size, { enabled: drawProgress });
           bar.add(Math.min(size, session.acknowledged * session.params.blksize) - bar.done);
         },
       }));
   } catch (err) {
-    failure(err, where);
+    throw cancelled(err);
   } finally {
     bar?.finish();
   }

@@ -6,13 +6,26 @@
 
 import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
 import type { Args } from "../command/values.ts";
-import { ExitCode, input, inputAsync, UsageError } from "../console/errors.ts";
-import { parseHostListen, parseHostTarget } from "../inet/address.ts";
+import {
+  CliError,
+  describeError,
+  ExitCode,
+  input,
+  inputAsync,
+  UsageError,
+} from "../console/errors.ts";
+import {
+  formatHostPort,
+  type HostAddress,
+  parseHostListen,
+  parseHostTarget,
+} from "../inet/address.ts";
 import { openShare } from "../share/sandbox.ts";
 import { openDatagram } from "../udp/socket.ts";
-import { type ClientOptions, tftpGet, tftpPut } from "./client.ts";
+import { type ClientOptions, LocalFileError, tftpGet, tftpPut } from "./client.ts";
 import { MAX_FILENAME, type Mode, TFTP_PORT } from "./packet.ts";
 import { serveTftp, tftpSummary } from "./server.ts";
+import { TransferError } from "./transfer.ts";
 
 const serveCommand: CommandSpec = {
   kind: "command",
@@ -70,7 +83,7 @@ const serveCommand: CommandSpec = {
       ? (create ? "read-write, new files allowed" : "read-write")
       : "read-only";
     out.status(`sharing ${sandbox.root} (${access})`);
-    const stats = await serveTftp(socket, sandbox, out, { allowWrite, create, maxRetries, signal });
+    const stats = await serveTftp(socket, out, { sandbox, allowWrite, create, maxRetries, signal });
     out.status(tftpSummary(stats));
     return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },
@@ -138,6 +151,24 @@ function clientOptions(args: Args, signal: AbortSignal): ClientOptions {
   };
 }
 
+/**
+ * A client's failure as the CLI reports it: a failed transfer names the
+ * server (exit 1), a local file that is not a regular file is a usage error
+ * (exit 2), an interruption exits 130.
+ */
+function clientError(err: unknown, target: HostAddress): CliError {
+  if (err instanceof TransferError) {
+    return new CliError(
+      `transfer with ${formatHostPort(target.hostname, target.port)} failed: ${err.message}`,
+    );
+  }
+  if (err instanceof LocalFileError) {
+    const exitCode = err.reason === "not a file" ? ExitCode.usage : ExitCode.failed;
+    return new CliError(err.message, { exitCode, cause: err });
+  }
+  return describeError(err);
+}
+
 function remoteName(value: string): string {
   const bytes = new TextEncoder().encode(value).length;
   if (bytes === 0 || bytes > MAX_FILENAME || value.includes("\0")) {
@@ -185,7 +216,11 @@ const getCommand: CommandSpec = {
     if (local !== "-" && (await Deno.stat(local).catch(() => undefined))?.isDirectory) {
       throw new UsageError(`Cannot save to "${local}": it is a directory; use -o DIR/NAME`);
     }
-    await tftpGet(target, remote, local, out, clientOptions(args, signal));
+    try {
+      await tftpGet(target, out, { ...clientOptions(args, signal), remote, local });
+    } catch (err) {
+      throw clientError(err, target);
+    }
     return ExitCode.ok;
   },
 };
@@ -214,7 +249,11 @@ const putCommand: CommandSpec = {
     );
     const local = args.positional(1);
     const remote = remoteName(args.positional(2, baseName(local)));
-    await tftpPut(target, local, remote, out, clientOptions(args, signal));
+    try {
+      await tftpPut(target, out, { ...clientOptions(args, signal), local, remote });
+    } catch (err) {
+      throw clientError(err, target);
+    }
     return ExitCode.ok;
   },
 };

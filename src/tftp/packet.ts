@@ -219,8 +219,14 @@ export function encodePacket(packet: Packet): Uint8Array {
 /**
  * Encodes a DATA packet into `scratch` (at least 4 + data bytes) and
  * returns the view holding it: no allocation per block on the send path.
+ *
+ * @throws {RangeError} when `scratch` is too small
  */
-export function encodeDataInto(scratch: Uint8Array, block: number, data: Uint8Array): Uint8Array {
+export function encodeDataInto(
+  scratch: Uint8Array,
+  packet: Extract<Packet, { op: "DATA" }>,
+): Uint8Array {
+  const { block, data } = packet;
   const size = 4 + data.length;
   if (scratch.length < size) throw new RangeError(`Cannot encode DATA: ${size} bytes needed`);
   scratch[0] = 0;
@@ -264,6 +270,14 @@ export function maxWindow(blksize: number): number {
   return Math.max(1, Math.floor(WINDOW_BYTES / blksize));
 }
 
+/** Options for {@linkcode negotiate}. */
+export interface NegotiateOptions {
+  /** The size of the file to be read, the answer to `tsize` (a write's is echoed). */
+  fileSize?: number;
+  /** The transfer mode. @default {"octet"} */
+  mode?: Mode;
+}
+
 /**
  * The server side of option negotiation: the options it accepts (to send
  * back in an OACK) and the resulting parameters. Unknown options are
@@ -275,9 +289,9 @@ export function maxWindow(blksize: number): number {
  */
 export function negotiate(
   requested: Options,
-  options: { fileSize?: number; maxBlksize?: number; mode?: Mode } = {},
+  options: NegotiateOptions = {},
 ): { accepted: Options; params: Negotiated } {
-  const { fileSize, maxBlksize = 65464, mode = "octet" } = options;
+  const { fileSize, mode = "octet" } = options;
   const accepted: Options = {};
   const params: Negotiated = { blksize: 512, timeout: 1, windowsize: 1 };
   for (const [name, value] of Object.entries(requested)) {
@@ -293,7 +307,6 @@ export function negotiate(
       continue;
     }
     if (n < bounds[0] || n > bounds[1]) continue;
-    if (name === "blksize") n = Math.min(n, maxBlksize);
     params[name as "blksize" | "timeout" | "windowsize"] = n;
     accepted[name] = String(n);
   }

@@ -19,10 +19,19 @@ import {
   TftpError,
   TftpParseError,
 } from "./packet.ts";
-import { type Action, ReceiveSession, SendSession, type SessionOptions } from "./session.ts";
+import {
+  abort,
+  type Action,
+  MAX_TIMEOUT_MS,
+  ReceiveSession,
+  SendSession,
+  type SessionOptions,
+} from "./session.ts";
 
 /** What a client asks for. */
 export interface RequestOptions {
+  /** The transfer mode. @default {"octet"} */
+  mode?: Mode;
   /** Block size to ask for; 512 asks for none. @default {512} */
   blksize?: number;
   /** Window size to ask for; 1 asks for none. @default {1} */
@@ -33,8 +42,6 @@ export interface RequestOptions {
   tsize?: number;
   /** Retransmissions before giving up. @default {5} */
   maxRetries?: number;
-  /** Upper bound of the back-off, in ms. @default {8000} */
-  maxTimeoutMs?: number;
 }
 
 /**
@@ -52,6 +59,12 @@ export function requestOptions(options: RequestOptions): Options {
   return result;
 }
 
+/** Options for {@linkcode acceptOack}. */
+export interface AcceptOackOptions {
+  /** The retransmission timeout in seconds when the OACK names none. @default {1} */
+  timeout?: number;
+}
+
 /**
  * Checks a server's OACK against what was asked: only requested options,
  * decimal values in range, and `blksize`/`windowsize` no larger than asked.
@@ -59,7 +72,12 @@ export function requestOptions(options: RequestOptions): Options {
  * @returns the parameters of the transfer
  * @throws {TftpParseError} code 8 when the OACK is not acceptable
  */
-export function acceptOack(requested: Options, oack: Options, timeout = 1): Negotiated {
+export function acceptOack(
+  requested: Options,
+  oack: Options,
+  options: AcceptOackOptions = {},
+): Negotiated {
+  const { timeout = 1 } = options;
   const params: Negotiated = { blksize: 512, timeout, windowsize: 1 };
   for (const [name, value] of Object.entries(oack)) {
     const refuse = (why: string) =>
@@ -79,12 +97,17 @@ export function acceptOack(requested: Options, oack: Options, timeout = 1): Nego
   return params;
 }
 
+/** The server answered against the protocol: ERROR 4 to it, and failure. */
+function brokeProtocol(message: string): Action[] {
+  return abort(TftpError.illegalOperation, message, `the server broke the protocol: ${message}`);
+}
+
 /** The opening phase shared by get and put. */
 abstract class Request<Inner extends ReceiveSession | SendSession> {
   readonly #filename: string;
   readonly #mode: Mode;
   #options: Options;
-  readonly #session: Required<Pick<SessionOptions, "maxRetries" | "maxTimeoutMs">>;
+  readonly #maxRetries: number;
   readonly #timeout: number;
   #retries = 0;
   #answered = false;
@@ -94,13 +117,13 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
   /** The transfer's parameters, once the server answered. */
   params: Negotiated | undefined;
 
-  constructor(filename: string, mode: Mode, options: RequestOptions) {
-    const { timeout = 1, maxRetries = 5, maxTimeoutMs = 8000 } = options;
+  constructor(filename: string, options: RequestOptions) {
+    const { mode = "octet", timeout = 1, maxRetries = 5 } = options;
     this.#filename = filename;
     this.#mode = mode;
     this.#options = requestOptions(options);
     this.#timeout = timeout;
-    this.#session = { maxRetries, maxTimeoutMs };
+    this.#maxRetries = maxRetries;
   }
 
   protected abstract get op(): "RRQ" | "WRQ";
@@ -119,7 +142,7 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
   }
 
   protected sessionOptions(params: Negotiated): SessionOptions {
-    return { params, ...this.#session };
+    return { params, maxRetries: this.#maxRetries };
   }
 
   #request(): Action[] {
@@ -129,7 +152,7 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
       mode: this.#mode,
       options: this.#options,
     };
-    const ms = Math.min(this.#session.maxTimeoutMs, this.#timeout * 1000 * 2 ** this.#retries);
+    const ms = Math.min(MAX_TIMEOUT_MS, this.#timeout * 1000 * 2 ** this.#retries);
     return [{ type: "send", packet }, { type: "timer", ms }];
   }
 
@@ -157,14 +180,11 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
     this.#answered = true;
     if (packet.op === "OACK") {
       try {
-        this.params = acceptOack(this.#options, packet.options, this.#timeout);
+        this.params = acceptOack(this.#options, packet.options, { timeout: this.#timeout });
       } catch (err) {
         if (!(err instanceof TftpParseError)) throw err;
         this.#failed = true;
-        return [
-          { type: "send", packet: { op: "ERROR", code: err.code, message: err.message } },
-          { type: "fail", message: `the server's OACK was refused: ${err.message}` },
-        ];
+        return abort(err.code, err.message, `the server's OACK was refused: ${err.message}`);
       }
       return this.begin(this.params, packet, true);
     }
@@ -177,7 +197,7 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
     if (this.#failed) return [];
     if (this.inner) return this.inner.tick();
     this.#retries++;
-    if (this.#retries > this.#session.maxRetries) {
+    if (this.#retries > this.#maxRetries) {
       this.#failed = true;
       return [{ type: "fail", message: "no answer from the server: gave up after retries" }];
     }
@@ -187,8 +207,8 @@ abstract class Request<Inner extends ReceiveSession | SendSession> {
 
 /** A download: RRQ, then DATA in. */
 export class GetSession extends Request<ReceiveSession> {
-  constructor(filename: string, mode: Mode, options: RequestOptions = {}) {
-    super(filename, mode, options);
+  constructor(filename: string, options: RequestOptions = {}) {
+    super(filename, options);
   }
 
   protected get op(): "RRQ" {
@@ -209,9 +229,7 @@ export class GetSession extends Request<ReceiveSession> {
       });
       return this.inner.start();
     }
-    if (answer.op !== "DATA") {
-      return this.#illegal(`expected DATA or OACK, got ${answer.op}`);
-    }
+    if (answer.op !== "DATA") return brokeProtocol(`expected DATA or OACK, got ${answer.op}`);
     this.inner = new ReceiveSession(this.sessionOptions(params));
     return this.inner.receive(answer);
   }
@@ -223,13 +241,6 @@ export class GetSession extends Request<ReceiveSession> {
     }
     return super.receive(packet);
   }
-
-  #illegal(message: string): Action[] {
-    return [
-      { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
-      { type: "fail", message: `the server broke the protocol: ${message}` },
-    ];
-  }
 }
 
 /** An upload: WRQ, then DATA out. */
@@ -239,11 +250,10 @@ export class PutSession extends Request<SendSession> {
   /** @param block reads block `index` of the file (see {@linkcode SendSession}) */
   constructor(
     filename: string,
-    mode: Mode,
     block: (index: number) => Uint8Array,
     options: RequestOptions = {},
   ) {
-    super(filename, mode, options);
+    super(filename, options);
     this.#block = block;
   }
 
@@ -263,11 +273,7 @@ export class PutSession extends Request<SendSession> {
 
   protected begin(params: Negotiated, answer: Packet, oack: boolean): Action[] {
     if (!oack && !(answer.op === "ACK" && answer.block === 0)) {
-      const message = `expected ACK 0 or OACK, got ${answer.op}`;
-      return [
-        { type: "send", packet: { op: "ERROR", code: TftpError.illegalOperation, message } },
-        { type: "fail", message: `the server broke the protocol: ${message}` },
-      ];
+      return brokeProtocol(`expected ACK 0 or OACK, got ${answer.op}`);
     }
     this.inner = new SendSession(this.#block, this.sessionOptions(params));
     return this.inner.start();

@@ -41,14 +41,14 @@ import { drive, TransferError } from "./transfer.ts";
 
 /** Options for {@linkcode serveTftp}. */
 export interface ServeTftpOptions {
+  /** The folder served: nothing outside it is read or written. */
+  sandbox: Sandbox;
   /** Accept write requests (replacing existing files only). @default {false} */
   allowWrite?: boolean;
   /** With `allowWrite`, let write requests create new files. @default {false} */
   create?: boolean;
   /** Retransmissions before a transfer is given up. @default {5} */
   maxRetries?: number;
-  /** Transfers at once; more requests are refused. @default {256} */
-  maxTransfers?: number;
   /** Service label for log lines (under `sockit serve`). */
   label?: string;
   signal?: AbortSignal;
@@ -320,6 +320,12 @@ async function transfer(
 }
 
 /**
+ * Transfers at once: each holds a socket and a file open, so a flood of
+ * requests cannot exhaust descriptors; more are answered "server busy".
+ */
+const MAX_TRANSFERS = 256;
+
+/**
  * Serves TFTP on `socket` until `signal` aborts: read requests always,
  * write requests with `allowWrite`.
  *
@@ -327,15 +333,14 @@ async function transfer(
  */
 export async function serveTftp(
   socket: DatagramSocket,
-  sandbox: Sandbox,
   out: Output,
-  options: ServeTftpOptions = {},
+  options: ServeTftpOptions,
 ): Promise<TftpStats> {
   const {
+    sandbox,
     allowWrite = false,
     create = false,
     maxRetries = 5,
-    maxTransfers = 256,
     label,
     signal,
   } = options;
@@ -395,7 +400,7 @@ export async function serveTftp(
         await answer(client, TftpError.illegalOperation, "expected a read or write request");
         continue;
       }
-      if (active.size >= maxTransfers) {
+      if (active.size >= MAX_TRANSFERS) {
         stats.refused++;
         await answer(client, TftpError.notDefined, "server busy, try again later");
         continue;

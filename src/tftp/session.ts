@@ -26,17 +26,21 @@ export interface SessionOptions {
   params: Negotiated;
   /** Retransmissions before giving up. @default {5} */
   maxRetries?: number;
-  /** Upper bound of the back-off, in ms. @default {8000} */
-  maxTimeoutMs?: number;
 }
+
+/** The upper bound of the exponential back-off, in ms. */
+export const MAX_TIMEOUT_MS = 8000;
 
 /** The wire number of absolute block index `i` (0 = the first DATA, numbered 1). */
 export function wireBlock(index: number): number {
   return (index + 1) % 65536;
 }
 
-/** Ends a transfer: an ERROR to the peer, then failure. */
-function abort(code: number, message: string, failure = message): Action[] {
+/**
+ * Ends a transfer: an ERROR with `code` and `message` to the peer, then
+ * failure with `failure` (for the local user; the message by default).
+ */
+export function abort(code: number, message: string, failure = message): Action[] {
   return [
     { type: "send", packet: { op: "ERROR", code, message } },
     { type: "fail", message: failure },
@@ -45,17 +49,15 @@ function abort(code: number, message: string, failure = message): Action[] {
 
 class Backoff {
   #base: number;
-  #max: number;
   #retries = 0;
   #limit: number;
-  constructor(params: Negotiated, maxRetries: number, maxTimeoutMs: number) {
+  constructor(params: Negotiated, maxRetries: number) {
     this.#base = params.timeout * 1000;
-    this.#max = maxTimeoutMs;
     this.#limit = maxRetries;
   }
   /** The delay to arm now. */
   get ms(): number {
-    return Math.min(this.#max, this.#base * 2 ** this.#retries);
+    return Math.min(MAX_TIMEOUT_MS, this.#base * 2 ** this.#retries);
   }
   /** Progress was made: back to the base delay. */
   reset(): void {
@@ -94,11 +96,11 @@ export class SendSession {
     block: (index: number) => Uint8Array,
     options: SessionOptions & { oack?: Packet },
   ) {
-    const { params, maxRetries = 5, maxTimeoutMs = 8000, oack } = options;
+    const { params, maxRetries = 5, oack } = options;
     this.#blksize = params.blksize;
     this.#windowsize = params.windowsize;
     this.#block = block;
-    this.#backoff = new Backoff(params, maxRetries, maxTimeoutMs);
+    this.#backoff = new Backoff(params, maxRetries);
     this.#oack = oack;
   }
 
@@ -200,7 +202,6 @@ export class ReceiveSession {
   readonly #blksize: number;
   readonly #windowsize: number;
   readonly #backoff: Backoff;
-  readonly #maxSize: number;
   /** Index of the next block expected. */
   #next = 0;
   #sinceAck = 0;
@@ -209,19 +210,12 @@ export class ReceiveSession {
   /** What to resend on timeout before the first DATA (the RRQ, or ACK 0/OACK). */
   #opening: Packet | undefined;
 
-  constructor(options: SessionOptions & { opening?: Packet; maxSize?: number }) {
-    const {
-      params,
-      maxRetries = 5,
-      maxTimeoutMs = 8000,
-      opening,
-      maxSize = Number.MAX_SAFE_INTEGER,
-    } = options;
+  constructor(options: SessionOptions & { opening?: Packet }) {
+    const { params, maxRetries = 5, opening } = options;
     this.#blksize = params.blksize;
     this.#windowsize = params.windowsize;
-    this.#backoff = new Backoff(params, maxRetries, maxTimeoutMs);
+    this.#backoff = new Backoff(params, maxRetries);
     this.#opening = opening;
-    this.#maxSize = maxSize;
   }
 
   /** Bytes written so far. */
@@ -273,13 +267,9 @@ export class ReceiveSession {
       return this.#next === 0 && this.#opening ? [] : [{ type: "send", packet: this.#ack() }];
     }
     this.#opening = undefined;
-    const actions: Action[] = [];
-    if (this.#written + packet.data.length > this.#maxSize) {
-      this.#finished = true;
-      return abort(TftpError.diskFull, "file too large", "the transfer is larger than allowed");
-    }
+    // Every block in order is written, the empty last one too: it is what marks the end.
     const last = packet.data.length < this.#blksize;
-    if (packet.data.length > 0 || last) actions.push({ type: "write", data: packet.data, last });
+    const actions: Action[] = [{ type: "write", data: packet.data, last }];
     this.#written += packet.data.length;
     this.#next++;
     this.#sinceAck++;

@@ -190,7 +190,142 @@ async function unknownTid(conn: Deno.DatagramConn, to: Deno.NetAddr): Promise<vo
 }
 
 /**
- * Runs one transfer on `conn` until the session is done.
+ * Carries out what a session returns: sends to the peer, writes, timers,
+ * and the outcome (done or failed).
+ */
+class Executor {
+  /** Where sends go: the peer's transfer ID (or, for a client, the server's request port). */
+  peer: Deno.NetAddr;
+  /** The session is done. */
+  done = false;
+  /** Why the transfer failed, once it has. */
+  failure: string | undefined;
+  readonly #conn: Deno.DatagramConn;
+  readonly #events: Events;
+  readonly #write: ((data: Uint8Array, last: boolean) => void) | undefined;
+  /** Sized by the first DATA, the largest a sender has. */
+  #scratch: Uint8Array | undefined;
+  /**
+   * The last send, awaited only before the next one (so datagrams leave in
+   * order) or before waiting: its completion is one loop turn this saves per block.
+   */
+  #sending: Promise<unknown> | undefined;
+
+  constructor(conn: Deno.DatagramConn, events: Events, options: DriveOptions) {
+    this.#conn = conn;
+    this.#events = events;
+    this.#write = options.write;
+    this.peer = options.peer;
+  }
+
+  /**
+   * Feeds the session one step and carries out its actions; a read error
+   * (a file that changed) becomes an ERROR 0.
+   */
+  async feed(step: () => Action[]): Promise<void> {
+    let actions: Action[];
+    try {
+      actions = step();
+    } catch (err) {
+      if (err instanceof RangeError || !(err instanceof Error)) throw err;
+      await this.abort(TftpError.notDefined, "cannot read the file", err.message);
+      return;
+    }
+    for (const action of actions) {
+      if (!(await this.#perform(action))) return;
+    }
+  }
+
+  /** Carries out one action; false when the rest is dropped (the data could not be written). */
+  async #perform(action: Action): Promise<boolean> {
+    switch (action.type) {
+      case "send":
+        await this.#send(action.packet);
+        return true;
+      case "write":
+        try {
+          this.#write?.(action.data, action.last);
+        } catch (err) {
+          const full = isDiskFull(err);
+          await this.abort(
+            full ? TftpError.diskFull : TftpError.notDefined,
+            full ? "disk full" : "cannot write the file",
+            `cannot write the file: ${err instanceof Error ? err.message : String(err)}`,
+          );
+          return false;
+        }
+        return true;
+      case "timer":
+        this.#events.arm(action.ms);
+        return true;
+      case "done":
+        this.done = true;
+        return true;
+      case "fail":
+        this.failure ??= action.message;
+        return true;
+    }
+  }
+
+  async #send(packet: Packet): Promise<void> {
+    if (this.#sending) await this.#sending;
+    // The previous send is complete, so one scratch buffer serves every DATA.
+    let bytes: Uint8Array;
+    if (packet.op === "DATA") {
+      this.#scratch ??= new Uint8Array(4 + packet.data.length);
+      bytes = packet.data.length + 4 <= this.#scratch.length
+        ? encodeDataInto(this.#scratch, packet)
+        : encodePacket(packet);
+    } else {
+      bytes = encodePacket(packet);
+    }
+    this.#sending = this.#conn.send(bytes, this.peer);
+  }
+
+  /** Sends an ERROR to the peer and ends the transfer with `message`. */
+  async abort(code: number, text: string, message: string): Promise<void> {
+    await sendTo(this.#conn, { op: "ERROR", code, message: text }, this.peer).catch(() => {});
+    this.failure ??= message;
+  }
+
+  /** Waits until the last send has left (before the transfer waits for the peer). */
+  async flush(): Promise<void> {
+    const sent = this.#sending;
+    if (!sent) return;
+    this.#sending = undefined;
+    await sent;
+  }
+
+  /** Lets the last send finish, whatever its outcome: the transfer is over. */
+  async settle(): Promise<void> {
+    await this.#sending?.catch(() => {});
+  }
+}
+
+/**
+ * What stopped a transfer, as a {@linkcode TransferError}; programming and
+ * permission errors stay as they are.
+ */
+function transferError(err: unknown): unknown {
+  if (err instanceof TransferError) return err;
+  if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
+    return new TransferError("the socket was closed");
+  }
+  const permission = err instanceof Deno.errors.NotCapable ||
+    err instanceof Deno.errors.PermissionDenied;
+  if (
+    err instanceof Error && !permission && !(err instanceof TypeError) &&
+    !(err instanceof RangeError)
+  ) {
+    return new TransferError(err.message);
+  }
+  return err;
+}
+
+/**
+ * Runs one transfer on `conn` until the session is done: waits for a
+ * datagram, the timer or cancellation, feeds the session, and has the
+ * {@linkcode Executor} carry out what it returns.
  *
  * @returns the peer's transfer ID
  * @throws {TransferError} when the session fails, the file cannot be written, or it is cancelled
@@ -200,176 +335,143 @@ export async function drive(
   machine: Machine,
   options: DriveOptions,
 ): Promise<Deno.NetAddr> {
-  const {
-    learnPeer = false,
-    maxPacket,
-    write,
-    onProgress,
-    dallyMs = 0,
-    beforeWait,
-    onDone,
-    signal,
-  } = options;
-  let peer = options.peer;
-  let locked = !learnPeer;
-  // Before the server's first answer its port is unknown, but when it was
-  // named by address, the answer must at least come from that address.
-  const serverIp = ipOf(options.peer.hostname);
-  const buffer = new Uint8Array(maxPacket + 1);
-  let scratch: Uint8Array | undefined; // sized by the first DATA, the largest a sender has
+  const { signal } = options;
   const events = new Events();
-  let done = false;
-  let failure: string | undefined;
+  const executor = new Executor(conn, events, options);
   const onAbort = () => events.cancel();
   if (signal?.aborted) onAbort();
   else signal?.addEventListener("abort", onAbort, { once: true });
-
-  /** Sends an ERROR to the peer and ends the transfer with `message`. */
-  const abort = async (code: number, text: string, message: string) => {
-    await sendTo(conn, { op: "ERROR", code, message: text }, peer).catch(() => {});
-    failure ??= message;
-  };
-
-  // The last send is awaited only before the next one (so datagrams leave in
-  // order) or before waiting: its completion is one loop turn this saves per block.
-  let sending: Promise<unknown> | undefined;
-  const run = async (actions: Action[]) => {
-    for (const action of actions) {
-      switch (action.type) {
-        case "send": {
-          if (sending) await sending;
-          // The previous send is complete, so one scratch buffer serves every DATA.
-          const { packet } = action;
-          if (packet.op === "DATA") scratch ??= new Uint8Array(4 + packet.data.length);
-          const bytes = packet.op === "DATA" && packet.data.length + 4 <= scratch!.length
-            ? encodeDataInto(scratch!, packet.block, packet.data)
-            : encodePacket(packet);
-          sending = conn.send(bytes, peer);
-          break;
-        }
-        case "write":
-          try {
-            write?.(action.data, action.last);
-          } catch (err) {
-            const full = isDiskFull(err);
-            await abort(
-              full ? TftpError.diskFull : TftpError.notDefined,
-              full ? "disk full" : "cannot write the file",
-              `cannot write the file: ${err instanceof Error ? err.message : String(err)}`,
-            );
-            return;
-          }
-          break;
-        case "timer":
-          events.arm(action.ms);
-          break;
-        case "done":
-          done = true;
-          break;
-        case "fail":
-          failure ??= action.message;
-          break;
-      }
-    }
-  };
-
-  /** Feeds the session, turning a read error (a file that changed) into an ERROR 0. */
-  const feed = async (step: () => Action[]) => {
-    let actions: Action[];
-    try {
-      actions = step();
-    } catch (err) {
-      if (err instanceof RangeError || !(err instanceof Error)) throw err;
-      await abort(TftpError.notDefined, "cannot read the file", err.message);
-      return;
-    }
-    await run(actions);
-  };
-
   try {
-    await feed(() => machine.start());
+    await new Loop(conn, machine, { events, executor, options }).run();
+  } catch (err) {
+    throw transferError(err);
+  } finally {
+    await executor.settle();
+    events.stop();
+    signal?.removeEventListener("abort", onAbort);
+  }
+  if (executor.failure !== undefined) throw new TransferError(executor.failure);
+  return executor.peer;
+}
+
+/** The event loop of {@linkcode drive}. */
+class Loop {
+  readonly #conn: Deno.DatagramConn;
+  readonly #machine: Machine;
+  readonly #events: Events;
+  readonly #executor: Executor;
+  readonly #options: DriveOptions;
+  readonly #buffer: Uint8Array;
+  /** The peer's transfer ID is known: datagrams from elsewhere are strangers'. */
+  #locked: boolean;
+  /**
+   * Before the server's first answer its port is unknown, but when it was
+   * named by address, the answer must at least come from that address.
+   */
+  readonly #serverIp: string | undefined;
+
+  constructor(
+    conn: Deno.DatagramConn,
+    machine: Machine,
+    parts: { events: Events; executor: Executor; options: DriveOptions },
+  ) {
+    const { events, executor, options } = parts;
+    this.#conn = conn;
+    this.#machine = machine;
+    this.#events = events;
+    this.#executor = executor;
+    this.#options = options;
+    this.#buffer = new Uint8Array(options.maxPacket + 1);
+    this.#locked = !(options.learnPeer ?? false);
+    this.#serverIp = ipOf(options.peer.hostname);
+  }
+
+  /** Feeds the session until it is done (and has dallied) or has failed. */
+  async run(): Promise<void> {
+    const { dallyMs = 0, beforeWait, onDone, onProgress } = this.#options;
+    const events = this.#events;
+    const executor = this.#executor;
+    await executor.feed(() => this.#machine.start());
     let dallying = false;
-    while (failure === undefined) {
-      if (done && !dallying) {
+    while (executor.failure === undefined) {
+      if (executor.done && !dallying) {
         onDone?.();
-        if (dallyMs <= 0) break;
+        if (dallyMs <= 0) return;
         dallying = true;
         events.arm(dallyMs);
       }
-      events.receive(conn, buffer);
-      if (sending) {
-        const sent = sending;
-        sending = undefined;
-        await sent;
-      }
+      events.receive(this.#conn, this.#buffer);
+      await executor.flush();
       beforeWait?.();
       await events.wait();
       if (events.cancelled) {
-        await abort(TftpError.notDefined, "transfer cancelled", "cancelled");
+        await executor.abort(TftpError.notDefined, "transfer cancelled", "cancelled");
         throw new TransferError("cancelled", true);
       }
       if (events.error !== undefined) throw events.error;
       const datagram = events.datagram;
-      if (!datagram) {
-        if (!events.fired) continue; // an ICMP report was skipped
-        if (dallying) break; // the dally is over
-        await feed(() => machine.tick());
-        if (events.fired && failure === undefined && !done) {
-          throw new Error("a TFTP session stalled: its tick armed no timer");
-        }
-        onProgress?.();
-        continue;
-      }
-      events.datagram = undefined;
-      const [bytes, addr] = datagram;
-      const from = addr as Deno.NetAddr;
-      const stranger = locked
-        ? !samePeer(from, peer)
-        : (serverIp !== undefined && ipOf(from.hostname) !== serverIp);
-      if (stranger) {
-        await unknownTid(conn, from);
-        continue;
-      }
-      let packet: Packet;
-      try {
-        packet = decodePacket(bytes);
-      } catch (err) {
-        if (!(err instanceof TftpParseError)) throw err;
-        if (!locked) peer = from;
-        await abort(err.code, err.message, `a malformed packet from the peer: ${err.message}`);
-        break;
-      }
-      if (!locked) {
-        // A client's first answer: its source port is the server's transfer ID.
-        const reply = peer;
-        peer = from;
-        await feed(() => machine.receive(packet));
-        if (machine.requesting) peer = reply; // refused options: the request goes out again
-        else locked = true;
+      if (datagram) {
+        events.datagram = undefined;
+        const [bytes, from] = datagram;
+        const taken = await this.#receive(bytes, from as Deno.NetAddr);
+        if (taken === "malformed") return;
+        if (taken === "stranger") continue;
+      } else if (events.fired) {
+        if (dallying) return; // the dally is over
+        await this.#tick();
       } else {
-        await feed(() => machine.receive(packet));
+        continue; // an ICMP report was skipped
       }
       onProgress?.();
     }
-  } catch (err) {
-    if (err instanceof TransferError) throw err;
-    if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
-      throw new TransferError("the socket was closed");
-    }
-    const permission = err instanceof Deno.errors.NotCapable ||
-      err instanceof Deno.errors.PermissionDenied;
-    if (
-      err instanceof Error && !permission && !(err instanceof TypeError) &&
-      !(err instanceof RangeError)
-    ) {
-      throw new TransferError(err.message);
-    }
-    throw err;
-  } finally {
-    await sending?.catch(() => {});
-    events.stop();
-    signal?.removeEventListener("abort", onAbort);
   }
-  if (failure !== undefined) throw new TransferError(failure);
-  return peer;
+
+  /** A datagram: a stranger's is answered with ERROR 5, a malformed one ends the transfer. */
+  async #receive(
+    bytes: Uint8Array,
+    from: Deno.NetAddr,
+  ): Promise<"taken" | "stranger" | "malformed"> {
+    const executor = this.#executor;
+    const stranger = this.#locked
+      ? !samePeer(from, executor.peer)
+      : (this.#serverIp !== undefined && ipOf(from.hostname) !== this.#serverIp);
+    if (stranger) {
+      await unknownTid(this.#conn, from);
+      return "stranger";
+    }
+    let packet: Packet;
+    try {
+      packet = decodePacket(bytes);
+    } catch (err) {
+      if (!(err instanceof TftpParseError)) throw err;
+      if (!this.#locked) executor.peer = from;
+      await executor.abort(
+        err.code,
+        err.message,
+        `a malformed packet from the peer: ${err.message}`,
+      );
+      return "malformed";
+    }
+    if (this.#locked) {
+      await executor.feed(() => this.#machine.receive(packet));
+      return "taken";
+    }
+    // A client's first answer: its source port is the server's transfer ID.
+    const request = executor.peer;
+    executor.peer = from;
+    await executor.feed(() => this.#machine.receive(packet));
+    // Refused options: the request goes out again, to the request port.
+    if (this.#machine.requesting) executor.peer = request;
+    else this.#locked = true;
+    return "taken";
+  }
+
+  /** The timer fired: the session retransmits or gives up. */
+  async #tick(): Promise<void> {
+    const executor = this.#executor;
+    await executor.feed(() => this.#machine.tick());
+    if (this.#events.fired && executor.failure === undefined && !executor.done) {
+      throw new Error("a TFTP session stalled: its tick armed no timer");
+    }
+  }
 }

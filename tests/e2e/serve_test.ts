@@ -30,6 +30,7 @@ Deno.test({
     const { code, stderr } = await server.finish();
     assert.equal(code, 130);
     assert.match(stderr, /stopped: 4 connections served/);
+    assert.match(stderr, /^stopped: .*, TFTP 1 sent, 0 received, 0 refused, 0 failed \(/m);
   },
 });
 

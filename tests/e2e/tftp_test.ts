@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DENO, MAIN, runSockit, sockit, Spawned } from "../helpers/process.ts";
+import { DENO, MAIN, runSockit, skipWithout, sockit, Spawned } from "../helpers/process.ts";
 import { randomBytes, RawPeer, sha256 } from "../helpers/tftp.ts";
 
 /** A temp folder with a share (some files, a hidden one, an escaping link) and a download folder. */
@@ -179,6 +179,7 @@ Deno.test("tftp CLI: bad input exits 2 before any packet is sent", async () => {
     [["tftp", "serve", "/no/such/dir"], /no such directory/],
     [["tftp", "serve", ".", "--create"], /--create needs --allow-write/],
     [["tftp", "serve", ".", "--listen", "unix:/tmp/x"], /unix/i],
+    [["tftp", "put", "127.0.0.1:9", "/dev/null"], /Cannot send "\/dev\/null": not a file/],
   ];
   for (const [args, message] of cases) {
     const result = await runSockit(args, {
@@ -443,4 +444,50 @@ Deno.test("tftp get: Ctrl-C stops with exit 130, tells the server, and removes t
   } finally {
     await Deno.remove(base, { recursive: true });
   }
+});
+
+/** A word for `sh -c`, quoted. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Runs sockit under `script`, so that stdout and stderr are a terminal, and returns what it wrote there. */
+async function inTerminal(args: string[], permissions: string[]) {
+  const command = [DENO, "run", "--no-prompt", ...permissions, MAIN, ...args]
+    .map(shellQuote)
+    .join(" ");
+  await using terminal = new Spawned("script", ["-qec", command, "/dev/null"], { stdin: "null" });
+  const { code, stdout } = await terminal.finish(60_000);
+  return { code, output: stdout };
+}
+
+Deno.test({
+  name: "tftp get and put draw a progress bar on a terminal, but not with --json or -q",
+  ignore: skipWithout("script"),
+  async fn() {
+    const base = await setup();
+    await Deno.writeFile(`${base}/share/mid.bin`, randomBytes(300_000));
+    await Deno.writeFile(`${base}/dl/up.bin`, randomBytes(300_000));
+    await using server = serve(base, ["--allow-write", "--create"]);
+    const port = await server.port({ label: "tftp" });
+    // The bar itself, or the escape that clears its line.
+    const drawn = (output: string) => /\[[#-]+\] +\d+%/.test(output) || output.includes("\x1b[2K");
+    try {
+      for (const flags of [[], ["--json"], ["-q"], ["--quiet"]]) {
+        const transfers = [
+          ["tftp", "get", `127.0.0.1:${port}`, "mid.bin", "-o", `${base}/dl/mid.bin`, ...flags],
+          ["tftp", "put", `127.0.0.1:${port}`, `${base}/dl/up.bin`, "up.bin", ...flags],
+        ];
+        for (const args of transfers) {
+          const { code, output } = await inTerminal(args, clientPermissions(base));
+          const what = args.slice(1).join(" ");
+          assert.equal(code, 0, `${what}: ${output}`);
+          const expected = flags.length === 0;
+          assert.equal(drawn(output), expected, `${what}: ${expected ? "a" : "no"} bar expected`);
+        }
+      }
+    } finally {
+      await Deno.remove(base, { recursive: true });
+    }
+  },
 });

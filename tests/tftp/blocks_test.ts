@@ -30,7 +30,7 @@ for (
     const bytes = pattern(size!);
     await withFile(bytes, (path) => {
       using file = Deno.openSync(path);
-      const reader = octetReader(file, size!, blksize!);
+      const reader = octetReader(file, { size: size!, blksize: blksize! });
       const count = Math.floor(size! / blksize!) + 1;
       const blocks = [];
       for (let i = 0; i < count; i++) {
@@ -49,7 +49,7 @@ for (
 Deno.test("octetReader() throws FileChangedError when the file shrinks mid-transfer", async () => {
   await withFile(pattern(4096), async (path) => {
     using file = Deno.openSync(path);
-    const reader = octetReader(file, 4096, 512);
+    const reader = octetReader(file, { size: 4096, blksize: 512 });
     await Deno.truncate(path, 1000);
     assert.throws(() => reader.block(3), FileChangedError);
   });
@@ -61,7 +61,7 @@ Deno.test("netasciiReader() and BlockWriter in netascii mode round-trip text", a
   try {
     await Deno.writeFile(path, text);
     using file = Deno.openSync(path);
-    const reader = netasciiReader(file, 64, 4);
+    const reader = netasciiReader(file, { blksize: 64, windowsize: 4 });
     const chunks: Uint8Array[] = [];
     const writer = new BlockWriter((bytes) => chunks.push(bytes.slice()), "netascii");
     let wire = 0;

@@ -64,7 +64,7 @@ for (const [name, oack] of badOacks) {
 }
 
 Deno.test("GetSession: RRQ, OACK answered by ACK 0 (again if the OACK repeats), then DATA", () => {
-  const get = new GetSession("a.bin", "octet", { blksize: 1468, tsize: 0 });
+  const get = new GetSession("a.bin", { blksize: 1468, tsize: 0 });
   const rrq = sent(get.start())[0];
   assert.deepEqual(rrq, {
     op: "RRQ",
@@ -87,7 +87,7 @@ Deno.test("GetSession: RRQ, OACK answered by ACK 0 (again if the OACK repeats), 
 });
 
 Deno.test("GetSession: a server that ignores options sends DATA of 512", () => {
-  const get = new GetSession("a.bin", "octet", { blksize: 1468 });
+  const get = new GetSession("a.bin", { blksize: 1468 });
   get.start();
   const actions = get.receive({ op: "DATA", block: 1, data: new Uint8Array(512) });
   assert.deepEqual(sent(actions), [{ op: "ACK", block: 1 }]);
@@ -96,7 +96,7 @@ Deno.test("GetSession: a server that ignores options sends DATA of 512", () => {
 });
 
 Deno.test("GetSession: ERROR 8 brings the plain request, once", () => {
-  const get = new GetSession("a.bin", "octet", { blksize: 1468 });
+  const get = new GetSession("a.bin", { blksize: 1468 });
   get.start();
   const again = get.receive({ op: "ERROR", code: 8, message: "no options" });
   assert.deepEqual(sent(again), [{ op: "RRQ", filename: "a.bin", mode: "octet", options: {} }]);
@@ -107,7 +107,7 @@ Deno.test("GetSession: ERROR 8 brings the plain request, once", () => {
 });
 
 Deno.test("GetSession: a server ERROR fails with its message, and nothing is sent back", () => {
-  const get = new GetSession("missing.bin", "octet");
+  const get = new GetSession("missing.bin");
   get.start();
   const actions = get.receive({ op: "ERROR", code: 1, message: "File not found" });
   assert.equal(failed(actions), "File not found (TFTP error 1)");
@@ -116,7 +116,7 @@ Deno.test("GetSession: a server ERROR fails with its message, and nothing is sen
 });
 
 Deno.test("GetSession: an OACK beyond the request is refused with ERROR 8", () => {
-  const get = new GetSession("a.bin", "octet", { blksize: 1024 });
+  const get = new GetSession("a.bin", { blksize: 1024 });
   get.start();
   const actions = get.receive({ op: "OACK", options: { blksize: "65464" } });
   assert.equal(sent(actions)[0]?.op, "ERROR");
@@ -125,7 +125,7 @@ Deno.test("GetSession: an OACK beyond the request is refused with ERROR 8", () =
 });
 
 Deno.test("GetSession: an ACK in answer to a read request is an illegal operation", () => {
-  const get = new GetSession("a.bin", "octet");
+  const get = new GetSession("a.bin");
   get.start();
   const actions = get.receive({ op: "ACK", block: 0 });
   assert.equal((sent(actions)[0] as { code: number }).code, 4);
@@ -133,7 +133,7 @@ Deno.test("GetSession: an ACK in answer to a read request is an illegal operatio
 });
 
 Deno.test("GetSession: the request is resent with back-off, then given up", () => {
-  const get = new GetSession("a.bin", "octet", { timeout: 2, maxRetries: 2 });
+  const get = new GetSession("a.bin", { timeout: 2, maxRetries: 2 });
   const timers = (actions: Action[]) => actions.flatMap((a) => (a.type === "timer" ? [a.ms] : []));
   assert.deepEqual(timers(get.start()), [2000]);
   const first = get.tick();
@@ -146,7 +146,7 @@ Deno.test("GetSession: the request is resent with back-off, then given up", () =
 Deno.test("PutSession: WRQ, then DATA after OACK or after ACK 0", () => {
   const file = new Uint8Array(700).fill(7);
   const block = (blksize: number) => (i: number) => file.subarray(i * blksize, (i + 1) * blksize);
-  const put: PutSession = new PutSession("up.bin", "octet", (i) => block(put.params!.blksize)(i), {
+  const put: PutSession = new PutSession("up.bin", (i) => block(put.params!.blksize)(i), {
     blksize: 1024,
     tsize: 700,
   });
@@ -164,7 +164,6 @@ Deno.test("PutSession: WRQ, then DATA after OACK or after ACK 0", () => {
 
   const plain: PutSession = new PutSession(
     "up.bin",
-    "octet",
     (i) => block(plain.params!.blksize)(i),
     {
       blksize: 1024,
@@ -177,7 +176,7 @@ Deno.test("PutSession: WRQ, then DATA after OACK or after ACK 0", () => {
 });
 
 Deno.test("PutSession: a DATA in answer to a write request is an illegal operation", () => {
-  const put = new PutSession("up.bin", "octet", () => new Uint8Array(0));
+  const put = new PutSession("up.bin", () => new Uint8Array(0));
   put.start();
   const actions = put.receive({ op: "DATA", block: 1, data: new Uint8Array(0) });
   assert.equal((sent(actions)[0] as { code: number }).code, 4);
