@@ -20,12 +20,13 @@ export const MAX_CONNS: OptionSpec = {
 };
 
 /**
- * `--idle MS`: end a session (or close a client) after MS without traffic.
+ * An option in milliseconds (`--idle MS`, `--timeout MS`): at least 1, with
+ * this command's help line and default, if it has one.
  *
  * @param help the option's help line for this command
  * @param defaultMs the default, when the command has one
  */
-export function idleOption(help: string, defaultMs?: number): OptionSpec {
+export function millisecondsOption(help: string, defaultMs?: number): OptionSpec {
   return {
     type: "string",
     value: "MS",
@@ -35,18 +36,8 @@ export function idleOption(help: string, defaultMs?: number): OptionSpec {
   };
 }
 
-/**
- * `--timeout MS`: give up when a wait (connect, a byte) takes longer than MS.
- *
- * @param help the option's help line for this command
- * @param defaultMs the default, when the command has one
- */
-export function timeoutOption(help: string, defaultMs?: number): OptionSpec {
-  return {
-    type: "string",
-    value: "MS",
-    help,
-    min: 1,
-    ...(defaultMs === undefined ? {} : { default: defaultMs }),
-  };
-}
+/** `--idle MS`: end a session (or close a client) after MS without traffic. */
+export const idleOption: typeof millisecondsOption = millisecondsOption;
+
+/** `--timeout MS`: give up when a wait (connect, a byte) takes longer than MS. */
+export const timeoutOption: typeof millisecondsOption = millisecondsOption;

@@ -9,28 +9,14 @@
 import { formatSize } from "../console/format.ts";
 import type { Entry } from "../share/entry.ts";
 import type { ShareErrorReason } from "../share/share_error.ts";
+import { SHARE_ERROR_CODES } from "./protocol.ts";
 
 /**
- * The HTTP status for each refusal of the shared folder: 4xx for what the
- * client asked, 500 for what the server cannot do.
+ * The HTTP status for each refusal of the shared folder. The file protocol's
+ * `ERR` codes are HTTP status numbers by definition (docs/file-protocol.md),
+ * so the HTTP face of the same service answers with the same table.
  */
-export const SHARE_ERROR_STATUS: Readonly<Record<ShareErrorReason, number>> = {
-  "too-long": 400,
-  "bad-name": 403,
-  "hidden": 403,
-  "outside": 403,
-  "not-allowed": 403,
-  "not-found": 404,
-  "loop": 404,
-  "not-a-directory": 400,
-  "not-a-file": 400,
-  "too-many": 413,
-  "no-name": 400,
-  "exists": 409,
-  "too-large": 413,
-  "mismatch": 422,
-  "cannot-write": 500,
-};
+export const SHARE_ERROR_STATUS: Readonly<Record<ShareErrorReason, number>> = SHARE_ERROR_CODES;
 
 /** A satisfiable byte range, inclusive. */
 export interface ByteRange {

@@ -150,15 +150,19 @@ function maxPacket(params: Negotiated): number {
   return Math.max(4 + params.blksize, 2048);
 }
 
+/** One transfer's request, its socket and peer, and where it reports. */
+interface Transfer {
+  context: Context;
+  request: Request;
+  conn: Deno.DatagramConn;
+  client: Deno.NetAddr;
+  report: (summary: string, size: number) => void;
+  signal: AbortSignal;
+}
+
 /** Serves a read request. */
-async function sendFile(
-  context: Context,
-  request: Request,
-  conn: Deno.DatagramConn,
-  client: Deno.NetAddr,
-  report: (summary: string, size: number) => void,
-  signal: AbortSignal,
-): Promise<void> {
+async function sendFile(transfer: Transfer): Promise<void> {
+  const { context, request, conn, client, report, signal } = transfer;
   const path = components(request.filename, context.sandbox.showHidden);
   const resolved = await resolve(context.sandbox, path);
   if (!resolved.info.isFile) throw new Refusal(TftpError.fileNotFound, "not a file");
@@ -211,14 +215,8 @@ async function stage(context: Context, path: string[]): Promise<StagedUpload> {
 }
 
 /** Serves a write request. */
-async function receiveFile(
-  context: Context,
-  request: Request,
-  conn: Deno.DatagramConn,
-  client: Deno.NetAddr,
-  report: (summary: string, size: number) => void,
-  signal: AbortSignal,
-): Promise<void> {
+async function receiveFile(transfer: Transfer): Promise<void> {
+  const { context, request, conn, client, report, signal } = transfer;
   const path = components(request.filename, context.sandbox.showHidden);
   using upload = await stage(context, path);
   const { accepted, params } = negotiate(request.options);
@@ -281,8 +279,9 @@ async function transfer(
         size,
         ...service,
       });
-    if (request.op === "RRQ") await sendFile(context, request, conn, client, report, signal);
-    else await receiveFile(context, request, conn, client, report, signal);
+    const transfer = { context, request, conn, client, report, signal };
+    if (request.op === "RRQ") await sendFile(transfer);
+    else await receiveFile(transfer);
   } catch (err) {
     if (err instanceof Refusal) {
       context.stats.refused++;

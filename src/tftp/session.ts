@@ -178,11 +178,7 @@ export class SendSession {
     if (this.#finished) return [];
     if (!this.#backoff.retry()) {
       this.#finished = true;
-      return abort(
-        TftpError.notDefined,
-        "timed out",
-        "no answer from the peer: gave up after retries",
-      );
+      return timedOut("no answer from the peer: gave up after retries");
     }
     return this.#sendWindow();
   }
@@ -292,13 +288,14 @@ export class ReceiveSession {
     if (this.#finished) return [];
     if (!this.#backoff.retry()) {
       this.#finished = true;
-      return abort(
-        TftpError.notDefined,
-        "timed out",
-        "no data from the peer: gave up after retries",
-      );
+      return timedOut("no data from the peer: gave up after retries");
     }
     const packet = this.#opening ?? this.#ack();
     return [{ type: "send", packet }, { type: "timer", ms: this.#backoff.ms }];
   }
+}
+
+/** Gives up after the last retry: ERROR 0 "timed out" to the peer, `detail` locally. */
+function timedOut(detail: string): Action[] {
+  return abort(TftpError.notDefined, "timed out", detail);
 }
