@@ -45,7 +45,7 @@ const serveCommand: CommandSpec = {
     const bound = listen(address, out);
     const stats = await serveChat(bound, out, { maxConns, signal });
     printSummary(out, stats);
-    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return exitCodeOf(signal);
   },
 };
 

@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { CliError, ExitCode, input, inputAsync } from "../console/errors.ts";
+import { CliError, ExitCode, exitCodeOf, input, inputAsync } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import {
   type Address,
@@ -96,7 +96,7 @@ const serveCommand: CommandSpec = {
       http?.finished,
     ]);
     printSummary(out, stats);
-    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return exitCodeOf(signal);
   },
 };
 

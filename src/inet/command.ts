@@ -8,7 +8,7 @@
  */
 
 import type { CommandSpec, GroupSpec, Invocation } from "../command/spec.ts";
-import { describeError, ExitCode, input, UsageError } from "../console/errors.ts";
+import { describeError, ExitCode, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { timeoutOption } from "../command/options.ts";
 import { formatHostPort, parseHostName } from "./address.ts";
 import { formatIP, parseIP, parseMask, parseNetwork, prefixMask } from "./ip.ts";
@@ -276,7 +276,7 @@ const scanCommand: CommandSpec = {
     out.status(
       `scanned ${ports.length} ports on ${host} in ${seconds} s: ${counts.open} open, ${counts.closed} closed, ${counts.filtered} filtered`,
     );
-    if (signal.aborted) return ExitCode.interrupted;
+    if (signal.aborted) return exitCodeOf(signal);
     return counts.open > 0 ? ExitCode.ok : ExitCode.failed;
   },
 };

@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { ExitCode, exitCodeOf, input, UsageError } from "../console/errors.ts";
+import { exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
@@ -129,11 +129,8 @@ const listenCommand: CommandSpec = {
       greeting,
       signal,
     });
-    if (signal.aborted) {
-      printSummary(out, stats);
-      return ExitCode.interrupted;
-    }
-    return ExitCode.ok;
+    if (signal.aborted) printSummary(out, stats);
+    return exitCodeOf(signal);
   },
 };
 

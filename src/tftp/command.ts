@@ -10,6 +10,7 @@ import {
   CliError,
   describeError,
   ExitCode,
+  exitCodeOf,
   input,
   inputAsync,
   UsageError,
@@ -85,7 +86,7 @@ const serveCommand: CommandSpec = {
     out.status(`sharing ${sandbox.root} (${access})`);
     const stats = await serveTftp(socket, out, { sandbox, allowWrite, create, maxRetries, signal });
     out.status(tftpSummary(stats));
-    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return exitCodeOf(signal);
   },
 };
 

@@ -5,14 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
-import {
-  CliError,
-  describeError,
-  ExitCode,
-  exitCodeOf,
-  input,
-  UsageError,
-} from "../console/errors.ts";
+import { CliError, describeError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { scope } from "../inet/classify.ts";
 import { parseIP } from "../inet/ip.ts";
 import { type HostAddress, parseHostListen, parseHostTarget } from "../inet/address.ts";
@@ -159,7 +152,7 @@ const listenCommand: CommandSpec = {
     });
     await out.flush();
     out.status(udpSummary(stats), { event: "summary", ...stats });
-    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return exitCodeOf(signal);
   },
 };
 
