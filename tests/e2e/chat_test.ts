@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readAll, send } from "../helpers/net.ts";
-import { runSockit, sockit } from "../helpers/process.ts";
+import { runSockit, sockit } from "../helpers/harness.ts";
 
 /** A raw test client that collects the relay's lines. */
 class Client {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
-import { runSockit } from "../helpers/process.ts";
+import { runSockit } from "../helpers/harness.ts";
 
 Deno.test("sockit alone prints the group list on stdout, exit 0", async () => {
   const { code, stdout } = await runSockit([], { permissions: [] });

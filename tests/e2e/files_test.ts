@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { Output } from "../../src/console/output.ts";
 import { downloadFile, FileClient } from "../../src/files/client.ts";
 import { send } from "../helpers/net.ts";
-import { runSockit, sockit, Spawned } from "../helpers/process.ts";
+import { DENO, MAIN, runSockit, sockit, Spawned } from "../helpers/harness.ts";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
@@ -36,13 +36,13 @@ function serve(base: string, extra: string[] = [], perms?: string[]) {
 }
 
 function get(base: string, port: number, args: string[]) {
-  return new Spawned(Deno.execPath(), [
+  return new Spawned(DENO, [
     "run",
     "--no-prompt",
     "--allow-net=127.0.0.1",
     `--allow-read=${base}/dl`,
     `--allow-write=${base}/dl`,
-    new URL("../../main.ts", import.meta.url).pathname,
+    MAIN,
     "files",
     "get",
     `127.0.0.1:${port}`,

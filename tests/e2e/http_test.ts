@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { send } from "../helpers/net.ts";
-import { runSockit, sockit } from "../helpers/process.ts";
+import { runSockit, sockit } from "../helpers/harness.ts";
 
 /**
  * A deliberately misbehaving HTTP server for one test: each connection gets

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { silentPort } from "../helpers/peers.ts";
-import { runSockit, skipWithout, Spawned } from "../helpers/process.ts";
+import { runSockit, silentPort, skipWithout, Spawned } from "../helpers/harness.ts";
 
 const none: string[] = []; // pure computations need no permissions at all
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runSockit, sockit } from "../helpers/process.ts";
+import { runSockit, sockit } from "../helpers/harness.ts";
 import { SERVICES } from "../../src/serve/command.ts";
 
 Deno.test({

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { readAll, readUntil, send } from "../helpers/net.ts";
-import { silentPort } from "../helpers/peers.ts";
-import { runSockit, sockit } from "../helpers/process.ts";
+import { runSockit, silentPort, sockit } from "../helpers/harness.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

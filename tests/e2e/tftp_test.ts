@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DENO, MAIN, runSockit, skipWithout, sockit, Spawned } from "../helpers/process.ts";
+import { DENO, MAIN, runSockit, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 import { randomBytes, RawPeer, sha256 } from "../helpers/tftp.ts";
 
 /** A temp folder with a share (some files, a hidden one, an escaping link) and a download folder. */

@@ -5,7 +5,7 @@
  * the namespace. Skipped where namespaces cannot be made (not root).
  */
 import assert from "node:assert/strict";
-import { DENO, MAIN, Spawned } from "../helpers/process.ts";
+import { DENO, MAIN, Spawned } from "../helpers/harness.ts";
 
 function canUnshare(): boolean {
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runSockit, sockit } from "../helpers/process.ts";
+import { runSockit, sockit } from "../helpers/harness.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -1,5 +1,5 @@
 /**
- * Small socket helpers for tests: bounded reads, a free port.
+ * Small socket helpers for tests: bounded reads and writes, polling with a bound.
  *
  * @module
  */
@@ -46,14 +46,6 @@ export async function readUntil(
   }
   if (!pattern.test(text)) throw new Error(`connection ended before ${pattern}; got "${text}"`);
   return text;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1 (for peers that cannot bind port 0). */
-export function freePort(hostname = "127.0.0.1"): number {
-  const listener = Deno.listen({ hostname, port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Writes all of `data`. */

@@ -1,13 +1,13 @@
 /**
  * Helpers for TFTP tests: a hand-driven UDP peer that speaks raw packets
- * (for malformed input, strangers and vanishing peers), and in.tftpd.
+ * (for malformed input, strangers and vanishing peers), random files and
+ * their hashes. in.tftpd is started by the shared harness (`harness.ts`).
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
 import { decodePacket, encodePacket, type Packet } from "../../src/tftp/packet.ts";
-import { hasCommand, Spawned } from "./process.ts";
 
 /** `size` random bytes (for files no compression or pattern could fake). */
 export function randomBytes(size: number): Uint8Array {
@@ -60,49 +60,4 @@ export class RawPeer implements Disposable {
     this.#pending?.catch(() => {});
     this.conn.close();
   }
-}
-
-/** A UDP port free a moment ago (for peers that cannot pick port 0 and say which). */
-export function freeUdpPort(): number {
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const { port } = socket.addr as Deno.NetAddr;
-  socket.close();
-  return port;
-}
-
-export const IN_TFTPD = "/usr/sbin/in.tftpd";
-
-/** Whether tftp-hpa's server is installed. */
-export function hasInTftpd(): boolean {
-  return hasCommand(IN_TFTPD);
-}
-
-/**
- * Starts in.tftpd (tftp-hpa) in the foreground on a loopback port, serving
- * `dir` (uploads may create files), and waits until it answers.
- */
-export async function startInTftpd(dir: string): Promise<{ server: Spawned; port: number }> {
-  const user = new TextDecoder().decode(
-    new Deno.Command("id", { args: ["-un"] }).outputSync().stdout,
-  ).trim();
-  const port = freeUdpPort();
-  const server = new Spawned(IN_TFTPD, [
-    "-L",
-    "-a",
-    `127.0.0.1:${port}`,
-    "-u",
-    user,
-    "-c",
-    "-s",
-    dir,
-  ], { stdin: "null" });
-  // in.tftpd prints nothing when ready: ask it for a missing file until it answers.
-  using probe = new RawPeer();
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    await probe.send({ op: "RRQ", filename: "no-such-probe", mode: "octet", options: {} }, port);
-    if (await probe.next(200)) return { server, port };
-  }
-  await server[Symbol.asyncDispose]();
-  throw new Error("in.tftpd did not answer within 10 s");
 }

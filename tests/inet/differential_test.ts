@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { isGlobal, isGlobalNetwork, isPrivate, isPrivateNetwork } from "../../src/inet/classify.ts";
 import { calculate, formatIP, type IP, parseIP } from "../../src/inet/ip.ts";
-import { Spawned } from "../helpers/process.ts";
+import { Spawned } from "../helpers/harness.ts";
 
 /** A seeded PRNG (mulberry32), so a failure can be reproduced. */
 function random(seed: number) {

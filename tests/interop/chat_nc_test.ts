@@ -3,7 +3,7 @@
  * private messages, leaving. In CI a missing nc fails; elsewhere it skips.
  */
 import assert from "node:assert/strict";
-import { skipWithout, sockit, Spawned } from "../helpers/process.ts";
+import { skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 Deno.test({
   name: "chat serve with two OpenBSD nc clients: talk, /msg, /who, leave",

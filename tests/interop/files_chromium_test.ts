@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { pollUntil } from "../helpers/net.ts";
-import { skipWithout, sockit, Spawned } from "../helpers/process.ts";
+import { skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 /** Sends one DevTools command and waits (bounded) for its answer. */
 function devtools(socket: WebSocket) {

@@ -3,7 +3,7 @@
  * 404, 416, uploads with PUT. In CI a missing curl fails; elsewhere it skips.
  */
 import assert from "node:assert/strict";
-import { skipWithout, sockit, Spawned } from "../helpers/process.ts";
+import { skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 async function curl(args: string[]): Promise<{ code: number; stdout: string; bytes: Uint8Array }> {
   await using proc = new Spawned("curl", ["-s", ...args], { stdin: "null" });

@@ -4,8 +4,7 @@
  * comes from a test CA made with openssl. In CI a missing peer fails.
  */
 import assert from "node:assert/strict";
-import { pythonHttpServer } from "../helpers/peers.ts";
-import { runSockit, skipWithout, Spawned } from "../helpers/process.ts";
+import { pythonHttpServer, runSockit, skipWithout, Spawned } from "../helpers/harness.ts";
 
 async function run(
   command: string,

@@ -3,9 +3,14 @@
  * Nmap's ncat and python3. In CI a missing peer fails; elsewhere it skips.
  */
 import assert from "node:assert/strict";
-import { freePort } from "../helpers/net.ts";
-import { pythonHttpServer } from "../helpers/peers.ts";
-import { runSockit, skipWithout, sockit, Spawned } from "../helpers/process.ts";
+import {
+  freePort,
+  pythonHttpServer,
+  runSockit,
+  skipWithout,
+  sockit,
+  Spawned,
+} from "../helpers/harness.ts";
 
 Deno.test({
   name: "OpenBSD nc is a client of tcp listen -k --mode echo",

@@ -5,8 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockit, skipWithout, sockit, Spawned } from "../helpers/process.ts";
-import { hasInTftpd, randomBytes, sha256, startInTftpd } from "../helpers/tftp.ts";
+import {
+  hasInTftpd,
+  runSockit,
+  skipWithout,
+  sockit,
+  Spawned,
+  startInTftpd,
+} from "../helpers/harness.ts";
+import { randomBytes, sha256 } from "../helpers/tftp.ts";
 
 const inCi = Boolean(Deno.env.get("CI"));
 

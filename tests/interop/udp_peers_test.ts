@@ -3,7 +3,7 @@
  * peer fails; elsewhere it skips.
  */
 import assert from "node:assert/strict";
-import { runSockit, skipWithout, sockit, Spawned } from "../helpers/process.ts";
+import { runSockit, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 function python(code: string): Spawned {
   return new Spawned("python3", ["-c", code], { stdin: "null" });
