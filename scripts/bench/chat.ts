@@ -10,24 +10,34 @@
  * a load both can carry, so their latencies compare at equal load.
  *
  * Usage: deno task bench:chat [--clients 500] [--senders 50] [--seconds 10] [--rounds 3] [--rate 10]
+ *   [--quick] [--json]   (--quick: 100 clients, 10 sending, 3 s, 1 round)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { Background, BENCH_DIR, freePort, have, mb, printTable, startSockit } from "./_harness.ts";
+import { freePort, hasCommand, type Spawned } from "../../tests/helpers/harness.ts";
+import {
+  BENCH_DIR,
+  emitResult,
+  mb,
+  median,
+  NODE_OR_DENO,
+  parseBenchArgs,
+  printTable,
+  type ResultRow,
+  startPeer,
+  startSockit,
+  versus,
+} from "./_bench.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    clients: { type: "string", default: "500" },
-    senders: { type: "string", default: "50" },
-    seconds: { type: "string", default: "10" },
-    rounds: { type: "string", default: "3" },
-    rate: { type: "string", default: "10" },
-  },
+const { values, json } = parseBenchArgs({
+  clients: { default: 500, quick: 100 },
+  senders: { default: 50, quick: 10 },
+  seconds: { default: 10, quick: 3 },
+  rounds: { default: 3, quick: 1 },
+  rate: { default: 10 },
 });
-const runtime = have("node") ? ["node"] : [Deno.execPath(), "run", "-A"];
+const runtime = NODE_OR_DENO;
 
 interface Load {
   sent: number;
@@ -39,22 +49,25 @@ interface Load {
 }
 
 async function load(
-  server: Background,
+  server: Spawned,
   port: number,
   rate = 0,
 ): Promise<{ load: Load; peak: number }> {
   const [command, ...prefix] = runtime;
-  const gen = new Background("chat load", command!, [
+  const gen = startPeer(command!, [
     ...prefix,
     `${BENCH_DIR}chat_load.mjs`,
     String(port),
-    values.clients!,
-    values.senders!,
-    values.seconds!,
+    String(values.clients),
+    String(values.senders),
+    String(values.seconds),
     String(rate),
-  ]);
+  ], { name: "chat load" });
   try {
-    const [line] = await gen.waitFor(/\{"sent".*\}/, (Number(values.seconds) + 90) * 1000);
+    const [line] = await gen.waitFor(/\{"sent".*\}/, {
+      on: "stdout",
+      timeoutMs: (values.seconds + 90) * 1000,
+    });
     return { load: JSON.parse(line), peak: server.memory().peak };
   } finally {
     await gen.stop();
@@ -63,14 +76,13 @@ async function load(
 }
 
 async function sockitRound(rate = 0) {
-  const server = startSockit("sockit chat", ["chat", "serve", "0", "-q", "--max-conns", "2000"]);
-  const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-  return load(server, Number(port), rate);
+  const server = startSockit(["chat", "serve", "0", "-q", "--max-conns", "2000"]);
+  return load(server, await server.port(), rate);
 }
 
 async function ncatRound(rate = 0) {
   const port = freePort();
-  const server = new Background("ncat --chat", "ncat", [
+  const server = startPeer("ncat", [
     "-v",
     "-l",
     "127.0.0.1",
@@ -78,7 +90,7 @@ async function ncatRound(rate = 0) {
     "--chat",
     "--max-conns",
     "2000",
-  ]);
+  ], { name: "ncat --chat" });
   await server.waitFor(/Listening on/);
   return load(server, port, rate);
 }
@@ -87,9 +99,9 @@ console.error(
   `chat: ${values.clients} clients, ${values.senders} sending, ${values.seconds} s a run, ${values.rounds} rounds`,
 );
 const runs: Record<string, { load: Load; peak: number }[]> = { sockit: [], ncat: [] };
-for (let round = 1; round <= Number(values.rounds); round++) {
+for (let round = 1; round <= values.rounds; round++) {
   runs.sockit!.push(await sockitRound());
-  if (have("ncat")) runs.ncat!.push(await ncatRound());
+  if (hasCommand("ncat")) runs.ncat!.push(await ncatRound());
   const s = runs.sockit!.at(-1)!.load;
   const n = runs.ncat!.at(-1)?.load;
   console.error(
@@ -97,7 +109,6 @@ for (let round = 1; round <= Number(values.rounds); round++) {
       (n ? `, ncat ${n.deliveredPerSecond.toFixed(0)}/s` : ""),
   );
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const summary = (rs: { load: Load; peak: number }[]) => ({
   perSecond: median(rs.map((r) => r.load.deliveredPerSecond)),
   p50: median(rs.map((r) => r.load.p50us)),
@@ -125,6 +136,7 @@ rows.push([
   mb(sockit.peak),
   "1.00",
 ]);
+const results: ResultRow[] = [];
 if (runs.ncat!.length > 0) {
   const ncat = summary(runs.ncat!);
   rows.push([
@@ -136,17 +148,23 @@ if (runs.ncat!.length > 0) {
     mb(ncat.peak),
     (sockit.perSecond / ncat.perSecond).toFixed(2),
   ]);
+  results.push(versus("delivered lines/s vs ncat --chat", {
+    sockit: sockit.perSecond,
+    peer: ncat.perSecond,
+    unit: "/s",
+    ratio: sockit.perSecond / ncat.perSecond,
+  }, { atLeast: 1 }));
 } else console.error("ncat not installed: skipped (apt-get install ncat)");
 printTable(rows);
 console.log("ratio = sockit delivered/s ÷ ncat's (> 1 means sockit is faster)");
 
-const rate = Number(values.rate);
+const rate = values.rate;
 if (rate > 0) {
   const paced = [["at " + rate + " lines/s per sender", "delivered/s", "p50", "p99", "dropped"]];
   for (
     const [name, round] of [["sockit chat serve", sockitRound], ["ncat --chat", ncatRound]] as const
   ) {
-    if (name.startsWith("ncat") && !have("ncat")) continue;
+    if (name.startsWith("ncat") && !hasCommand("ncat")) continue;
     const { load: l } = await round(rate);
     paced.push([
       name,
@@ -158,3 +176,4 @@ if (rate > 0) {
   }
   printTable(paced);
 }
+emitResult("chat", results, json);

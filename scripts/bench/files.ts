@@ -9,33 +9,31 @@
  * fetch from the same server (hash already cached) is reported too, with the
  * peak RSS of server and client (target ≤ 100 MB each).
  *
- * Usage: deno task bench:files [--size BYTES] [--runs N]
+ * Usage: deno task bench:files [--size BYTES] [--runs N] [--quick] [--json]
+ *   (default 1 GiB, 3 runs; --quick: 128 MiB, 1 run)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { freePort, hasCommand, pythonHttpServer } from "../../tests/helpers/harness.ts";
 import {
-  Background,
-  freePort,
-  have,
+  emitResult,
+  limit,
   mb,
+  parseBenchArgs,
   printTable,
+  type ResultRow,
   shellQuote,
-  startPythonHttp,
+  startPeer,
   startSockit,
   timeShell,
-} from "./_harness.ts";
+  versus,
+} from "./_bench.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    size: { type: "string", default: String(1024 ** 3) },
-    runs: { type: "string", default: "3" },
-  },
+const { values: { size, runs }, json } = parseBenchArgs({
+  size: { default: 1024 ** 3, quick: 128 * 1024 ** 2 },
+  runs: { default: 3, quick: 1 },
 });
-const size = Number(values.size);
-const runs = Number(values.runs);
 const dir = await Deno.makeTempDir({ prefix: "sockit-bench-files-" });
 const share = `${dir}/share`;
 const out = `${dir}/out`;
@@ -49,7 +47,6 @@ async function clearOut() {
 /** One sockit fetch: fresh server (cold hash), then a second fetch (warm). */
 async function sockitRun() {
   const server = startSockit(
-    "sockit files serve",
     ["files", "serve", share, "--listen", "0", "-q"],
     [
       "--allow-net=127.0.0.1",
@@ -57,18 +54,17 @@ async function sockitRun() {
     ],
   );
   try {
-    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const port = await server.port();
     const fetchOnce = async () => {
       await clearOut();
       const client = startSockit(
-        "sockit files get",
         ["files", "get", `127.0.0.1:${port}`, "big.bin", "-o", `${out}/big.bin`, "-q"],
         ["--allow-net=127.0.0.1", `--allow-read=${out}`, `--allow-write=${out}`],
       );
       const started = performance.now();
-      const status = await client.finish(600_000);
+      const { code, stderr } = await client.finish(600_000);
       const seconds = (performance.now() - started) / 1000;
-      if (status.code !== 0) throw new Error(`files get failed: ${client.output}`);
+      if (code !== 0) throw new Error(`files get failed: ${stderr}`);
       return { seconds, clientPeak: client.memory().peak };
     };
     const cold = await fetchOnce();
@@ -80,7 +76,7 @@ async function sockitRun() {
 }
 
 async function pythonRun(): Promise<number> {
-  const { server, port } = await startPythonHttp(share);
+  const { server, port } = await pythonHttpServer(share, { stdin: "null" });
   try {
     await clearOut();
     const target = shellQuote(`${out}/big.bin`);
@@ -98,7 +94,9 @@ async function pythonRun(): Promise<number> {
 async function ncRun(): Promise<number> {
   const port = freePort();
   const file = shellQuote(`${share}/big.bin`);
-  const server = new Background("nc -l", "sh", ["-c", `nc -v -N -l 127.0.0.1 ${port} < ${file}`]);
+  const server = startPeer("sh", ["-c", `nc -v -N -l 127.0.0.1 ${port} < ${file}`], {
+    name: "nc -l",
+  });
   try {
     await server.waitFor(/Listening on/);
     await clearOut();
@@ -125,8 +123,8 @@ try {
   const nc = [];
   for (let i = 1; i <= runs; i++) {
     sockit.push(await sockitRun());
-    if (have("python3") && have("curl")) python.push(await pythonRun());
-    if (have("nc")) nc.push(await ncRun());
+    if (hasCommand("python3") && hasCommand("curl")) python.push(await pythonRun());
+    if (hasCommand("nc")) nc.push(await ncRun());
     console.error(
       `  run ${i}: sockit ${sockit.at(-1)!.cold.seconds.toFixed(2)} s (warm ${
         sockit.at(-1)!.warm.seconds.toFixed(2)
@@ -149,11 +147,27 @@ try {
     rows.push(["nc pipe (no check)", best(nc).toFixed(3), rate(best(nc)), ratio(best(nc))]);
   }
   printTable(rows);
+  const serverPeak = Math.max(...sockit.map((r) => r.serverPeak));
+  const clientPeak = Math.max(...sockit.flatMap((r) => [r.cold.clientPeak, r.warm.clientPeak]));
   console.log(
-    `peak RSS: server ${mb(Math.max(...sockit.map((r) => r.serverPeak)))}, client ${
-      mb(Math.max(...sockit.flatMap((r) => [r.cold.clientPeak, r.warm.clientPeak])))
+    `peak RSS: server ${mb(serverPeak)}, client ${
+      mb(clientPeak)
     } (target ≤ 100 MB each); target: sockit ≤ 0.8× python+curl+sha256sum`,
   );
+  const results: ResultRow[] = [];
+  if (py) {
+    const time = (name: string, seconds: number) =>
+      versus(name, { sockit: seconds, peer: py, unit: "s", ratio: seconds / py }, { atMost: 0.8 });
+    results.push(time("get time (fresh server) vs python+curl+sha256sum", cold));
+    results.push(time("get time (hash cached) vs python+curl+sha256sum", warm));
+  }
+  results.push(limit("files serve peak RSS", { sockit: serverPeak / 1e6, unit: "MB" }, {
+    atMost: 100,
+  }));
+  results.push(limit("files get peak RSS", { sockit: clientPeak / 1e6, unit: "MB" }, {
+    atMost: 100,
+  }));
+  emitResult("files", results, json);
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

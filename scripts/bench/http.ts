@@ -6,48 +6,44 @@
  *
  * Reports throughput, the ratio to curl, and sockit's peak RSS (target ≤ 100 MB).
  *
- * Usage: deno task bench:http [--size BYTES] [--chunked BYTES] [--runs N]
+ * Usage: deno task bench:http [--size BYTES] [--chunked BYTES] [--runs N] [--quick] [--json]
+ *   (default 1 GiB and 256 MiB, 3 runs; --quick: 256 MiB and 64 MiB, 1 run)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { DENO, hasCommand, pythonHttpServer } from "../../tests/helpers/harness.ts";
 import {
-  Background,
   BENCH_DIR,
-  DENO,
-  have,
+  emitResult,
+  limit,
   mb,
+  parseBenchArgs,
   printTable,
-  startPythonHttp,
+  type ResultRow,
+  startPeer,
   startSockit,
   timeShell,
-} from "./_harness.ts";
+  versus,
+} from "./_bench.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    size: { type: "string", default: String(1024 ** 3) },
-    chunked: { type: "string", default: String(256 * 1024 ** 2) },
-    runs: { type: "string", default: "3" },
-  },
+const { values: { size, chunked, runs }, json } = parseBenchArgs({
+  size: { default: 1024 ** 3, quick: 256 * 1024 ** 2 },
+  chunked: { default: 256 * 1024 ** 2, quick: 64 * 1024 ** 2 },
+  runs: { default: 3, quick: 1 },
 });
-const size = Number(values.size);
-const chunked = Number(values.chunked);
-const runs = Number(values.runs);
 const dir = await Deno.makeTempDir({ prefix: "sockit-bench-http-" });
 
 async function sockitGet(url: string): Promise<{ seconds: number; peak: number }> {
   await Deno.remove(`${dir}/out`).catch(() => {});
   const client = startSockit(
-    "sockit http get",
     ["http", "get", "-q", "-o", `${dir}/out`, url],
     ["--allow-net=127.0.0.1", `--allow-read=${dir}`, `--allow-write=${dir}`],
   );
   const started = performance.now();
-  const status = await client.finish(600_000);
+  const { code, stderr } = await client.finish(600_000);
   const seconds = (performance.now() - started) / 1000;
-  if (status.code !== 0) throw new Error(`sockit http get failed: ${client.output}`);
+  if (code !== 0) throw new Error(`sockit http get failed: ${stderr}`);
   return { seconds, peak: client.memory().peak };
 }
 
@@ -73,27 +69,33 @@ async function compare(label: string, bytes: number, url: string) {
       [`${label}: sockit http get -o`, best.toFixed(3), rate(best), (curl / best).toFixed(2)],
       [`${label}: curl -o`, curl.toFixed(3), rate(curl), "1.00"],
     ],
+    result: versus(`${label}: throughput vs curl -o`, {
+      sockit: bytes / best / 1e6,
+      peer: bytes / curl / 1e6,
+      unit: "MB/s",
+      ratio: curl / best,
+    }, { atLeast: 0.9 }),
     peak: Math.max(...ours.map((r) => r.peak)),
   };
 }
 
 try {
-  if (!have("curl") || !have("python3")) throw new Error("needs curl and python3");
+  if (!hasCommand("curl") || !hasCommand("python3")) throw new Error("needs curl and python3");
   await Deno.mkdir(`${dir}/share`);
   const made = await timeShell(`head -c ${size} /dev/urandom > ${dir}/share/big.bin`, 600_000);
   if (made.code !== 0) throw new Error(made.stderr);
   console.error(
     `http: ${mb(size)} from python3 http.server, ${mb(chunked)} chunked, best of ${runs}`,
   );
-  const { server: python, port } = await startPythonHttp(`${dir}/share`);
-  const chunkedServer = new Background("chunked server", DENO, [
+  const { server: python, port } = await pythonHttpServer(`${dir}/share`, { stdin: "null" });
+  const chunkedServer = startPeer(DENO, [
     "run",
     "--allow-net=127.0.0.1",
     `${BENCH_DIR}chunked_server.ts`,
     String(chunked),
-  ]);
+  ], { name: "chunked server" });
   try {
-    const [, chunkedPort] = await chunkedServer.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const chunkedPort = await chunkedServer.port();
     const plain = await compare(
       `${mb(size)}, Content-Length`,
       size,
@@ -109,11 +111,14 @@ try {
       ...plain.rows,
       ...chunk.rows,
     ]);
-    console.log(
-      `sockit peak RSS: ${
-        mb(Math.max(plain.peak, chunk.peak))
-      } (target ≤ 100 MB); target: ≥ 0.9× curl's throughput`,
-    );
+    const peak = Math.max(plain.peak, chunk.peak);
+    console.log(`sockit peak RSS: ${mb(peak)} (target ≤ 100 MB); target: ≥ 0.9× curl's throughput`);
+    const results: ResultRow[] = [
+      plain.result,
+      chunk.result,
+      limit("http get peak RSS", { sockit: peak / 1e6, unit: "MB" }, { atMost: 100 }),
+    ];
+    emitResult("http", results, json);
   } finally {
     await python.stop();
     await chunkedServer.stop();

@@ -5,19 +5,26 @@
  *   against the same with Python's ipaddress, each in one process   (target ≥ 5× Python)
  *   `port scan 127.0.0.1 1-65535` against `nc -z 127.0.0.1 1-65535`  (target ≥ 1.0× nc)
  *
- * Usage: deno task bench:inet [--count 100000]
+ * Usage: deno task bench:inet [--count 100000] [--quick] [--json]   (--quick changes nothing here)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { BENCH_DIR, DENO, have, printTable, sockitShell, timeShell } from "./_harness.ts";
+import { DENO, hasCommand } from "../../tests/helpers/harness.ts";
+import {
+  BENCH_DIR,
+  emitResult,
+  parseBenchArgs,
+  printTable,
+  type ResultRow,
+  sockitShell,
+  timeShell,
+  versus,
+} from "./_bench.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { count: { type: "string", default: "100000" } },
+const { values: { count }, json } = parseBenchArgs({
+  count: { default: 100000 },
 });
-const count = Number(values.count);
 
 const ours = await timeShell(`${DENO} run ${BENCH_DIR}inet_calc.ts ${count}`);
 const sockitCalc = JSON.parse(ours.stdout).seconds as number;
@@ -37,14 +44,14 @@ for n in inputs:
     sink += len(str(n.network_address)) + len(str(n.broadcast_address)) + len(str(hosts)) + (1 if n.is_private else 0)
 print(time.perf_counter() - start)
 `;
-const py = have("python3") ? await timeShell(`python3 -c '${python}'`) : undefined;
+const py = hasCommand("python3") ? await timeShell(`python3 -c '${python}'`) : undefined;
 const pythonCalc = py ? Number(py.stdout.trim()) : NaN;
 
 const scan = await timeShell(
   `${sockitShell(["port", "scan", "127.0.0.1", "1-65535", "-q"])} > /dev/null; true`,
   300_000,
 );
-const nc = have("nc")
+const nc = hasCommand("nc")
   ? await timeShell("nc -z 127.0.0.1 1-65535 2>/dev/null; true", 300_000)
   : undefined;
 
@@ -66,3 +73,21 @@ printTable([
   ],
 ]);
 console.log("targets: calc ≥ 5× Python; scan ≥ 1.0× nc -z (sockit's time includes starting Deno)");
+const results: ResultRow[] = [];
+if (py) {
+  results.push(versus(`${count} calc (v4+v6) time vs python ipaddress`, {
+    sockit: sockitCalc,
+    peer: pythonCalc,
+    unit: "s",
+    ratio: pythonCalc / sockitCalc,
+  }, { atLeast: 5 }));
+}
+if (nc) {
+  results.push(versus("scan 1-65535 time vs nc -z", {
+    sockit: scan.seconds,
+    peer: nc.seconds,
+    unit: "s",
+    ratio: nc.seconds / scan.seconds,
+  }, { atLeast: 1 }));
+}
+emitResult("inet", results, json);

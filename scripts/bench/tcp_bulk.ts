@@ -6,44 +6,42 @@
  *   nc -N              → nc -l > /dev/null          (the target: sockit ≥ 1.0× nc)
  *   iperf3 -c -n SIZE  → iperf3 -s                  (stretch: ≥ 0.8× iperf3, one stream)
  *
- * Usage: deno task bench:tcp-bulk [--size BYTES] [--runs N]   (default 2 GiB, 3 runs; best run counts)
+ * Usage: deno task bench:tcp-bulk [--size BYTES] [--runs N] [--quick] [--json]
+ *   (default 2 GiB, 3 runs; --quick: 256 MiB, 1 run; best run counts)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { freePort, hasCommand } from "../../tests/helpers/harness.ts";
 import {
-  Background,
-  freePort,
-  have,
+  emitResult,
   mb,
+  parseBenchArgs,
   printTable,
+  type ResultRow,
   runIperf3,
   sockitShell,
+  startPeer,
   startSockit,
   timeShell,
-} from "./_harness.ts";
+  versus,
+} from "./_bench.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    size: { type: "string", default: String(2 * 1024 ** 3) },
-    runs: { type: "string", default: "3" },
-  },
+const { values: { size, runs }, json } = parseBenchArgs({
+  size: { default: 2 * 1024 ** 3, quick: 256 * 1024 ** 2 },
+  runs: { default: 3, quick: 1 },
 });
-const size = Number(values.size);
-const runs = Number(values.runs);
 
 async function sockitRun(): Promise<{ seconds: number; serverPeak: number }> {
-  const server = startSockit("sockit sink", ["tcp", "listen", "0", "--mode", "sink"]);
+  const server = startSockit(["tcp", "listen", "0", "--mode", "sink"]);
   try {
-    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const port = await server.port();
     const client = sockitShell(["tcp", "connect", `127.0.0.1:${port}`, "-q"]);
     const result = await timeShell(`head -c ${size} /dev/zero | ${client}`);
     if (result.code !== 0) throw new Error(`sockit client failed: ${result.stderr}`);
     const peak = server.memory().peak;
-    await server.finish(30_000);
-    const received = /received (\d+) bytes/.exec(server.output)?.[1];
+    const { stderr } = await server.finish(30_000);
+    const received = /received (\d+) bytes/.exec(stderr)?.[1];
     if (Number(received) !== size) throw new Error(`sink received ${received}, expected ${size}`);
     return { seconds: result.seconds, serverPeak: peak };
   } finally {
@@ -53,7 +51,9 @@ async function sockitRun(): Promise<{ seconds: number; serverPeak: number }> {
 
 async function ncRun(): Promise<number> {
   const port = freePort();
-  const server = new Background("nc -l", "sh", ["-c", `nc -v -l 127.0.0.1 ${port} > /dev/null`]);
+  const server = startPeer("sh", ["-c", `nc -v -l 127.0.0.1 ${port} > /dev/null`], {
+    name: "nc -l",
+  });
   try {
     await server.waitFor(/Listening on/);
     const result = await timeShell(`head -c ${size} /dev/zero | nc -N 127.0.0.1 ${port}`);
@@ -86,13 +86,21 @@ async function best<T>(
 console.error(`tcp bulk: ${mb(size)} over loopback, best of ${runs}`);
 const sockit = await best("sockit", sockitRun, (r) => r.seconds);
 const rows = [["peer", "seconds", "throughput", "sockit ratio"]];
+const results: ResultRow[] = [];
 const rate = (s: number) => `${(size / s / 1e6).toFixed(0)} MB/s`;
+const figures = (peer: number) => ({
+  sockit: size / sockit.seconds / 1e6,
+  peer: size / peer / 1e6,
+  unit: "MB/s",
+  ratio: peer / sockit.seconds,
+});
 rows.push(["sockit", sockit.seconds.toFixed(3), rate(sockit.seconds), "1.00"]);
-if (have("nc")) {
+if (hasCommand("nc")) {
   const nc = await best("nc", ncRun, (s) => s);
   rows.push(["nc -N → nc -l", nc.toFixed(3), rate(nc), (nc / sockit.seconds).toFixed(2)]);
+  results.push(versus("throughput vs nc -N → nc -l", figures(nc), { atLeast: 1 }));
 } else console.error("nc not installed: skipped (apt-get install netcat-openbsd)");
-if (have("iperf3")) {
+if (hasCommand("iperf3")) {
   const iperf = await best("iperf3", iperfRun, (s) => s);
   rows.push([
     "iperf3 (1 stream)",
@@ -100,7 +108,9 @@ if (have("iperf3")) {
     rate(iperf),
     (iperf / sockit.seconds).toFixed(2),
   ]);
+  results.push(versus("throughput vs iperf3 (stretch)", figures(iperf), { atLeast: 0.8 }));
 } else console.error("iperf3 not installed: skipped (apt-get install iperf3)");
 printTable(rows);
 console.log(`sockit sink server peak RSS: ${mb(sockit.serverPeak)}`);
 console.log("ratio = peer time / sockit time (> 1 means sockit is faster)");
+emitResult("tcp_bulk", results, json);

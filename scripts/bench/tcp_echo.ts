@@ -11,29 +11,35 @@
  * single runs vary by ±15% (p99 much more).
  *
  * Usage: deno task bench:tcp-echo [--conns 1000] [--seconds 10] [--rounds 3] [--idle 10000]
+ *   [--size 64] [--quick] [--json]   (--quick: 200 connections, 3 s, 1 round, 2000 idle)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { Background, BENCH_DIR, have, mb, printTable, startSockit } from "./_harness.ts";
+import {
+  BENCH_DIR,
+  emitResult,
+  limit,
+  mb,
+  median,
+  NODE_OR_DENO,
+  parseBenchArgs,
+  printTable,
+  type ResultRow,
+  startPeer,
+  startSockit,
+  versus,
+} from "./_bench.ts";
+import type { Spawned } from "../../tests/helpers/harness.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    conns: { type: "string", default: "1000" },
-    seconds: { type: "string", default: "10" },
-    idle: { type: "string", default: "10000" },
-    size: { type: "string", default: "64" },
-    rounds: { type: "string", default: "3" },
-  },
+const { values: { conns, seconds, idle, size, rounds }, json } = parseBenchArgs({
+  conns: { default: 1000, quick: 200 },
+  seconds: { default: 10, quick: 3 },
+  idle: { default: 10000, quick: 2000 },
+  size: { default: 64 },
+  rounds: { default: 3, quick: 1 },
 });
-const conns = Number(values.conns);
-const seconds = Number(values.seconds);
-const idle = Number(values.idle);
-const size = Number(values.size);
-const rounds = Number(values.rounds);
-const runtime = have("node") ? ["node"] : [Deno.execPath(), "run", "-A"];
+const runtime = NODE_OR_DENO;
 const LOAD = `${BENCH_DIR}echo_load.mjs`;
 
 interface Load {
@@ -46,26 +52,28 @@ interface Load {
 
 async function load(port: number): Promise<Load> {
   const [command, ...prefix] = runtime;
-  const gen = new Background("load", command!, [
+  const gen = startPeer(command!, [
     ...prefix,
     LOAD,
     String(port),
     String(conns),
     String(seconds),
     String(size),
-  ]);
+  ], { name: "echo load" });
   try {
-    const [line] = await gen.waitFor(/\{"roundTrips".*\}/, (seconds + 60) * 1000);
+    const [line] = await gen.waitFor(/\{"roundTrips".*\}/, {
+      on: "stdout",
+      timeoutMs: (seconds + 60) * 1000,
+    });
     return JSON.parse(line);
   } finally {
     await gen.stop();
   }
 }
 
-async function against(server: Background): Promise<{ load: Load; peak: number }> {
+async function against(server: Spawned): Promise<{ load: Load; peak: number }> {
   try {
-    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-    const result = await load(Number(port));
+    const result = await load(await server.port());
     return { load: result, peak: server.memory().peak };
   } finally {
     await server.stop();
@@ -76,7 +84,7 @@ console.error(
   `tcp echo: ${conns} connections × ${size}-byte ping-pong, ${seconds} s a run, ${rounds} rounds`,
 );
 const sockitServer = () =>
-  startSockit("sockit echo", [
+  startSockit([
     "tcp",
     "listen",
     "0",
@@ -89,7 +97,9 @@ const sockitServer = () =>
   ]);
 const [nodeCommand, ...nodePrefix] = runtime;
 const nodeServer = () =>
-  new Background("node echo", nodeCommand!, [...nodePrefix, `${BENCH_DIR}node_echo_server.mjs`]);
+  startPeer(nodeCommand!, [...nodePrefix, `${BENCH_DIR}node_echo_server.mjs`], {
+    name: "node echo",
+  });
 const sockitRuns: { load: Load; peak: number }[] = [];
 const nodeRuns: { load: Load; peak: number }[] = [];
 for (let round = 1; round <= rounds; round++) {
@@ -101,7 +111,6 @@ for (let round = 1; round <= rounds; round++) {
       `node ${b.perSecond.toFixed(0)}/s p99 ${(b.p99us / 1000).toFixed(1)} ms`,
   );
 }
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const summary = (runs: { load: Load; peak: number }[]) => ({
   perSecond: median(runs.map((r) => r.load.perSecond)),
   p50us: median(runs.map((r) => r.load.p50us)),
@@ -134,24 +143,33 @@ printTable([
   ],
 ]);
 console.log("ratio = sockit round trips/s ÷ node's (> 1 means sockit is faster)");
+const results: ResultRow[] = [
+  versus("round trips/s vs node net", {
+    sockit: sockit.perSecond,
+    peer: node.perSecond,
+    unit: "/s",
+    ratio: sockit.perSecond / node.perSecond,
+  }, { atLeast: 1 }),
+];
 
 if (idle > 0) {
   const server = sockitServer();
   const [command, ...prefix] = runtime;
-  let holder: Background | undefined;
+  let holder: Spawned | undefined;
   try {
-    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const port = await server.port();
     const before = server.memory().current;
-    holder = new Background("idle", command!, [
+    // stdin stays open: the holder keeps its connections until it closes.
+    holder = startPeer(command!, [
       ...prefix,
       LOAD,
-      port!,
+      String(port),
       String(idle),
       "0",
       "0",
       "idle",
-    ]);
-    await holder.waitFor(/ready \d+/, 120_000);
+    ], { name: "idle holder", stdin: "piped" });
+    await holder.waitFor(/ready \d+/, { on: "stdout", timeoutMs: 120_000 });
     // Wait (bounded) until the server holds every connection: count its open descriptors.
     const fds = () => [...Deno.readDirSync(`/proc/${server.child.pid}/fd`)].length;
     for (let i = 0; i < 300 && fds() < idle; i++) await new Promise((r) => setTimeout(r, 100));
@@ -160,8 +178,14 @@ if (idle > 0) {
       `sockit with ${idle} idle connections: RSS ${mb(current)} (peak ${mb(peak)}; ` +
         `${mb(before)} before connecting; target peak ≤ 300 MB)`,
     );
+    results.push(
+      limit(`peak RSS with ${idle} idle connections`, { sockit: peak / 1e6, unit: "MB" }, {
+        atMost: 300,
+      }),
+    );
   } finally {
     await holder?.stop();
     await server.stop();
   }
 }
+emitResult("tcp_echo", results, json);

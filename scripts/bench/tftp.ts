@@ -10,37 +10,34 @@
  * Rounds alternate the servers; the table shows medians and every result is
  * compared with the source file.
  *
- * Usage: deno task bench:tftp [--size BYTES] [--runs N]
+ * Usage: deno task bench:tftp [--size BYTES] [--runs N] [--quick] [--json]
+ *   (default 100 MiB, 3 runs; --quick: 10 MiB, 1 run)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { hasCommand, IN_TFTPD, type Spawned, startInTftpd } from "../../tests/helpers/harness.ts";
 import {
-  Background,
-  have,
+  emitResult,
   mb,
+  median as middle,
+  parseBenchArgs,
   printTable,
+  type ResultRow,
   shellQuote,
   sockitShell,
   startSockit,
   timeShell,
-} from "./_harness.ts";
+  versus,
+} from "./_bench.ts";
 
-const IN_TFTPD = "/usr/sbin/in.tftpd";
-
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    size: { type: "string", default: String(100 * 1024 ** 2) },
-    runs: { type: "string", default: "3" },
-  },
+const { values: { size, runs }, json } = parseBenchArgs({
+  size: { default: 100 * 1024 ** 2, quick: 10 * 1024 ** 2 },
+  runs: { default: 3, quick: 1 },
 });
-const size = Number(values.size);
-const runs = Number(values.runs);
 
 for (const tool of ["curl", "cmp", IN_TFTPD]) {
-  if (!have(tool)) {
+  if (!hasCommand(tool)) {
     console.error(`bench:tftp needs ${tool} (apt-get install -y curl tftpd-hpa)`);
     Deno.exit(1);
   }
@@ -52,14 +49,6 @@ const out = `${dir}/out.bin`;
 await Deno.mkdir(share);
 await Deno.chmod(dir, 0o755);
 await Deno.chmod(share, 0o755);
-
-/** A UDP port free a moment ago (in.tftpd cannot pick port 0 and report it). */
-function freeUdpPort(): number {
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  const { port } = socket.addr as Deno.NetAddr;
-  socket.close();
-  return port;
-}
 
 async function timed(name: string, script: string): Promise<number> {
   await Deno.remove(out).catch(() => {});
@@ -106,39 +95,17 @@ interface Round {
   hpaPeak: number;
 }
 
-async function withInTftpd<T>(work: (port: number, server: Background) => Promise<T>): Promise<T> {
-  const port = freeUdpPort();
-  const user = new TextDecoder().decode(
-    new Deno.Command("id", { args: ["-un"] }).outputSync().stdout,
-  )
-    .trim();
-  const server = new Background("in.tftpd", IN_TFTPD, [
-    "-L",
-    "-a",
-    `127.0.0.1:${port}`,
-    "-u",
-    user,
-    "-s",
-    share,
-  ]);
+async function withInTftpd<T>(work: (port: number, server: Spawned) => Promise<T>): Promise<T> {
+  const { server, port } = await startInTftpd(share, { trackMemory: true });
   try {
-    // in.tftpd prints nothing when ready: wait until it answers a request.
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const probe = await timeShell(
-        `curl -sf --max-time 1 -o /dev/null tftp://127.0.0.1:${port}/probe.txt`,
-        5_000,
-      );
-      if (probe.code === 0) break;
-    }
     return await work(port, server);
   } finally {
     await server.stop();
   }
 }
 
-async function withSockit<T>(work: (port: number, server: Background) => Promise<T>): Promise<T> {
-  const server = startSockit("sockit tftp serve", [
+async function withSockit<T>(work: (port: number, server: Spawned) => Promise<T>): Promise<T> {
+  const server = startSockit([
     "tftp",
     "serve",
     share,
@@ -147,8 +114,7 @@ async function withSockit<T>(work: (port: number, server: Background) => Promise
     "-q",
   ], ["--allow-net=127.0.0.1", `--allow-read=${share}`]);
   try {
-    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-    return await work(Number(port), server);
+    return await work(await server.port(), server);
   } finally {
     await server.stop();
   }
@@ -179,7 +145,7 @@ try {
   console.error(`tftp: ${mb(size)} over loopback, written to disk, median of ${runs}`);
   const made = await timeShell(
     `head -c ${size} /dev/urandom > ${shellQuote(`${share}/big.bin`)} && ` +
-      `echo ok > ${shellQuote(`${share}/probe.txt`)} && chmod a+r ${shellQuote(share)}/*`,
+      `chmod a+r ${shellQuote(share)}/*`,
     600_000,
   );
   if (made.code !== 0) throw new Error(made.stderr);
@@ -195,10 +161,7 @@ try {
       } s; sockit get -w16 ${r.sockitWindow.toFixed(2)} s`,
     );
   }
-  const median = (key: keyof Round) => {
-    const xs = rounds.map((r) => r[key]).sort((a, b) => a - b);
-    return xs[Math.floor(xs.length / 2)]!;
-  };
+  const median = (key: keyof Round) => middle(rounds.map((r) => r[key]));
   const rate = (s: number) => `${(size / s / 1e6).toFixed(1)} MB/s`;
   const rows = [["transfer", "seconds", "throughput", "× in.tftpd (same blksize)"]];
   const add = (name: string, seconds: number, base: number) =>
@@ -218,6 +181,34 @@ try {
     "targets: curl ← sockit ≥ 1.0× curl ← in.tftpd at 1468 and 65464; " +
       "sockit get -w 16 ≥ 5× curl ← in.tftpd at 1468",
   );
+  const versusHpa = (name: string, sockit: number, hpa: number, atLeast: number) =>
+    versus(name, {
+      sockit: size / sockit / 1e6,
+      peer: size / hpa / 1e6,
+      unit: "MB/s",
+      ratio: hpa / sockit,
+    }, { atLeast });
+  const results: ResultRow[] = [
+    versusHpa(
+      "curl ← sockit vs ← in.tftpd, blksize 1468",
+      median("sockit1468"),
+      median("hpa1468"),
+      1,
+    ),
+    versusHpa(
+      "curl ← sockit vs ← in.tftpd, blksize 65464",
+      median("sockit65464"),
+      median("hpa65464"),
+      1,
+    ),
+    versusHpa(
+      "sockit get -w 16 vs curl ← in.tftpd, blksize 1468",
+      median("sockitWindow"),
+      median("hpa1468"),
+      5,
+    ),
+  ];
+  emitResult("tftp", results, json);
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

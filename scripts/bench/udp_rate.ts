@@ -10,35 +10,33 @@
  * peak RSS (target ≤ 100 MB). Received rates use the sender's duration as
  * the window.
  *
- * Usage: deno task bench:udp [--count 300000] [--seconds 3]
+ * Usage: deno task bench:udp [--count 300000] [--seconds 3] [--quick] [--json]
+ *   (--quick: 50,000 datagrams, iperf3 for 1 s)
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { DENO, freePort, hasCommand } from "../../tests/helpers/harness.ts";
 import {
-  Background,
   BENCH_DIR,
-  DENO,
-  freePort,
-  have,
+  emitResult,
+  limit,
   mb,
+  parseBenchArgs,
   printTable,
+  type ResultRow,
   runIperf3,
   sockitShell,
+  startPeer,
   startSockit,
   timeShell,
-} from "./_harness.ts";
+  versus,
+} from "./_bench.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    count: { type: "string", default: "300000" },
-    seconds: { type: "string", default: "3" },
-  },
+const { values: { count, seconds }, json } = parseBenchArgs({
+  count: { default: 300000, quick: 50000 },
+  seconds: { default: 3, quick: 1 },
 });
-const count = Number(values.count);
-const seconds = Number(values.seconds);
 const message = "x".repeat(1200);
 
 interface Rate {
@@ -64,16 +62,13 @@ async function sendFromSockit(port: number): Promise<number> {
 }
 
 async function sockitPair(): Promise<Rate> {
-  const server = startSockit("sockit udp listen", ["udp", "listen", "0"], undefined, {
-    discardStdout: true,
-  });
+  const server = startSockit(["udp", "listen", "0"], undefined, { stdout: "null" });
   try {
-    const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-    const secs = await sendFromSockit(Number(port));
+    const secs = await sendFromSockit(await server.port());
     await new Promise((r) => setTimeout(r, 500));
     server.kill("SIGINT");
-    await server.finish(10_000);
-    const received = Number(/received (\d+) datagrams/.exec(server.output)?.[1] ?? 0);
+    const { stderr } = await server.finish(10_000);
+    const received = Number(/received (\d+) datagrams/.exec(stderr)?.[1] ?? 0);
     return { sent: count, received, seconds: secs, peak: server.memory().peak };
   } finally {
     await server.stop();
@@ -82,18 +77,18 @@ async function sockitPair(): Promise<Rate> {
 
 async function probe(mode: "buffer" | "alloc"): Promise<Rate> {
   const port = freePort();
-  const receiver = new Background(`probe ${mode}`, DENO, [
+  const receiver = startPeer(DENO, [
     "run",
     "--unstable-net",
     "--allow-net=127.0.0.1",
     `${BENCH_DIR}udp_recv_probe.ts`,
     String(port),
     mode,
-  ]);
+  ], { name: `probe ${mode}` });
   try {
     await receiver.waitFor(/listening on/);
     const secs = await sendFromSockit(port);
-    const [line] = await receiver.waitFor(/\{"received".*\}/);
+    const [line] = await receiver.waitFor(/\{"received".*\}/, { on: "stdout" });
     return {
       sent: count,
       received: JSON.parse(line).received,
@@ -127,12 +122,24 @@ rows.push(line("sockit send → sockit listen", sockit, sockit));
 rows.push(line("sockit send → Deno receive(buf)", withBuffer, sockit));
 rows.push(line("sockit send → Deno receive()", allocating, sockit));
 let ratio = "";
-if (have("iperf3")) {
+const received = (r: Rate) => r.received / r.seconds;
+const results: ResultRow[] = [];
+if (hasCommand("iperf3")) {
   const ip = await iperf();
   rows.push(line("iperf3 -u -b 0 -l 1200", ip, sockit));
   ratio = `sockit ÷ iperf3 received rate: ${
-    ((sockit.received / sockit.seconds) / (ip.received / ip.seconds)).toFixed(2)
+    (received(sockit) / received(ip)).toFixed(2)
   } (target ≥ 0.8)`;
+  results.push(versus("received datagrams/s vs iperf3 -u", {
+    sockit: received(sockit),
+    peer: received(ip),
+    unit: "/s",
+    ratio: received(sockit) / received(ip),
+  }, { atLeast: 0.8 }));
 } else console.error("iperf3 not installed: skipped (apt-get install iperf3)");
 printTable(rows);
 if (ratio) console.log(ratio);
+results.push(
+  limit("udp listen peak RSS", { sockit: (sockit.peak ?? 0) / 1e6, unit: "MB" }, { atMost: 100 }),
+);
+emitResult("udp_rate", results, json);
