@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { ExitCode, exitCodeOf, input } from "../console/errors.ts";
+import { exitCodeOf, input } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { MAX_CONNS } from "../command/options.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { CommandSpec } from "../command/spec.ts";
-import { CliError, ExitCode, exitCodeOf, input, inputAsync } from "../console/errors.ts";
+import { CliError, exitCodeOf, input, inputAsync } from "../console/errors.ts";
 import { formatHostPort, type HostAddress, parseHostListen } from "../inet/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
