@@ -32,9 +32,11 @@ change the table and run \`deno task docs\`. A test fails when this page and \`-
 **Invocation.** \`sockit GROUP COMMAND [ARGUMENTS] [OPTIONS]\`, or \`sockit serve [DIR]\` for the one
 command without a group. \`sockit\` alone (or \`--help\`) lists the groups, \`sockit GROUP --help\` a
 group's commands, \`sockit GROUP COMMAND --help\` a command's options, \`sockit --version\` (\`-V\`) the
-version; all of them print on stdout and exit 0. From a checkout, \`deno task sockit ARGS\` runs the
-CLI with every permission, and \`deno run --allow-… main.ts ARGS\` with the narrow ones that each
-command's help lists under "Permissions".
+version; all of them print on stdout and exit 0. The installed \`sockit\` (\`deno task install\`) and,
+from a checkout, \`deno task sockit ARGS\` run each command under its permission plan, the exact Deno
+permissions its arguments need: \`sockit --permissions GROUP COMMAND ARGS\` prints them, and each
+command's help lists them under "Permissions". \`deno run <those flags> main.ts ARGS\` runs it by
+hand.
 
 **Arguments and options.** Options may come before or after the arguments. Parsing is strict: an
 unknown option, a missing value, a missing or extra argument is a usage error. A value that starts

@@ -38,7 +38,9 @@ const serveCommand: CommandSpec = {
     "sockit chat serve 0.0.0.0:6667 --max-conns 200   # a classroom",
     "nc 127.0.0.1 6667                                 # join with plain netcat",
   ],
-  permissions: "--allow-net=HOST",
+  plan(args, p) {
+    p.address(args.positional(0), parseListenAddress);
+  },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
     const maxConns = args.number("max-conns");
@@ -67,7 +69,9 @@ const joinCommand: CommandSpec = {
     "sockit chat join 127.0.0.1:6667 --nick Ada",
     "echo '/who' | sockit chat join 127.0.0.1:6667",
   ],
-  permissions: "--allow-net=HOST:PORT",
+  plan(args, p) {
+    p.address(args.positional(0), parseConnectTarget);
+  },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(args.positional(0)));
     await runChatClient(address, out, { nick: args.text("nick"), signal });

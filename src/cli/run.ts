@@ -14,12 +14,15 @@ import {
   type TableEntry,
 } from "../command/spec.ts";
 import {
-  type CliError,
+  CliError,
   describeError,
   ExitCode,
+  input,
   isExpectedError,
+  isPermissionError,
   UsageError,
 } from "../console/errors.ts";
+import { type Plan, planLine, Planner, unusedKinds } from "../command/plan.ts";
 import { commandHelp, groupHelp, topHelp, usageLine } from "./help.ts";
 import { Output } from "../console/output.ts";
 import { Args } from "../command/values.ts";
@@ -30,52 +33,57 @@ export interface RunCliOptions {
   version: string;
   /** Aborted on Ctrl-C; passed to the command. */
   signal: AbortSignal;
+  /**
+   * Revoke, before the command runs, every permission kind its plan does not
+   * use (compiled binaries, which carry the union of every plan).
+   * @default {false}
+   */
+  revoke?: boolean;
   /** Where output goes (tests pass their own). @default {new Output()} from the parsed flags */
   output?: (flags: { json: boolean; quiet: boolean; verbose: boolean }) => Output;
 }
 
 const encoder = new TextEncoder();
 
+/** What argv asks for: help or the version to print, or a command with its parsed arguments. */
+export type Resolved =
+  | { kind: "print"; text: string }
+  | { kind: "command"; command: CommandSpec; group: GroupSpec | undefined; args: Args };
+
 /**
- * Runs one sockit invocation.
+ * Finds the command argv names and parses its arguments (strictly, with the
+ * command's option specs), without running anything.
  *
- * @param argv the arguments after the program name
- * @returns the process exit code
+ * @throws {UsageError} an unknown command or option, a missing or extra argument
  */
-export async function runCli(
-  argv: string[],
+export function resolveInvocation(
+  argv: readonly string[],
   table: TableEntry[],
-  options: RunCliOptions,
-): Promise<number> {
-  const { version, signal, output = (flags) => new Output(flags) } = options;
+  version: string,
+): Resolved {
   const [first, second] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    await print(topHelp(table, version));
-    return ExitCode.ok;
+    return { kind: "print", text: topHelp(table, version) };
   }
   if (first === "--version" || first === "-V") {
-    await print(`sockit ${version}\n`);
-    return ExitCode.ok;
+    return { kind: "print", text: `sockit ${version}\n` };
   }
   const entry = table.find((e) => e.name === first);
   if (!entry) {
-    return fail(new UsageError(`unknown command "${first}"`, "run 'sockit --help' for the list"));
+    throw new UsageError(`unknown command "${first}"`, "run 'sockit --help' for the list");
   }
   let group: GroupSpec | undefined;
   let command: CommandSpec;
-  let rest: string[];
+  let rest: readonly string[];
   if (entry.kind === "group") {
     group = entry;
     if (second === undefined || second === "-h" || second === "--help" || second === "help") {
-      await print(groupHelp(entry));
-      return ExitCode.ok;
+      return { kind: "print", text: groupHelp(entry) };
     }
     const found = entry.commands.find((c) => c.name === second);
     if (!found) {
       const names = entry.commands.map((c) => c.name).join(", ");
-      return fail(
-        new UsageError(`unknown command "${entry.name} ${second}"`, `commands: ${names}`),
-      );
+      throw new UsageError(`unknown command "${entry.name} ${second}"`, `commands: ${names}`);
     }
     command = found;
     rest = argv.slice(2);
@@ -87,45 +95,101 @@ export async function runCli(
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args: [...rest],
       options: parserOptions({ ...command.options, ...GLOBAL_OPTIONS }),
       strict: true,
       allowPositionals: true,
     });
   } catch (err) {
     const message = err instanceof Error ? cleanParseMessage(err.message) : String(err);
-    return fail(new UsageError(message, `usage: ${usageLine(command, group)}`));
+    throw new UsageError(message, `usage: ${usageLine(command, group)}`);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  if (values.help === true) {
-    await print(commandHelp(command, group));
-    return ExitCode.ok;
-  }
+  if (values.help === true) return { kind: "print", text: commandHelp(command, group) };
   const { min, max } = command.args;
   const count = parsed.positionals.length;
   if (count < min || count > max) {
     const why = count < min
       ? "missing argument"
       : `unexpected argument "${parsed.positionals[max]}"`;
-    return fail(new UsageError(why, `usage: ${usageLine(command, group)}`));
+    throw new UsageError(why, `usage: ${usageLine(command, group)}`);
+  }
+  const args = new Args(parsed.positionals, values, command.options);
+  return { kind: "command", command, group, args };
+}
+
+/**
+ * The permission plan of one command invocation (`sockit --permissions …`).
+ *
+ * @throws {UsageError} when the arguments are bad, before anything is run or asked for
+ */
+export function planOf(command: CommandSpec, args: Args): Plan {
+  const planner = new Planner();
+  input(() => command.plan(args, planner));
+  return planner.plan;
+}
+
+/**
+ * Runs one sockit invocation. `sockit --permissions GROUP COMMAND ARGS`
+ * prints that invocation's permission plan instead of running it.
+ *
+ * @param argv the arguments after the program name
+ * @returns the process exit code
+ */
+export async function runCli(
+  argv: string[],
+  table: TableEntry[],
+  options: RunCliOptions,
+): Promise<number> {
+  const { version, signal, revoke = false, output = (flags) => new Output(flags) } = options;
+  const planOnly = argv[0] === "--permissions";
+  let resolved: Resolved;
+  try {
+    resolved = resolveInvocation(planOnly ? argv.slice(1) : argv, table, version);
+  } catch (err) {
+    return fail(describeError(err));
+  }
+  if (resolved.kind === "print") {
+    if (planOnly) {
+      return fail(
+        new UsageError(
+          "--permissions needs a command",
+          "e.g. sockit --permissions files serve ./share",
+        ),
+      );
+    }
+    await print(resolved.text);
+    return ExitCode.ok;
+  }
+  const { command, args } = resolved;
+  if (planOnly) {
+    let plan: Plan;
+    try {
+      plan = planOf(command, args);
+    } catch (err) {
+      return fail(describeError(err));
+    }
+    await print(planLine(plan) + "\n");
+    return ExitCode.ok;
   }
   const out = output({
-    json: values.json === true,
-    quiet: values.quiet === true,
-    verbose: values.verbose === true,
+    json: args.flag("json"),
+    quiet: args.flag("quiet"),
+    verbose: args.flag("verbose"),
   });
   try {
-    const args = new Args(parsed.positionals, values, command.options);
+    if (revoke) revokeUnused(planOf(command, args));
     const code = await command.run({ args, out, signal });
     await out.flush();
     return code;
   } catch (err) {
     await out.flush().catch(() => {});
-    const cliError = describeError(err);
+    let cliError = describeError(err);
     if (!isExpectedError(err)) {
       // A bug, not a user-facing failure: the stack is there with -v for a report.
       out.detail(err instanceof Error ? err.stack ?? "" : "");
     }
+    if (isPermissionError(err)) cliError = withPlanHint(cliError, command, args);
     out.error(cliError);
     return cliError.exitCode;
   }
@@ -135,6 +199,26 @@ export async function runCli(
     out.error(err);
     return err.exitCode;
   }
+}
+
+/** Drops every permission kind the plan does not use, for the rest of the process. */
+export function revokeUnused(plan: Plan): void {
+  for (const name of unusedKinds(plan)) Deno.permissions.revokeSync({ name });
+}
+
+/** A permission error's hint names the whole plan, so one retry is enough. */
+function withPlanHint(err: CliError, command: CommandSpec, args: Args): CliError {
+  let line: string;
+  try {
+    line = planLine(planOf(command, args));
+  } catch {
+    return err;
+  }
+  return new CliError(err.message, {
+    exitCode: err.exitCode,
+    hint: `run with ${line || "no permissions"} (the whole plan of this command)`,
+    cause: err,
+  });
 }
 
 /** The part of each spec that `parseArgs` takes (defaults are applied by {@linkcode Args}). */

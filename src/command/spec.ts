@@ -7,6 +7,7 @@
 
 import type { Output } from "../console/output.ts";
 import type { Args } from "./values.ts";
+import type { Planner } from "./plan.ts";
 
 /** One option of a command, as `node:util` `parseArgs` takes it, plus help text. */
 export interface OptionSpec {
@@ -55,8 +56,12 @@ export interface CommandSpec {
   description: string[];
   /** Example command lines (with a `# comment` where useful). */
   examples: string[];
-  /** The narrowest Deno permissions, shown in help, e.g. `--allow-net=HOST`. */
-  permissions: string;
+  /**
+   * The permission plan: grants exactly what this invocation needs, from its
+   * parsed arguments, parsing them as `run` does (a bad argument is the same
+   * usage error). `--help` runs it over placeholders to show the plan.
+   */
+  plan(args: Args, planner: Planner): void;
   /** Does the work; returns the exit code. Throws CliError for expected failures. */
   run(invocation: Invocation): Promise<number>;
 }

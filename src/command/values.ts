@@ -70,6 +70,30 @@ export class Args {
   }
 
   /**
+   * Placeholder arguments for describing a command (its permission plan in
+   * `--help`): each positional is the word of the usage line (`ADDR`, `DIR`),
+   * an option with a default reads as its placeholder (`--listen ADDR`), and
+   * `given` adds options as if typed (a flag, or an option's placeholder).
+   */
+  static placeholders(
+    usage: string,
+    specs: Record<string, OptionSpec>,
+    given: readonly string[] = [],
+  ): Args {
+    const positionals = usage.match(/[A-Z][A-Z_]*/g) ?? [];
+    const values: OptionValues = {};
+    for (const [name, spec] of Object.entries(specs)) {
+      const placeholder = spec.value && /^[A-Z][A-Z_]*$/.test(spec.value) ? spec.value : undefined;
+      if (given.includes(name)) {
+        values[name] = spec.type === "boolean" ? true : placeholder ?? spec.value ?? name;
+      } else if (spec.type === "string" && spec.default !== undefined && placeholder) {
+        if (typeof spec.default === "string") values[name] = placeholder;
+      }
+    }
+    return new Args(positionals, values, specs);
+  }
+
+  /**
    * The positional argument at `index`, or `fallback` when it was not given.
    *
    * @throws {UsageError} when it is missing and there is no fallback

@@ -241,6 +241,15 @@ export function describeError(err: unknown, context: ErrorContext = {}): CliErro
   return new CliError(`${prefix}${firstLine(message)}`, { cause: err });
 }
 
+/** True for a missing Deno permission (`NotCapable`, or a `PermissionDenied` that says "Requires … access"). */
+export function isPermissionError(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && depth < 8; depth++) {
+    if (e instanceof Deno.errors.NotCapable || isPermissionMessage(e)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}
+
 function isPermissionMessage(err: unknown): boolean {
   return err instanceof Error && /^Requires \w+ access/.test(err.message);
 }

@@ -16,7 +16,7 @@ import {
 import { listen } from "../net/endpoint.ts";
 import { idleOption, MAX_CONNS } from "../command/options.ts";
 import { printSummary } from "../net/server.ts";
-import { openShare } from "../share/sandbox.ts";
+import { checkShareDir, openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
   downloadTree,
@@ -69,7 +69,15 @@ const serveCommand: CommandSpec = {
     "sockit files serve ~/Public --listen 0.0.0.0:9000 --http 0.0.0.0:8080",
     "sockit files serve /srv/drop --allow-upload --max-upload 104857600",
   ],
-  permissions: "--allow-net=HOST --allow-read=DIR (uploads: --allow-write=DIR)",
+  plan(args, p) {
+    const dir = args.positional(0, ".");
+    p.address(args.string("listen"), parseListenAddress);
+    const http = args.text("http");
+    if (http !== undefined) p.address(http, parseHostListen);
+    if (!p.describe) checkShareDir(dir);
+    p.read(dir);
+    if (args.flag("allow-upload")) p.write(dir);
+  },
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");
     const address = input(() => parseListenAddress(args.string("listen")));
@@ -149,8 +157,18 @@ function remotePath(value: string): string[] {
   }
 }
 
+/** TARGET of the file clients: HOST[:PORT], port 9000 by default. */
+function targetAddress(value: string): Address {
+  return parseConnectTarget(value, { defaultPort: 9000 });
+}
+
 function target(value: string): Address {
-  return input(() => parseConnectTarget(value, { defaultPort: 9000 }));
+  return input(() => targetAddress(value));
+}
+
+/** Where `get` saves REMOTE_PATH without -o: its base name (the root of a share: "download"). */
+function localName(remote: readonly string[]): string {
+  return remote.at(-1) ?? "download";
 }
 
 const getCommand: CommandSpec = {
@@ -179,11 +197,21 @@ const getCommand: CommandSpec = {
     "sockit files get 192.168.1.20:9000 'videos/big talk.mp4' -o talk.mp4",
     "sockit files get 127.0.0.1 docs -r -o ./docs-copy",
   ],
-  permissions: "--allow-net=HOST:PORT --allow-read=LOCAL_DIR --allow-write=LOCAL_DIR",
+  plan(args, p) {
+    p.address(args.positional(0), targetAddress);
+    const remote = remotePath(args.positional(1, ""));
+    const local = args.text("output") ?? (p.describe ? "LOCAL" : localName(remote));
+    if (args.flag("recursive")) {
+      p.read(local);
+      p.write(local);
+    } else {
+      p.besides(local);
+    }
+  },
   run({ args, out, signal }) {
     const address = target(args.positional(0));
     const remote = remotePath(args.positional(1, ""));
-    const local = args.text("output") ?? (remote.at(-1) ?? "download");
+    const local = args.text("output") ?? localName(remote);
     const options = {
       local,
       out,
@@ -225,7 +253,9 @@ const lsCommand: CommandSpec = {
     'characters escaped). --json gives {"type","size","mtime","name"} objects.',
   ],
   examples: ["sockit files ls 127.0.0.1", "sockit files ls 127.0.0.1:9000 docs --json"],
-  permissions: "--allow-net=HOST:PORT",
+  plan(args, p) {
+    p.address(args.positional(0), targetAddress);
+  },
   run({ args, out, signal }) {
     const address = target(args.positional(0));
     const remote = remotePath(args.positional(1, ""));
@@ -265,7 +295,10 @@ const putCommand: CommandSpec = {
     "sockit files put 127.0.0.1 report.pdf",
     "sockit files put 127.0.0.1 a.txt inbox/a.txt",
   ],
-  permissions: "--allow-net=HOST:PORT --allow-read=LOCAL",
+  plan(args, p) {
+    p.address(args.positional(0), targetAddress);
+    p.read(args.positional(1));
+  },
   run({ args, out, signal }) {
     const address = target(args.positional(0));
     const local = args.positional(1);

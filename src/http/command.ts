@@ -64,8 +64,18 @@ const getCommand: CommandSpec = {
     "sockit http get -I --timeout 3000 http://[::1]:8080/file.iso",
     "sockit http get -H 'Accept: application/json' --fail http://127.0.0.1:8080/api",
   ],
-  permissions:
-    "--allow-net=HOST:PORT (-o: --allow-read=DIR --allow-write=DIR; --cacert: --allow-read=FILE)",
+  plan(args, p) {
+    // Redirects can lead anywhere: following them takes the whole network, as curl -L would.
+    if (args.flag("location")) p.grant("net");
+    p.address(args.positional(0), (url) => {
+      const { hostname, port } = parseHttpUrl(url);
+      return { transport: "tcp", hostname, port };
+    });
+    const output = args.text("output");
+    if (output !== undefined) p.besides(output);
+    const cacert = args.text("cacert");
+    if (cacert !== undefined) p.read(cacert);
+  },
   async run({ args, out, signal }) {
     const url = args.positional(0);
     input(() => parseHttpUrl(url));

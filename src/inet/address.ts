@@ -168,6 +168,11 @@ export function parseHostTarget(
   return { ...address, transport };
 }
 
+/** True for `localhost`, 127.0.0.0/8 and `::1`: hosts whose peers are this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === "::1";
+}
+
 /** Formats a host and port: `127.0.0.1:80`, `[::1]:80`. */
 export function formatHostPort(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;

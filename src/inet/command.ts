@@ -58,7 +58,7 @@ const infoCommand: CommandSpec = {
     "sockit ip info 2001:db8::1 --json",
     "sockit ip info ::ffff:10.0.0.1",
   ],
-  permissions: "none",
+  plan() {},
   async run({ args, out }) {
     const ip = input(() => parseIP(args.positional(0)));
     await report(out, addressFields(ip));
@@ -84,7 +84,7 @@ const calcCommand: CommandSpec = {
     "sockit ip calc 10.0.0.1 255.255.252.0",
     "sockit ip calc 2001:db8::/48 --json",
   ],
-  permissions: "none",
+  plan() {},
   async run({ args, out }) {
     const net = input(() => parseNetwork(args.positional(0), args.optionalPositional(1)));
     await report(out, networkFields(net));
@@ -104,7 +104,7 @@ const sameCommand: CommandSpec = {
     "sockit ip same 192.168.1.10 192.168.1.77 --mask 255.255.255.0",
     "sockit ip same 10.0.1.5 10.0.2.5 --mask /23",
   ],
-  permissions: "none",
+  plan() {},
   async run({ args, out }) {
     const a = input(() => parseIP(args.positional(0)));
     const b = input(() => parseIP(args.positional(1)));
@@ -156,7 +156,9 @@ const ifacesCommand: CommandSpec = {
   options: {},
   description: [],
   examples: ["sockit ip ifaces", "sockit ip ifaces --json"],
-  permissions: "--allow-sys=networkInterfaces",
+  plan(_args, p) {
+    p.grant("sys", "networkInterfaces");
+  },
   async run({ out }) {
     let interfaces: Deno.NetworkInterfaceInfo[];
     try {
@@ -191,7 +193,7 @@ const portInfoCommand: CommandSpec = {
     "Ranges: well-known 0-1023, registered 1024-49151, dynamic/private 49152-65535. The service table is built in, so it works without /etc/services.",
   ],
   examples: ["sockit port info 443", "sockit port info ssh", "sockit port info 50000 --json"],
-  permissions: "none",
+  plan() {},
   async run({ args, out }) {
     const arg = args.positional(0);
     if (/^\d+$/.test(arg)) {
@@ -246,7 +248,9 @@ const scanCommand: CommandSpec = {
     "sockit port scan 127.0.0.1 1-1024",
     "sockit port scan localhost 22,80,443,8000-8100 --timeout 300",
   ],
-  permissions: "--allow-net=HOST",
+  plan(args, p) {
+    p.host(p.describe ? "HOST" : parseHostName(args.positional(0)));
+  },
   async run({ args, out, signal }) {
     const host = input(() => parseHostName(args.positional(0)));
     const ports = input(() => parsePortList(args.positional(1)));
@@ -297,7 +301,9 @@ const freeCommand: CommandSpec = {
     "PORT=$(sockit port free) && sockit tcp listen $PORT",
     "sockit port free --udp --host ::1",
   ],
-  permissions: "--allow-net=HOST",
+  plan(args, p) {
+    p.hostPort(p.describe ? "HOST" : parseHostName(args.string("host")), 0);
+  },
   async run({ args, out }) {
     const host = input(() => parseHostName(args.string("host")));
     let port: number;

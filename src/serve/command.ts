@@ -7,12 +7,17 @@
 
 import type { CommandSpec } from "../command/spec.ts";
 import { CliError, exitCodeOf, input, inputAsync } from "../console/errors.ts";
-import { formatHostPort, type HostAddress, parseHostListen } from "../inet/address.ts";
+import {
+  formatHostPort,
+  type HostAddress,
+  isLoopbackHost,
+  parseHostListen,
+} from "../inet/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
 import { serveChat } from "../chat/server.ts";
 import { type HttpFace, serveHttp } from "../files/http.ts";
 import { serveFiles } from "../files/server.ts";
-import { openShare } from "../share/sandbox.ts";
+import { checkShareDir, openShare } from "../share/sandbox.ts";
 import { serveUdp } from "../udp/server.ts";
 import { TFTP_PORT } from "../tftp/packet.ts";
 import { serveTftp, type TftpStats, tftpSummary } from "../tftp/server.ts";
@@ -119,14 +124,24 @@ export const serveCommand: CommandSpec = {
     "with a client command to try. Ctrl-C stops them all (exit 130).",
     "DIR (default .) is the folder the file, HTTP and TFTP services share, read-only, with the " +
     "sandbox rules of 'files serve'.",
-    "Use --host 0.0.0.0 to let other machines in (and give --allow-net that host).",
+    "Use --host 0.0.0.0 to let other machines in. On a loopback HOST the plan is " +
+    "--allow-net=HOST; on any other, all of --allow-net, since the UDP services and TFTP " +
+    "answer whoever asks.",
   ],
   examples: [
     "sockit serve",
     "sockit serve --host 0.0.0.0",
     "deno run --allow-net=127.0.0.1 --allow-read=. main.ts serve",
   ],
-  permissions: "--allow-net=HOST --allow-read=DIR",
+  plan(args, p) {
+    const host = args.string("host");
+    if (!p.describe) { for (const s of SERVICES) input(() => parseAddressFor(host, s.port)); }
+    // TFTP transfers and the UDP services answer from and to any port.
+    p.answerPeers(host, isLoopbackHost(host));
+    const dir = args.positional(0, ".");
+    if (!p.describe) checkShareDir(dir);
+    p.read(dir);
+  },
   async run({ args, out, signal }) {
     const host = args.string("host");
     const sandbox = await inputAsync(() => openShare(args.positional(0, ".")));

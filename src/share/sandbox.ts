@@ -61,6 +61,30 @@ export async function openShare(dir: string, options: SandboxOptions = {}): Prom
   return new Sandbox(root, options);
 }
 
+/**
+ * Checks, before anything is served, that `dir` is a folder that can be
+ * shared: what a permission plan does with the folder it names. A folder the
+ * process may not look at (no read permission yet) passes; serving it will
+ * say what is wrong.
+ *
+ * @throws {TypeError} `Cannot share "x": no such directory` (or not a directory)
+ */
+export function checkShareDir(dir: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new TypeError(`Cannot share "${dir}": no such directory`);
+    }
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      return;
+    }
+    throw err;
+  }
+  if (!info.isDirectory) throw new TypeError(`Cannot share "${dir}": not a directory`);
+}
+
 /** A shared folder. */
 export class Sandbox {
   /** The folder's real path. */

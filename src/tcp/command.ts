@@ -44,8 +44,9 @@ const connectCommand: CommandSpec = {
     "sockit tcp connect unix:/tmp/app.sock --idle 5000",
     "sockit tcp connect mail.example.com:25 --crlf",
   ],
-  permissions:
-    "--allow-net=HOST:PORT (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
+  plan(args, p) {
+    p.address(args.positional(0), parseConnectTarget);
+  },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(args.positional(0)));
     if (args.flag("send-only") && args.flag("recv-only")) {
@@ -109,8 +110,9 @@ const listenCommand: CommandSpec = {
     "sockit tcp listen 9000 --mode sink        # measure what a client sends",
     "sockit tcp listen unix:/tmp/app.sock -k --mode echo --idle 30000",
   ],
-  permissions:
-    "--allow-net=HOST (unix: --allow-net=unix:PATH --allow-read=PATH --allow-write=PATH)",
+  plan(args, p) {
+    p.address(args.positional(0), parseListenAddress);
+  },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
     const mode = args.choice<TcpMode>("mode");

@@ -18,11 +18,14 @@ import {
 import {
   formatHostPort,
   type HostAddress,
+  isLoopbackHost,
   parseHostListen,
   parseHostTarget,
 } from "../inet/address.ts";
-import { openShare } from "../share/sandbox.ts";
+import { checkShareDir, openShare } from "../share/sandbox.ts";
 import { openDatagram } from "../udp/socket.ts";
+import { defaultBind } from "../udp/send.ts";
+import type { Planner } from "../command/plan.ts";
 import { type ClientOptions, LocalFileError, tftpGet, tftpPut } from "./client.ts";
 import { MAX_FILENAME, type Mode, TFTP_PORT } from "./packet.ts";
 import { serveTftp, tftpSummary } from "./server.ts";
@@ -69,11 +72,20 @@ const serveCommand: CommandSpec = {
     "sudo sockit tftp serve /srv/tftp --listen 0.0.0.0:69",
     "sockit tftp serve ./drop --allow-write --create",
   ],
-  permissions: "--allow-net=HOST (clients elsewhere: --allow-net) --allow-read=DIR " +
-    "(uploads: --allow-write=DIR)",
+  plan(args, p) {
+    const listen = args.string("listen");
+    p.address(listen, listenAddress);
+    // Each transfer runs on a port of its own and answers the client's port.
+    const host = p.describe ? "HOST" : listenAddress(listen).hostname;
+    p.answerPeers(host, isLoopbackHost(host));
+    const dir = args.positional(0, ".");
+    if (!p.describe) checkShareDir(dir);
+    p.read(dir);
+    if (args.flag("allow-write")) p.write(dir);
+  },
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");
-    const address = input(() => parseHostListen(args.string("listen"), { transport: "udp" }));
+    const address = input(() => listenAddress(args.string("listen")));
     const allowWrite = args.flag("allow-write");
     const create = args.flag("create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
@@ -161,6 +173,7 @@ function clientError(err: unknown, target: HostAddress): CliError {
   if (err instanceof TransferError) {
     return new CliError(
       `transfer with ${formatHostPort(target.hostname, target.port)} failed: ${err.message}`,
+      { cause: err },
     );
   }
   if (err instanceof LocalFileError) {
@@ -168,6 +181,28 @@ function clientError(err: unknown, target: HostAddress): CliError {
     return new CliError(err.message, { exitCode, cause: err });
   }
   return describeError(err);
+}
+
+/** `tftp serve`'s ADDR. */
+function listenAddress(text: string): HostAddress {
+  return parseHostListen(text, { transport: "udp" });
+}
+
+/** TARGET of get and put: HOST[:PORT], port 69 by default. */
+function targetAddress(text: string): HostAddress {
+  return parseHostTarget(text, { defaultPort: 69, transport: "udp" });
+}
+
+/**
+ * The network part of get's and put's plan: the server's host on any port
+ * (it answers from a transfer port of its choosing) and the local socket.
+ */
+function planClient(args: Args, p: Planner): void {
+  if (p.describe) return p.host("HOST");
+  const target = targetAddress(args.positional(0));
+  p.peer(target.hostname);
+  const bind = defaultBind(target);
+  p.hostPort(bind.hostname, bind.port);
 }
 
 function remoteName(value: string): string {
@@ -205,12 +240,13 @@ const getCommand: CommandSpec = {
     "sockit tftp get 192.168.1.1 pxelinux.0 -o boot/pxelinux.0",
     `sockit tftp get 127.0.0.1:${TFTP_PORT} big.iso --windowsize 16   # sockit or atftp servers`,
   ],
-  permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL_DIR " +
-    "--allow-write=LOCAL_DIR",
+  plan(args, p) {
+    planClient(args, p);
+    const local = args.text("output") ?? (p.describe ? "LOCAL" : baseName(args.positional(1)));
+    if (local !== "-") p.besides(local);
+  },
   async run({ args, out, signal }) {
-    const target = input(() =>
-      parseHostTarget(args.positional(0), { defaultPort: 69, transport: "udp" })
-    );
+    const target = input(() => targetAddress(args.positional(0)));
     const remote = remoteName(args.positional(1));
     const local = args.text("output") ?? baseName(remote);
     if (local === "") throw new UsageError(`Cannot name the download of "${remote}": use -o`);
@@ -243,11 +279,12 @@ const putCommand: CommandSpec = {
     `sockit tftp put 127.0.0.1:${TFTP_PORT} config.txt`,
     "sockit tftp put 192.168.1.1 firmware.bin uploads/firmware.bin --blksize 8192",
   ],
-  permissions: "--allow-net=HOST,0.0.0.0 (a loopback HOST alone) --allow-read=LOCAL",
+  plan(args, p) {
+    planClient(args, p);
+    p.read(args.positional(1));
+  },
   async run({ args, out, signal }) {
-    const target = input(() =>
-      parseHostTarget(args.positional(0), { defaultPort: 69, transport: "udp" })
-    );
+    const target = input(() => targetAddress(args.positional(0)));
     const local = args.positional(1);
     const remote = remoteName(args.positional(2, baseName(local)));
     try {

@@ -66,8 +66,9 @@ export interface DriveOptions {
 export class TransferError extends Error {
   /** The transfer was cancelled through its signal. */
   readonly cancelled: boolean;
-  constructor(message: string, cancelled = false) {
-    super(message);
+  constructor(message: string, options: { cancelled?: boolean; cause?: unknown } = {}) {
+    const { cancelled = false, cause } = options;
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "TransferError";
     this.cancelled = cancelled;
   }
@@ -200,6 +201,8 @@ class Executor {
   done = false;
   /** Why the transfer failed, once it has. */
   failure: string | undefined;
+  /** The error behind `failure`, when one was thrown here (a write the disk or a permission refused). */
+  failureCause: unknown;
   readonly #conn: Deno.DatagramConn;
   readonly #events: Events;
   readonly #write: ((data: Uint8Array, last: boolean) => void) | undefined;
@@ -252,6 +255,7 @@ class Executor {
             full ? "disk full" : "cannot write the file",
             `cannot write the file: ${err instanceof Error ? err.message : String(err)}`,
           );
+          this.failureCause ??= err;
           return false;
         }
         return true;
@@ -350,7 +354,9 @@ export async function drive(
     events.stop();
     signal?.removeEventListener("abort", onAbort);
   }
-  if (executor.failure !== undefined) throw new TransferError(executor.failure);
+  if (executor.failure !== undefined) {
+    throw new TransferError(executor.failure, { cause: executor.failureCause });
+  }
   return executor.peer;
 }
 
@@ -406,7 +412,7 @@ class Loop {
       await events.wait();
       if (events.cancelled) {
         await executor.abort(TftpError.notDefined, "transfer cancelled", "cancelled");
-        throw new TransferError("cancelled", true);
+        throw new TransferError("cancelled", { cancelled: true });
       }
       if (events.error !== undefined) throw events.error;
       const datagram = events.datagram;

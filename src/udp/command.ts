@@ -5,14 +5,20 @@
  */
 
 import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
+import type { Args } from "../command/values.ts";
 import { CliError, describeError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { scope } from "../inet/classify.ts";
 import { parseIP } from "../inet/ip.ts";
-import { type HostAddress, parseHostListen, parseHostTarget } from "../inet/address.ts";
+import {
+  type HostAddress,
+  isLoopbackHost,
+  parseHostListen,
+  parseHostTarget,
+} from "../inet/address.ts";
 import { openStdin } from "../net/stdin.ts";
 import { type Encoding, ENCODINGS } from "../text/encoding.ts";
 import { runUdpChat } from "./chat.ts";
-import { runUdpSend } from "./send.ts";
+import { defaultBind, runUdpSend } from "./send.ts";
 import { serveUdp, udpSummary } from "./server.ts";
 import { openDatagram } from "./socket.ts";
 
@@ -26,6 +32,19 @@ const encodingOption: OptionSpec = {
 
 function hostTarget(value: string): HostAddress {
   return input(() => parseHostTarget(value, { transport: "udp" }));
+}
+
+/**
+ * The address `udp listen` binds: ADDR, or with `--multicast GROUP` and a
+ * bare port, the group's address on that port.
+ */
+function listenAddressOf(args: Args): HostAddress {
+  const raw = args.positional(0);
+  const address = parseHostListen(raw, { transport: "udp" });
+  const group = args.text("multicast");
+  if (group === undefined) return address;
+  checkMulticast(group);
+  return /^:?\d+$/.test(raw) ? { ...address, hostname: group } : address;
 }
 
 function hostListen(value: string): HostAddress {
@@ -62,7 +81,15 @@ const sendCommand: CommandSpec = {
     "sockit udp send 127.0.0.1:9999 '你好' --encoding gbk",
     "sockit udp send 127.0.0.1:53 'deadbeef' --encoding hex --bind 127.0.0.1:5353",
   ],
-  permissions: "--allow-net=TARGET_HOST,BIND_HOST (e.g. --allow-net=127.0.0.1)",
+  plan(args, p) {
+    p.address(args.positional(0), (text) => parseHostTarget(text, { transport: "udp" }));
+    const bind = args.text("bind");
+    if (bind !== undefined) p.address(bind, (text) => parseHostListen(text, { transport: "udp" }));
+    else if (!p.describe) {
+      const local = defaultBind(parseHostTarget(args.positional(0), { transport: "udp" }));
+      p.hostPort(local.hostname, local.port);
+    }
+  },
   async run({ args, out, signal }) {
     const target = hostTarget(args.positional(0));
     const bindText = args.text("bind");
@@ -126,17 +153,18 @@ const listenCommand: CommandSpec = {
     "sockit udp listen 5000 --multicast 239.1.2.3",
     "sockit udp listen 9999 --encoding gbk             # text from Windows peers",
   ],
-  permissions: "--allow-net=HOST (replies need the senders' hosts too)",
+  plan(args, p) {
+    p.address(args.positional(0), () => listenAddressOf(args));
+    if (args.flag("echo") || args.flag("stamp")) {
+      const host = p.describe ? "HOST" : listenAddressOf(args).hostname;
+      p.answerPeers(host, isLoopbackHost(host));
+    }
+  },
   async run({ args, out, signal }) {
-    const raw = args.positional(0);
-    let address = hostListen(raw);
+    const address = input(() => listenAddressOf(args));
     const group = args.text("multicast");
     if (args.flag("echo") && args.flag("stamp")) {
       throw new UsageError("--echo and --stamp cannot be used together");
-    }
-    if (group !== undefined) {
-      checkMulticast(group);
-      if (/^:?\d+$/.test(raw)) address = { ...address, hostname: group };
     }
     const maxSize = args.number("max-size");
     const count = args.integer("count");
@@ -200,7 +228,10 @@ const chatCommand: CommandSpec = {
     "sockit udp chat 9002 127.0.0.1:9001     # terminal 2",
     "sockit udp chat 0.0.0.0:9001 192.168.1.20:9001 --encoding gbk",
   ],
-  permissions: "--allow-net=ADDR_HOST,PEER_HOST",
+  plan(args, p) {
+    p.address(args.positional(0), (text) => parseHostListen(text, { transport: "udp" }));
+    p.address(args.positional(1), (text) => parseHostTarget(text, { transport: "udp" }));
+  },
   async run({ args, out, signal }) {
     const local = hostListen(args.positional(0));
     const peer = hostTarget(args.positional(1));

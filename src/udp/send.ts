@@ -9,7 +9,7 @@
  */
 
 import type { Output } from "../console/output.ts";
-import { formatAddress, type HostAddress } from "../inet/address.ts";
+import { formatAddress, type HostAddress, isLoopbackHost } from "../inet/address.ts";
 import { LineSplitter } from "../net/lines.ts";
 import type { ChunkSource } from "../net/stdin.ts";
 import { encodeText, type Encoding } from "../text/encoding.ts";
@@ -40,8 +40,7 @@ const decoder = new TextDecoder();
 /** The local address `send` binds when `--bind` is not given. */
 export function defaultBind(target: HostAddress): HostAddress {
   const host = target.hostname;
-  const loopback = host === "localhost" || host.startsWith("127.") || host === "::1";
-  const hostname = loopback
+  const hostname = isLoopbackHost(host)
     ? (host === "::1" ? "::1" : "127.0.0.1")
     : host.includes(":")
     ? "::"

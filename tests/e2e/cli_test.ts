@@ -73,7 +73,10 @@ Deno.test("a missing net permission gives exit 1 and the exact --allow-net hint"
   const { code, stderr } = await runSockit(["tcp", "listen", "127.0.0.1:0"], { permissions: [] });
   assert.equal(code, 1);
   assert.match(stderr, /^sockit: error: permission denied: net access to "127.0.0.1:0"$/m);
-  assert.match(stderr, /^hint: run with --allow-net=127.0.0.1:0$/m);
+  assert.match(
+    stderr,
+    /^hint: run with --allow-net=127.0.0.1:0 \(the whole plan of this command\)$/m,
+  );
 });
 
 Deno.test("every group and command in the table prints help with examples", async () => {

@@ -1,0 +1,158 @@
+/**
+ * The permission plan of representative invocations of every command,
+ * table-driven: a plan must never grant more than its command needs.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { planLine } from "../../src/command/plan.ts";
+import { UsageError } from "../../src/console/errors.ts";
+import { permissionsHelp } from "../../src/cli/help.ts";
+import { planOf, resolveInvocation } from "../../src/cli/run.ts";
+import { TABLE } from "../../src/cli/table.ts";
+
+function plan(argv: string[]): string {
+  const resolved = resolveInvocation(argv, TABLE, "test");
+  if (resolved.kind !== "command") throw new Error(`${argv.join(" ")} is not a command`);
+  return planLine(planOf(resolved.command, resolved.args));
+}
+
+const SHARE = new URL("../../docs", import.meta.url).pathname;
+
+const ROWS: [group: string, argv: string[], flags: string][] = [
+  ["tcp", ["tcp", "connect", "127.0.0.1:7"], "--allow-net=127.0.0.1:7"],
+  ["tcp", ["tcp", "connect", "[::1]:7", "--timeout", "5"], "--allow-net=[::1]:7"],
+  [
+    "tcp",
+    ["tcp", "connect", "unix:/tmp/app.sock"],
+    "--allow-net=unix:/tmp/app.sock --allow-read=/tmp/app.sock --allow-write=/tmp/app.sock",
+  ],
+  ["tcp", ["tcp", "listen", "9000", "-k", "--mode", "echo"], "--allow-net=127.0.0.1:9000"],
+  ["tcp", ["tcp", "listen", "0.0.0.0:9000"], "--allow-net=0.0.0.0:9000"],
+  ["tcp", ["tcp", "listen", "[::]:0"], "--allow-net=[::]:0"],
+  ["udp", ["udp", "send", "127.0.0.1:9999", "hi"], "--allow-net=127.0.0.1:9999,127.0.0.1:0"],
+  [
+    "udp",
+    ["udp", "send", "[::1]:9999", "hi", "--bind", "[::1]:5353"],
+    "--allow-net=[::1]:9999,[::1]:5353",
+  ],
+  ["udp", ["udp", "listen", "9999"], "--allow-net=127.0.0.1:9999"],
+  ["udp", ["udp", "listen", "9999", "--echo"], "--allow-net=127.0.0.1"],
+  ["udp", ["udp", "listen", "0.0.0.0:9999", "--stamp"], "--allow-net"],
+  ["udp", ["udp", "listen", "5000", "--multicast", "239.1.2.3"], "--allow-net=239.1.2.3:5000"],
+  ["udp", ["udp", "chat", "9001", "127.0.0.1:9002"], "--allow-net=127.0.0.1:9001,127.0.0.1:9002"],
+  ["chat", ["chat", "serve", "6667"], "--allow-net=127.0.0.1:6667"],
+  ["chat", ["chat", "join", "127.0.0.1:6667", "--nick", "Ada"], "--allow-net=127.0.0.1:6667"],
+  ["files", ["files", "serve", SHARE], `--allow-net=127.0.0.1:9000 --allow-read=${SHARE}`],
+  [
+    "files",
+    ["files", "serve", SHARE, "--listen", "0", "--http", "8080", "--allow-upload"],
+    `--allow-net=127.0.0.1:0,127.0.0.1:8080 --allow-read=${SHARE} --allow-write=${SHARE}`,
+  ],
+  [
+    "files",
+    ["files", "get", "127.0.0.1", "notes.txt"],
+    "--allow-net=127.0.0.1:9000 --allow-read=. --allow-write=.",
+  ],
+  [
+    "files",
+    ["files", "get", "127.0.0.1:9001", "a/b.txt", "-o", "out/b.txt"],
+    "--allow-net=127.0.0.1:9001 --allow-read=out --allow-write=out",
+  ],
+  [
+    "files",
+    ["files", "get", "127.0.0.1", "docs", "-r", "-o", "copy"],
+    "--allow-net=127.0.0.1:9000 --allow-read=copy --allow-write=copy",
+  ],
+  ["files", ["files", "ls", "127.0.0.1", "docs"], "--allow-net=127.0.0.1:9000"],
+  [
+    "files",
+    ["files", "put", "127.0.0.1", "a.txt", "inbox/a.txt"],
+    "--allow-net=127.0.0.1:9000 --allow-read=a.txt",
+  ],
+  ["http", ["http", "get", "http://127.0.0.1:8080/"], "--allow-net=127.0.0.1:8080"],
+  [
+    "http",
+    ["http", "get", "https://example.com/x", "-o", "dl/page.html", "--cacert", "ca.pem"],
+    "--allow-net=example.com:443 --allow-read=dl,ca.pem --allow-write=dl",
+  ],
+  ["http", ["http", "get", "-L", "http://127.0.0.1:8080/old"], "--allow-net"],
+  ["tftp", ["tftp", "serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
+  [
+    "tftp",
+    ["tftp", "serve", SHARE, "--listen", "0.0.0.0:6969", "--allow-write"],
+    `--allow-net --allow-read=${SHARE} --allow-write=${SHARE}`,
+  ],
+  [
+    "tftp",
+    ["tftp", "get", "127.0.0.1:6969", "a.txt"],
+    "--allow-net=127.0.0.1 --allow-read=. --allow-write=.",
+  ],
+  [
+    "tftp",
+    ["tftp", "get", "localhost", "a.txt", "-o", "-"],
+    "--allow-net=localhost,127.0.0.1,[::1]",
+  ],
+  ["tftp", ["tftp", "put", "[::1]:6969", "x.bin"], "--allow-net=[::1] --allow-read=x.bin"],
+  ["ip", ["ip", "info", "1.2.3.4"], ""],
+  ["ip", ["ip", "calc", "10.0.0.0/8"], ""],
+  ["ip", ["ip", "same", "10.0.0.1", "10.0.0.2", "--mask", "/24"], ""],
+  ["ip", ["ip", "ifaces"], "--allow-sys=networkInterfaces"],
+  ["port", ["port", "info", "443"], ""],
+  ["port", ["port", "scan", "127.0.0.1", "1-1024"], "--allow-net=127.0.0.1"],
+  ["port", ["port", "scan", "::1", "22"], "--allow-net=[::1]"],
+  ["port", ["port", "free"], "--allow-net=127.0.0.1:0"],
+  ["port", ["port", "free", "--udp", "--host", "::1"], "--allow-net=[::1]:0"],
+  ["serve", ["serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
+  ["serve", ["serve", SHARE, "--host", "0.0.0.0"], `--allow-net --allow-read=${SHARE}`],
+];
+
+for (const group of new Set(ROWS.map(([g]) => g))) {
+  Deno.test(`plans of the ${group} commands grant exactly what each invocation needs`, () => {
+    for (const [, argv, flags] of ROWS.filter(([g]) => g === group)) {
+      assert.equal(plan(argv), flags, argv.join(" "));
+    }
+  });
+}
+
+Deno.test("every command in the table has a plan row here", () => {
+  const covered = new Set(ROWS.flatMap(([, argv]) => [argv.slice(0, 2).join(" "), argv[0]]));
+  for (const entry of TABLE) {
+    const names = entry.kind === "group"
+      ? entry.commands.map((c) => `${entry.name} ${c.name}`)
+      : [entry.name];
+    for (const name of names) {
+      assert.ok(covered.has(name), `no plan row for ${name}`);
+    }
+  }
+});
+
+Deno.test("a plan that cannot be computed is a usage error, before anything runs", () => {
+  const bad: string[][] = [
+    ["files", "serve", "/nonexistent/share"],
+    ["tftp", "serve", "/nonexistent/share"],
+    ["serve", new URL(import.meta.url).pathname],
+    ["tcp", "listen", "70000"],
+    ["udp", "listen", "5000", "--multicast", "10.0.0.1"],
+    ["http", "get", "ftp://example.com/"],
+  ];
+  for (const argv of bad) assert.throws(() => plan(argv), UsageError, argv.join(" "));
+});
+
+Deno.test("--help shows the plan with placeholders, generated from the same plan code", () => {
+  const help = (group: string, name: string) => {
+    const entry = TABLE.find((e) => e.name === group);
+    const command = entry?.kind === "group" ? entry.commands.find((c) => c.name === name) : entry;
+    if (!command || command.kind !== "command") throw new Error(`${group} ${name}`);
+    return permissionsHelp(command);
+  };
+  assert.equal(help("tcp", "listen"), "--allow-net=HOST:PORT");
+  assert.equal(help("ip", "calc"), "none");
+  assert.equal(
+    help("files", "serve"),
+    "--allow-net=HOST:PORT --allow-read=DIR (with --allow-upload: --allow-write=DIR)",
+  );
+  assert.match(help("http", "get"), /\(with --location: --allow-net\)/);
+  assert.equal(help("ip", "ifaces"), "--allow-sys=networkInterfaces");
+});
