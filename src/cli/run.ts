@@ -57,10 +57,11 @@ export type Resolved =
  * @throws {UsageError} an unknown command or option, a missing or extra argument
  */
 export function resolveInvocation(
-  argv: readonly string[],
+  given: readonly string[],
   table: TableEntry[],
   version: string,
 ): Resolved {
+  const argv = globalsLast(given);
   const [first, second] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     return { kind: "print", text: topHelp(table, version) };
@@ -219,6 +220,17 @@ function withPlanHint(err: CliError, command: CommandSpec, args: Args): CliError
     hint: `run with ${line || "no permissions"} (the whole plan of this command)`,
     cause: err,
   });
+}
+
+/** The global flags that may also stand before the group: `sockit --json ip info 1.2.3.4`. */
+const LEADING_GLOBALS = new Set(["--json", "-q", "--quiet", "-v", "--verbose"]);
+
+/** Moves global flags given before the group to the end, where the command's parser takes them. */
+function globalsLast(argv: readonly string[]): readonly string[] {
+  let i = 0;
+  while (i < argv.length && LEADING_GLOBALS.has(argv[i]!)) i++;
+  if (i === argv.length) return []; // globals alone: the group list
+  return i === 0 ? argv : [...argv.slice(i), ...argv.slice(0, i)];
 }
 
 /** The part of each spec that `parseArgs` takes (defaults are applied by {@linkcode Args}). */

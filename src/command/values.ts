@@ -41,6 +41,73 @@ export function parseInteger(value: string, name: string, options: IntegerOption
 }
 
 /**
+ * The unit an integer option is given in, from its placeholder: `MS`
+ * (milliseconds), `S` (seconds) or `BYTES`. Durations take a suffix (`500ms`,
+ * `2s`, `1m`) and sizes one of `K`, `M`, `G` (powers of 1024); a bare number
+ * is in the option's own unit.
+ */
+export type Unit = "ms" | "s" | "bytes";
+
+const UNITS: Record<string, Unit> = { MS: "ms", S: "s", BYTES: "bytes" };
+
+/** The unit of an option, or undefined for a plain count. */
+export function unitOf(spec: OptionSpec): Unit | undefined {
+  return spec.value === undefined ? undefined : UNITS[spec.value];
+}
+
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const SIZE: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/**
+ * Parses a duration or a size given as `--name VALUE` into the option's unit.
+ *
+ * @throws {UsageError} when the text is not a whole number with a known suffix, or out of bounds
+ * @example Durations and sizes
+ * ```ts
+ * import { parseQuantity } from "./values.ts";
+ * parseQuantity("2s", "--idle", "ms"); // 2000
+ * parseQuantity("1m", "--timeout", "s"); // 60
+ * parseQuantity("10M", "--max-upload", "bytes"); // 10485760
+ * ```
+ */
+export function parseQuantity(
+  value: string,
+  name: string,
+  unit: Unit,
+  options: IntegerOptions = {},
+): number {
+  const match = unit === "bytes"
+    ? /^(\d{1,16})([KMG]?)$/.exec(value)
+    : /^(\d{1,16})(ms|s|m)?$/.exec(value);
+  if (!match) {
+    const forms = unit === "bytes" ? "BYTES, or with K, M, G" : "a number, or with ms, s, m";
+    throw new UsageError(`Cannot parse ${name} "${value}": expected ${forms}`);
+  }
+  const n = Number(match[1]);
+  const suffix = match[2] ?? "";
+  let result: number;
+  if (unit === "bytes") result = n * (SIZE[suffix] ?? 1);
+  else {
+    const ms = n * (suffix === "" ? (unit === "s" ? 1000 : 1) : DURATION_MS[suffix]!);
+    result = unit === "s" ? ms / 1000 : ms;
+    if (!Number.isInteger(result)) {
+      throw new UsageError(`Cannot parse ${name} "${value}": must be whole seconds`);
+    }
+  }
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = options;
+  if (!Number.isSafeInteger(result) || result < min || result > max) {
+    throw new UsageError(
+      `Cannot parse ${name} "${value}": must be ${min}-${max} ${unitName(unit)}`,
+    );
+  }
+  return result;
+}
+
+function unitName(unit: Unit): string {
+  return unit === "ms" ? "ms" : unit === "s" ? "seconds" : "bytes";
+}
+
+/**
  * The positionals and option values of one invocation, read through the
  * command's option specs.
  *
@@ -145,10 +212,14 @@ export class Args {
     const spec = this.#spec(name);
     const value = this.values[name];
     if (typeof value === "string") {
-      return parseInteger(value, `--${name}`, {
+      const bounds = {
         ...(spec.min === undefined ? {} : { min: spec.min }),
         ...(spec.max === undefined ? {} : { max: spec.max }),
-      });
+      };
+      const unit = unitOf(spec);
+      return unit === undefined
+        ? parseInteger(value, `--${name}`, bounds)
+        : parseQuantity(value, `--${name}`, unit, bounds);
     }
     return typeof spec.default === "number" ? spec.default : undefined;
   }

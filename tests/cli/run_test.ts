@@ -57,3 +57,13 @@ Deno.test("runCli() answers a false predicate with exit 1 and no error", async (
   assert.match(stdout, /different subnets/);
   assert.equal(stderr, "");
 });
+
+Deno.test("runCli() takes global options before the group too", async () => {
+  const before = await run(["--json", "ip", "calc", "10.0.0.0/30"]);
+  const after = await run(["ip", "calc", "10.0.0.0/30", "--json"]);
+  assert.equal(before.code, 0, before.stderr);
+  assert.equal(before.stdout, after.stdout);
+  assert.equal(JSON.parse(before.stdout).hosts, "2");
+  const quiet = await run(["-q", "--json", "ip", "info", "::1"]);
+  assert.equal(JSON.parse(quiet.stdout).scope, "loopback");
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Args } from "../../src/command/values.ts";
+import { Args, parseQuantity, type Unit } from "../../src/command/values.ts";
 import type { OptionSpec } from "../../src/command/spec.ts";
 import { UsageError } from "../../src/console/errors.ts";
 import { TABLE } from "../../src/cli/table.ts";
@@ -40,7 +40,7 @@ Deno.test("Args refuses values outside the bounds or choices with a usage error"
     ["count", "11", /must be 1-10/],
     ["count", "1e3", /must be a whole number/],
     ["count", "-1", /must be a whole number/],
-    ["wait", " 5", /must be a whole number/],
+    ["wait", " 5", /expected a number, or with ms, s, m/],
   ];
   for (const [name, value, message] of rows) {
     const args = new Args([], { [name]: value }, SPECS);
@@ -90,4 +90,58 @@ Deno.test("every option in the command table has a default within its own bounds
       }
     }
   }
+});
+
+Deno.test("parseQuantity(): durations with ms, s, m; sizes with K, M, G; bare numbers in the option's unit", () => {
+  const rows: [string, Unit, number][] = [
+    ["1500", "ms", 1500],
+    ["500ms", "ms", 500],
+    ["2s", "ms", 2000],
+    ["1m", "ms", 60_000],
+    ["3", "s", 3],
+    ["2s", "s", 2],
+    ["1m", "s", 60],
+    ["2000ms", "s", 2],
+    ["512", "bytes", 512],
+    ["64K", "bytes", 65_536],
+    ["10M", "bytes", 10_485_760],
+    ["1G", "bytes", 1_073_741_824],
+  ];
+  for (const [text, unit, expected] of rows) {
+    assert.equal(parseQuantity(text, "--x", unit), expected, `${text} as ${unit}`);
+  }
+});
+
+Deno.test("parseQuantity() refuses unknown suffixes, fractions of a second and values out of range", () => {
+  const rows: [string, Unit, RegExp][] = [
+    ["2h", "ms", /expected a number, or with ms, s, m/],
+    ["1.5s", "ms", /expected a number/],
+    ["-1s", "ms", /expected a number/],
+    ["10k", "bytes", /expected BYTES, or with K, M, G/],
+    ["1500ms", "s", /must be whole seconds/],
+    ["0s", "ms", /must be 1-/],
+  ];
+  for (const [text, unit, message] of rows) {
+    assert.throws(
+      () => parseQuantity(text, "--x", unit, { min: 1 }),
+      (err) => err instanceof UsageError && message.test(err.message),
+      `${text} as ${unit}`,
+    );
+  }
+});
+
+Deno.test("Args reads MS, S and BYTES options with their units", () => {
+  const specs: Record<string, OptionSpec> = {
+    idle: { type: "string", value: "MS", help: "idle", min: 1 },
+    timeout: { type: "string", value: "S", help: "timeout", default: 1, min: 1, max: 255 },
+    max: { type: "string", value: "BYTES", help: "max", default: 1024 },
+  };
+  const args = new Args([], { idle: "2s", timeout: "1m", max: "1M" }, specs);
+  assert.equal(args.integer("idle"), 2000);
+  assert.equal(args.number("timeout"), 60);
+  assert.equal(args.number("max"), 1_048_576);
+  assert.throws(
+    () => new Args([], { timeout: "5m" }, specs).number("timeout"),
+    /must be 1-255 seconds/,
+  );
 });
