@@ -73,8 +73,11 @@ exit code says what happened:
 | 1    | failed (refused, timed out, reset, not found, check failed, permission missing), or no |
 | 2    | usage error or invalid input: unknown option, bad address, value out of range          |
 | 130  | interrupted by Ctrl-C: servers close their clients and print their summary first       |
+| 143  | stopped by SIGTERM, the same way                                                       |
 
-A second Ctrl-C, or a command that takes more than three seconds to stop, ends the process at once.
+A second Ctrl-C, or a command that takes more than three seconds to stop, ends the process at once;
+the same press delivered twice within 300 ms (by the terminal and by \`deno task\` or the installed
+launcher) counts once.
 
 `;
 

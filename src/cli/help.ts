@@ -34,7 +34,7 @@ export function topHelp(table: TableEntry[], version: string): string {
   lines.push(
     "",
     "Every group and command takes -h/--help. Global options: --json, -q/--quiet, -v/--verbose.",
-    "Exit codes: 0 ok, 1 failed, 2 usage error or invalid input, 130 interrupted.",
+    "Exit codes: 0 ok, 1 failed, 2 usage error or invalid input, 130 Ctrl-C, 143 SIGTERM.",
     "",
     "Examples:",
     "  sockit tcp --help",

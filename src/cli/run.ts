@@ -20,6 +20,7 @@ import {
   input,
   isExpectedError,
   isPermissionError,
+  stoppedBy,
   UsageError,
 } from "../console/errors.ts";
 import { type Plan, planLine, Planner, unusedKinds } from "../command/plan.ts";
@@ -192,6 +193,8 @@ export async function runCli(
     }
     if (isPermissionError(err)) cliError = withPlanHint(cliError, command, args);
     out.error(cliError);
+    // An interrupt deep in a library reports 130; a SIGTERM stop is 143 wherever it surfaced.
+    if (cliError.exitCode === ExitCode.interrupted && signal.aborted) return stoppedBy(signal);
     return cliError.exitCode;
   }
 

@@ -11,6 +11,8 @@ export const ExitCode = {
   failed: 1,
   usage: 2,
   interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), as shells report it. */
+  terminated: 143,
 } as const;
 
 /** An expected failure: `main.ts` prints the message (and hint) and exits with `exitCode`. */
@@ -100,7 +102,16 @@ export class InterruptedError extends Error {
 
 /** The exit code of a command that ran to its end: 130 when it ended because of an interrupt, else 0. */
 export function exitCodeOf(signal: AbortSignal | undefined): number {
-  return signal?.aborted ? ExitCode.interrupted : ExitCode.ok;
+  if (!signal?.aborted) return ExitCode.ok;
+  return stoppedBy(signal);
+}
+
+/** 143 when `signal` was aborted by SIGTERM, otherwise 130 (Ctrl-C). */
+export function stoppedBy(signal: AbortSignal): number {
+  const reason = signal.reason;
+  return reason instanceof DOMException && reason.message === "terminated"
+    ? ExitCode.terminated
+    : ExitCode.interrupted;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
-import { runSockit } from "../helpers/harness.ts";
+import { runSockit, sockit } from "../helpers/harness.ts";
 
 Deno.test("sockit alone prints the group list on stdout, exit 0", async () => {
   const { code, stdout } = await runSockit([], { permissions: [] });
@@ -101,4 +101,13 @@ Deno.test("every group and command in the table prints help with examples", asyn
   });
   const top = await runSockit([], { permissions: [] });
   for (const entry of TABLE) assert.match(top.stdout, new RegExp(`^ +${entry.name} `, "m"));
+});
+
+Deno.test("SIGTERM stops a server like Ctrl-C, with its summary, and exits 143", async () => {
+  await using server = sockit(["tcp", "listen", "0", "-k"]);
+  await server.port();
+  server.kill("SIGTERM");
+  const { code, stderr } = await server.finish();
+  assert.equal(code, 143);
+  assert.match(stderr, /^stopped: 0 connections served/m);
 });
