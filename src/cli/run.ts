@@ -24,6 +24,7 @@ import {
   UsageError,
 } from "../console/errors.ts";
 import { type Plan, planLine, Planner, unusedKinds } from "../command/plan.ts";
+import { argumentHint, habitHint } from "./habits.ts";
 import { commandHelp, groupHelp, topHelp, usageLine } from "./help.ts";
 import { Output } from "../console/output.ts";
 import { Args } from "../command/values.ts";
@@ -104,7 +105,9 @@ export function resolveInvocation(
     });
   } catch (err) {
     const message = err instanceof Error ? cleanParseMessage(err.message) : String(err);
-    throw new UsageError(message, `usage: ${usageLine(command, group)}`);
+    const unknown = /^unknown option "([^"]+)"$/.exec(message)?.[1];
+    const habit = unknown === undefined ? undefined : habitHint(pathOf(command, group), unknown);
+    throw new UsageError(message, habit ?? `usage: ${usageLine(command, group)}`);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return { kind: "print", text: commandHelp(command, group) };
@@ -114,7 +117,8 @@ export function resolveInvocation(
     const why = count < min
       ? "missing argument"
       : `unexpected argument "${parsed.positionals[max]}"`;
-    throw new UsageError(why, `usage: ${usageLine(command, group)}`);
+    const habit = argumentHint(pathOf(command, group), parsed.positionals);
+    throw new UsageError(why, habit ?? `usage: ${usageLine(command, group)}`);
   }
   const args = new Args(parsed.positionals, values, command.options);
   return { kind: "command", command, group, args };
@@ -169,7 +173,7 @@ export async function runCli(
     try {
       plan = planOf(command, args);
     } catch (err) {
-      return fail(describeError(err));
+      return fail(withHabit(describeError(err), resolved));
     }
     await print(planLine(plan) + "\n");
     return ExitCode.ok;
@@ -192,6 +196,7 @@ export async function runCli(
       out.detail(err instanceof Error ? err.stack ?? "" : "");
     }
     if (isPermissionError(err)) cliError = withPlanHint(cliError, command, args);
+    if (cliError.exitCode === ExitCode.usage) cliError = withHabit(cliError, resolved);
     out.error(cliError);
     // An interrupt deep in a library reports 130; a SIGTERM stop is 143 wherever it surfaced.
     if (cliError.exitCode === ExitCode.interrupted && signal.aborted) return stoppedBy(signal);
@@ -203,6 +208,22 @@ export async function runCli(
     out.error(err);
     return err.exitCode;
   }
+}
+
+/** `tcp connect` for a command of a group, `serve` for a command of its own. */
+function pathOf(command: CommandSpec, group: GroupSpec | undefined): string {
+  return group ? `${group.name} ${command.name}` : command.name;
+}
+
+/** A usage error caused by another tool's argument shape (`HOST PORT`, a URL) gets the sockit way as its hint. */
+export function withHabit(
+  err: CliError,
+  resolved: { command: CommandSpec; group: GroupSpec | undefined; args: Args },
+): CliError {
+  const { command, group, args } = resolved;
+  const hint = argumentHint(pathOf(command, group), args.positionals);
+  if (hint === undefined) return err;
+  return new CliError(err.message, { exitCode: err.exitCode, hint, cause: err });
 }
 
 /** Drops every permission kind the plan does not use, for the rest of the process. */

@@ -5,6 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import type { Args } from "../command/values.ts";
 import { exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
@@ -18,7 +19,7 @@ const connectCommand: CommandSpec = {
   name: "connect",
   summary: "Connect to TARGET: stdin goes to the socket, the socket goes to stdout (netcat).",
   usage: "TARGET",
-  args: { min: 1, max: 1 },
+  args: { min: 1, max: 2 },
   options: {
     timeout: timeoutOption("give up if the connection is not made in MS"),
     idle: idleOption("end the session after MS without traffic (exit 0)"),
@@ -28,7 +29,8 @@ const connectCommand: CommandSpec = {
     "recv-only": { type: "boolean", help: "only receive; do not read stdin" },
   },
   description: [
-    "TARGET is HOST:PORT, [IPv6]:PORT or unix:/path. At stdin EOF the write side is shut down " +
+    "TARGET is HOST:PORT, [IPv6]:PORT or unix:/path; netcat's HOST PORT (two arguments) " +
+    "works too. At stdin EOF the write side is shut down " +
     "(half-close) and output continues until the peer closes; --no-shutdown keeps it open. " +
     "When the peer closes first, piped stdin is still sent to the end (a terminal session " +
     "ends at once).",
@@ -45,10 +47,10 @@ const connectCommand: CommandSpec = {
     "sockit tcp connect mail.example.com:25 --crlf",
   ],
   plan(args, p) {
-    p.address(args.positional(0), parseConnectTarget);
+    p.address(targetOf(args), parseConnectTarget);
   },
   async run({ args, out, signal }) {
-    const address = input(() => parseConnectTarget(args.positional(0)));
+    const address = input(() => parseConnectTarget(targetOf(args)));
     if (args.flag("send-only") && args.flag("recv-only")) {
       throw new UsageError("--send-only and --recv-only cannot be used together");
     }
@@ -64,6 +66,23 @@ const connectCommand: CommandSpec = {
     return exitCodeOf(signal);
   },
 };
+
+/**
+ * TARGET, or netcat's `HOST PORT` as two arguments (`tcp connect example.com 80`),
+ * which means HOST:PORT (an IPv6 HOST is bracketed).
+ */
+function targetOf(args: Args): string {
+  const host = args.positional(0);
+  const port = args.optionalPositional(1);
+  if (port === undefined) return host;
+  if (!/^\d+$/.test(port) || host.startsWith("unix:")) {
+    throw new UsageError(
+      `unexpected argument "${port}"`,
+      "usage: sockit tcp connect TARGET [options]",
+    );
+  }
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
 
 const listenCommand: CommandSpec = {
   kind: "command",
