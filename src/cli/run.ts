@@ -153,11 +153,11 @@ export async function runCli(
   try {
     resolved = resolveInvocation(planOnly ? argv.slice(1) : argv, table, version);
   } catch (err) {
-    return fail(describeError(err));
+    return await fail(describeError(err));
   }
   if (resolved.kind === "print") {
     if (planOnly) {
-      return fail(
+      return await fail(
         new UsageError(
           "--permissions needs a command",
           "e.g. sockit --permissions files serve ./share",
@@ -173,7 +173,7 @@ export async function runCli(
     try {
       plan = planOf(command, args);
     } catch (err) {
-      return fail(withHabit(describeError(err), resolved));
+      return await fail(withHabit(describeError(err), resolved));
     }
     await print(planLine(plan) + "\n");
     return ExitCode.ok;
@@ -198,14 +198,17 @@ export async function runCli(
     if (isPermissionError(err)) cliError = withPlanHint(cliError, command, args);
     if (cliError.exitCode === ExitCode.usage) cliError = withHabit(cliError, resolved);
     out.error(cliError);
+    await out.flush().catch(() => {});
     // An interrupt deep in a library reports 130; a SIGTERM stop is 143 wherever it surfaced.
     if (cliError.exitCode === ExitCode.interrupted && signal.aborted) return stoppedBy(signal);
     return cliError.exitCode;
   }
 
-  function fail(err: CliError): number {
-    const out = output({ json: false, quiet: false, verbose: false });
+  async function fail(err: CliError): Promise<number> {
+    // Before the arguments parse, --json anywhere still asks for the error event.
+    const out = output({ json: argv.includes("--json"), quiet: false, verbose: false });
     out.error(err);
+    await out.flush().catch(() => {});
     return err.exitCode;
   }
 }

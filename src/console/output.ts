@@ -37,6 +37,26 @@ export type OutputEvent = { event: string } & Record<string, unknown>;
 
 const encoder = new TextEncoder();
 
+/**
+ * An event as one JSON line, without float noise: `seconds` to the
+ * millisecond, any other fraction to three decimals.
+ *
+ * @example Rounding
+ * ```ts
+ * import { eventJson } from "./output.ts";
+ * eventJson({ event: "saved", seconds: 0.058791158999999996 }); // {"event":"saved","seconds":0.059}
+ * ```
+ */
+export function eventJson(event: OutputEvent): string {
+  return JSON.stringify(
+    event,
+    (_key, value) =>
+      typeof value === "number" && !Number.isInteger(value) && Number.isFinite(value)
+        ? Math.round(value * 1000) / 1000
+        : value,
+  );
+}
+
 /** The printing side of a command. */
 export class Output {
   readonly json: boolean;
@@ -98,10 +118,21 @@ export class Output {
     this.#line(`sockit: warning: ${text}`);
   }
 
-  /** Prints an error (and its hint) on stderr. */
+  /**
+   * Prints an error (and its hint) on stderr; with `--json` it is also an
+   * `{"event":"error","message","hint","exitCode"}` line on stdout.
+   */
   error(err: CliError): void {
     this.#line(`sockit: error: ${err.message}`);
     if (err.hint) this.#line(`hint: ${err.hint}`);
+    if (this.json) {
+      this.event({
+        event: "error",
+        message: err.message,
+        ...(err.hint ? { hint: err.hint } : {}),
+        exitCode: err.exitCode,
+      });
+    }
   }
 
   /** Writes raw data bytes to stdout, after everything queued before it. */
@@ -113,7 +144,7 @@ export class Output {
   /** Writes a JSON event to stdout (used for data events in `--json` mode). */
   event(event: OutputEvent): Promise<void> {
     this.#flushRecords();
-    return this.#enqueue(encoder.encode(JSON.stringify(event) + "\n"));
+    return this.#enqueue(encoder.encode(eventJson(event) + "\n"));
   }
 
   /**
@@ -150,7 +181,7 @@ export class Output {
 
   /** {@linkcode record} for a JSON object. */
   recordEvent(event: OutputEvent): Promise<void> | undefined {
-    return this.record(JSON.stringify(event));
+    return this.record(eventJson(event));
   }
 
   /** Resolves when every queued stdout write has finished. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
-import { runSockit, sockit } from "../helpers/harness.ts";
+import { freePort, runSockit, sockit } from "../helpers/harness.ts";
 
 Deno.test("sockit alone prints the group list on stdout, exit 0", async () => {
   const { code, stdout } = await runSockit([], { permissions: [] });
@@ -110,4 +110,21 @@ Deno.test("SIGTERM stops a server like Ctrl-C, with its summary, and exits 143",
   const { code, stderr } = await server.finish();
   assert.equal(code, 143);
   assert.match(stderr, /^stopped: 0 connections served/m);
+});
+
+Deno.test("with --json a failure is also an error event on stdout, usage errors included", async () => {
+  const port = freePort();
+  const refused = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--json"]);
+  assert.equal(refused.code, 1);
+  assert.deepEqual(JSON.parse(refused.stdout), {
+    event: "error",
+    message: `connection refused by 127.0.0.1:${port}`,
+    exitCode: 1,
+  });
+  const usage = await runSockit(["ip", "nope", "--json"], { permissions: [] });
+  assert.equal(usage.code, 2);
+  const event = JSON.parse(usage.stdout);
+  assert.equal(event.event, "error");
+  assert.equal(event.exitCode, 2);
+  assert.match(event.hint, /^commands: /);
 });
