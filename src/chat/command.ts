@@ -70,7 +70,7 @@ const joinCommand: CommandSpec = {
     "echo '/who' | sockit chat join 127.0.0.1:6667",
   ],
   plan(args, p) {
-    p.address(args.positional(0), parseConnectTarget);
+    p.address(args.positional(0), parseConnectTarget, "connect");
   },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(args.positional(0)));

@@ -91,11 +91,22 @@ export class Planner {
 
   /**
    * Listening on or connecting to the address `text`, parsed by the
-   * command's own parser (its errors are the command's usage errors).
+   * command's own parser (its errors are the command's usage errors). A
+   * TCP client (`role` connect) to `localhost` tries 127.0.0.1 and ::1.
    */
-  address(text: string, parse: (text: string) => PlannedAddress): void {
+  address(
+    text: string,
+    parse: (text: string) => PlannedAddress,
+    role: "listen" | "connect" = "listen",
+  ): void {
     if (this.describe && PLACEHOLDER.test(text)) return this.grant("net", "HOST:PORT");
     const address = parse(text);
+    if (role === "connect" && address.transport !== "unix" && address.hostname === "localhost") {
+      // A client tries both loopbacks for localhost (see net/endpoint.ts).
+      this.hostPort("127.0.0.1", address.port);
+      this.hostPort("::1", address.port);
+      return;
+    }
     if (address.transport === "unix") {
       this.grant("net", `unix:${address.path}`);
       this.read(address.path);

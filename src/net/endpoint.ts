@@ -113,11 +113,7 @@ export async function connect(address: Address, options: ConnectOptions = {}): P
     if (address.transport === "unix") {
       return await raceAbort(Deno.connect({ transport: "unix", path: address.path }), attempt);
     }
-    return await Deno.connect({
-      hostname: address.hostname,
-      port: address.port,
-      signal: attempt.signal,
-    });
+    return await connectHost(address.hostname, address.port, attempt.signal);
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
     const reason = attempt.signal.aborted ? attempt.signal.reason : err;
@@ -130,6 +126,31 @@ export async function connect(address: Address, options: ConnectOptions = {}): P
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * `localhost` means both loopbacks: 127.0.0.1 first, then ::1 when nothing
+ * answers there (whatever /etc/hosts says), so a server listening on either
+ * is found. Other names go to the resolver as they are.
+ */
+export const LOCALHOST_ADDRESSES = ["127.0.0.1", "::1"] as const;
+
+async function connectHost(
+  hostname: string,
+  port: number,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
+  if (hostname !== "localhost") return await Deno.connect({ hostname, port, signal });
+  let first: unknown;
+  for (const loopback of LOCALHOST_ADDRESSES) {
+    try {
+      return await Deno.connect({ hostname: loopback, port, signal });
+    } catch (err) {
+      if (signal.aborted || !(err instanceof Deno.errors.ConnectionRefused)) throw err;
+      first ??= err;
+    }
+  }
+  throw first;
 }
 
 /** Unix connects take no signal: race them, closing a late connection. */

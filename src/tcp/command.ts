@@ -47,7 +47,7 @@ const connectCommand: CommandSpec = {
     "sockit tcp connect mail.example.com:25 --crlf",
   ],
   plan(args, p) {
-    p.address(targetOf(args), parseConnectTarget);
+    p.address(targetOf(args), parseConnectTarget, "connect");
   },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(targetOf(args)));

@@ -385,3 +385,23 @@ Deno.test("tcp connect → tcp listen carries 6 MiB of random bytes exactly (std
   assert.equal(done.stdoutBytes.length, payload.length);
   assert.ok(done.stdoutBytes.every((byte, i) => byte === payload[i]), "bytes differ");
 });
+
+Deno.test("tcp connect localhost reaches a server on either loopback (127.0.0.1, then ::1)", async () => {
+  for (const hostname of ["127.0.0.1", "::1"]) {
+    const listener = Deno.listen({ hostname, port: 0 });
+    const port = listener.addr.port;
+    const served = (async () => {
+      const conn = await listener.accept();
+      await conn.write(new TextEncoder().encode(`hello from ${hostname}\n`));
+      conn.close();
+    })();
+    const { code, stdout, stderr } = await runSockit(["tcp", "connect", `localhost:${port}`], {
+      permissions: [`--allow-net=127.0.0.1:${port},[::1]:${port}`],
+      input: "",
+    });
+    await served;
+    listener.close();
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, `hello from ${hostname}\n`);
+  }
+});
