@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockit, sockit, type Spawned } from "../helpers/harness.ts";
+import { runSockit, silentPort, sockit, type Spawned } from "../helpers/harness.ts";
 import { send } from "../helpers/net.ts";
 
 const SHA = "a".repeat(64);
@@ -227,6 +227,18 @@ Deno.test("files put --timeout: a server that stops reading mid-upload → exit 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("files ls --timeout: a server that never accepts the connection → exit 1 naming it", async () => {
+  // A listener with a full accept queue drops further SYNs: the connect hangs.
+  const { blocker, port } = await silentPort();
+  await using _ = blocker;
+  const result = await files(["ls", `127.0.0.1:${port}`, "--timeout", "300"]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(`timed out connecting to 127\\.0\\.0\\.1:${port} after 300 ms`),
+  );
 });
 
 Deno.test("files get --help names the default --timeout", async () => {
