@@ -93,8 +93,9 @@ export class ResponseParser {
   /** Bytes kept for the next push (an unfinished line or header block), at its start. */
   #pending: Uint8Array = new Uint8Array(0);
   #pendingLength = 0;
-  /** Where the search for the end of an unfinished header block resumes. */
-  #scanFrom = 0;
+  /** In an unfinished header block: where its unfinished line starts, and how far it was searched. */
+  #lineStart = 0;
+  #scanned = 0;
   /** Empty lines skipped before the current status line, in bytes. */
   #skipped = 0;
   #interim = 0;
@@ -246,22 +247,23 @@ export class ResponseParser {
    */
   #block(data: Uint8Array, what: string): { lines: string[]; used: number } | undefined {
     const max = this.#maxHeaderBytes;
-    let start = this.#scanFrom;
-    for (let lf; (lf = data.indexOf(LF, start)) >= 0;) {
+    let start = this.#lineStart;
+    for (let lf; (lf = data.indexOf(LF, Math.max(start, this.#scanned))) >= 0;) {
       if (lf === start || (lf === start + 1 && data[start] === CR)) {
-        this.#scanFrom = 0;
+        this.#lineStart = this.#scanned = 0;
         return { lines: splitLines(data.subarray(0, start), what), used: lf + 1 };
       }
       start = lf + 1;
       if (start > max) throw new HttpParseError(`${what} over ${max} bytes`);
     }
     if (data.length > max) throw new HttpParseError(`${what} over ${max} bytes`);
-    this.#scanFrom = start;
+    this.#lineStart = start;
+    this.#scanned = data.length;
     return undefined;
   }
 
   #head(data: Uint8Array, events: ResponseEvent[]): number {
-    if (this.#scanFrom === 0) {
+    if (this.#scanned === 0) {
       // Empty lines before a status line are skipped (RFC 9112 §2.2), within the header bound.
       const empty = data[0] === LF ? 1 : data[0] === CR && data[1] === LF ? 2 : 0;
       if (data[0] === CR && data.length < 2) return 0;
