@@ -17,8 +17,9 @@ import { Progress } from "../console/progress.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
-import { ConnReader } from "../net/conn_reader.ts";
-import { closeQuietly, connect } from "../net/endpoint.ts";
+import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
+import { connect } from "../net/endpoint.ts";
+import { TimedConn, WaitTimeoutError } from "../net/timed_conn.ts";
 import { escapeText } from "../text/escape.ts";
 import { sha256File } from "./hash_cache.ts";
 import {
@@ -30,7 +31,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
 } from "./protocol.ts";
-import type { Entry } from "../share/entry.ts";
+import { type Entry, MAX_LIST } from "../share/entry.ts";
 import { MAX_COMPONENTS } from "../share/path.ts";
 
 const encoder = new TextEncoder();
@@ -72,22 +73,45 @@ export interface RemoteStat {
   mtime: number;
 }
 
+/** Options for {@linkcode FileClient.open}. */
+export interface FileClientOptions {
+  /** Abandons the connect (closing the client aborts the rest). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Gives up when connecting, or any wait for the server (a byte of a reply,
+   * or taking a byte of an upload), takes longer than this many ms. No
+   * bound when undefined.
+   */
+  timeoutMs?: number | undefined;
+}
+
 /** One connection to a file server. */
 export class FileClient {
   readonly where: string;
-  #conn: Deno.Conn;
+  #conn: TimedConn;
   #reader: ConnReader;
 
-  private constructor(conn: Deno.Conn, where: string) {
+  private constructor(conn: TimedConn, where: string) {
     this.#conn = conn;
     this.#reader = new ConnReader(conn);
     this.where = where;
   }
 
-  /** Connects and agrees on the protocol version. */
-  static async open(address: Address, signal?: AbortSignal): Promise<FileClient> {
-    const conn = await connect(address, signal ? { signal } : {});
-    const client = new FileClient(conn, formatAddress(address));
+  /**
+   * Connects and agrees on the protocol version.
+   *
+   * @throws {FileClientError} `peer`: the server timed out, sent a line over
+   *   the protocol's limit or speaks another version
+   * @throws {ProtocolError} a reply that is not the protocol's
+   * @throws {RemoteError} the server refused the HELLO
+   */
+  static async open(address: Address, options: FileClientOptions = {}): Promise<FileClient> {
+    const { signal, timeoutMs } = options;
+    const conn = await connect(address, {
+      ...(signal ? { signal } : {}),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+    const client = new FileClient(new TimedConn(conn, timeoutMs), formatAddress(address));
     try {
       const fields = await client.#request(`HELLO ${PROTOCOL_VERSION}`, "HELLO");
       if (Number(fields[0]) !== PROTOCOL_VERSION) {
@@ -104,14 +128,54 @@ export class FileClient {
   }
 
   close(): void {
-    closeQuietly(this.#conn);
+    this.#conn.close();
+  }
+
+  /** The server's fault, named: a wait that timed out, a line over the protocol's limit. */
+  #peerError(err: unknown): unknown {
+    if (err instanceof WaitTimeoutError) {
+      return new FileClientError(
+        err.operation === "read"
+          ? `timed out: no data from ${this.where} for ${err.timeoutMs} ms`
+          : `timed out: ${this.where} took no data for ${err.timeoutMs} ms`,
+        "peer",
+      );
+    }
+    if (err instanceof LineTooLongError) {
+      return new FileClientError(
+        `${this.where} broke the protocol: a reply line over ${MAX_LINE} bytes`,
+        "peer",
+      );
+    }
+    return err;
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    try {
+      await writeAll(this.#conn, bytes);
+    } catch (err) {
+      throw this.#peerError(err);
+    }
+  }
+
+  async #readLine(): Promise<string | null> {
+    try {
+      const raw = await this.#reader.readLine(MAX_LINE);
+      return raw === null ? null : decoder.decode(raw);
+    } catch (err) {
+      throw this.#peerError(err);
+    }
+  }
+
+  async #reply(): Promise<string> {
+    const line = await this.#readLine();
+    if (line === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
+    return line;
   }
 
   async #request(line: string, verb: string): Promise<string[]> {
-    await writeAll(this.#conn, encoder.encode(line + "\n"));
-    const raw = await this.#reader.readLine(MAX_LINE);
-    if (raw === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
-    const reply = parseReply(decoder.decode(raw));
+    await this.#write(encoder.encode(line + "\n"));
+    const reply = parseReply(await this.#reply());
     if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
     if (reply.verb !== verb) {
       throw new ProtocolError(400, `expected OK ${verb}, got OK ${reply.verb}`);
@@ -125,15 +189,28 @@ export class FileClient {
     return { type, size: parseNumber(size, "size"), mtime: parseNumber(mtime, "mtime") };
   }
 
+  /**
+   * LIST: the entries of a folder, at most {@linkcode MAX_LIST} (a listing
+   * announced longer is refused before any entry is read).
+   *
+   * @throws {ProtocolError} a count over the limit, a malformed entry
+   */
   async list(path: readonly string[]): Promise<Entry[]> {
     const [count] = await this.#request(`LIST ${encodePath(path)}`, "LIST");
+    const total = parseNumber(count, "count");
+    if (total > MAX_LIST) {
+      throw new ProtocolError(
+        400,
+        `a listing of ${total} entries is over the protocol's limit of ${MAX_LIST}`,
+      );
+    }
     const entries: Entry[] = [];
-    for (let i = parseNumber(count, "count"); i > 0; i--) {
-      const raw = await this.#reader.readLine(MAX_LINE);
-      if (raw === null) {
+    for (let i = total; i > 0; i--) {
+      const line = await this.#readLine();
+      if (line === null) {
         throw new FileClientError(`${this.where} closed the connection in a listing`, "peer");
       }
-      entries.push(parseEntry(decoder.decode(raw)));
+      entries.push(parseEntry(line));
     }
     return entries;
   }
@@ -169,23 +246,25 @@ export class FileClient {
       this.close();
       return { header, received: 0 };
     }
-    return { header, received: await this.#reader.readExact(header.length, sink) };
+    try {
+      return { header, received: await this.#reader.readExact(header.length, sink) };
+    } catch (err) {
+      throw this.#peerError(err);
+    }
   }
 
   /** PUT: streams `size` bytes from `file`. */
   async put(path: readonly string[], file: Deno.FsFile, size: number, sha256: string) {
-    await writeAll(this.#conn, encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
+    await this.#write(encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
     const buffer = new Uint8Array(256 * 1024);
     let left = size;
     while (left > 0) {
       const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
       if (n === null) throw new FileClientError("the local file shrank while being sent", "local");
-      await writeAll(this.#conn, buffer.subarray(0, n));
+      await this.#write(buffer.subarray(0, n));
       left -= n;
     }
-    const raw = await this.#reader.readLine(MAX_LINE);
-    if (raw === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
-    const reply = parseReply(decoder.decode(raw));
+    const reply = parseReply(await this.#reply());
     if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
   }
 }
@@ -276,6 +355,8 @@ export async function downloadFile(
   let progress: Progress | undefined;
   let file: Deno.FsFile | undefined;
   let restart = false;
+  let size: number | undefined; // known once the header is in
+  let arrived = 0;
   try {
     const { header, received } = await client.get(remote, offset, async (header) => {
       if (offset > 0 && header.sha256 !== meta?.sha256) {
@@ -302,6 +383,7 @@ export async function downloadFile(
         await file.seek(offset, Deno.SeekMode.Start);
         out.status(`resuming ${escapeText(local)} at ${offset} of ${header.size} bytes`);
       }
+      size = header.size;
       progress = new Progress(local, header.size, {
         enabled: !out.quiet && !out.json,
         start: offset,
@@ -309,6 +391,7 @@ export async function downloadFile(
       return true;
     }, async (chunk) => {
       hash.update(chunk);
+      arrived += chunk.length;
       await writeAll(file!, chunk);
       progress?.add(chunk.length);
     });
@@ -352,6 +435,13 @@ export async function downloadFile(
     if (signal?.aborted) {
       throw new InterruptedError("the .part file is kept for resuming");
     }
+    if (err instanceof FileClientError && err.reason === "peer" && size !== undefined) {
+      // The server stalled or broke off mid-body: what arrived stays for a resume.
+      throw new FileClientError(
+        `transfer of ${local} cut off after ${offset + arrived} of ${size} bytes: ${err.message}`,
+        "cut-off",
+      );
+    }
     throw err;
   } finally {
     file?.close();
@@ -366,15 +456,26 @@ export class RestartError extends Error {
 }
 
 /**
+ * Most entries of a tree download held at once: listed, not yet fetched,
+ * summed over the open folders. Twice {@linkcode MAX_LIST}, so a full
+ * listing fits beside what its parents still hold, while a server nesting
+ * full listings without end cannot make the walk hold them all.
+ */
+export const MAX_PENDING = 2 * MAX_LIST;
+
+/**
  * Downloads a remote directory tree into `local` (created as needed).
  * Every name is checked by the codec, so none can step outside `local`.
+ *
+ * @throws {FileClientError} `peer`: a tree too deep, or more than
+ *   {@linkcode MAX_PENDING} entries waiting at once
  */
 export async function downloadTree(
   client: FileClient,
   remote: readonly string[],
   options: DownloadOptions,
 ): Promise<number> {
-  return await downloadLevel(client, remote, options, 0);
+  return await downloadLevel(client, remote, options, 0, { count: 0 });
 }
 
 async function downloadLevel(
@@ -382,6 +483,7 @@ async function downloadLevel(
   remote: readonly string[],
   options: DownloadOptions,
   depth: number,
+  pending: { count: number },
 ): Promise<number> {
   const { local } = options;
   if (depth + remote.length > MAX_COMPONENTS) {
@@ -389,11 +491,21 @@ async function downloadLevel(
   }
   await Deno.mkdir(local, { recursive: true });
   let files = 0;
-  for (const entry of await client.list(remote)) {
+  const entries = await client.list(remote);
+  pending.count += entries.length;
+  if (pending.count > MAX_PENDING) {
+    throw new FileClientError(
+      `${client.where} listed more than ${MAX_PENDING} entries of the tree waiting at once; ` +
+        "fetch its folders one at a time",
+      "peer",
+    );
+  }
+  for (const entry of entries) {
+    pending.count--;
     const target = `${local}/${entry.name}`;
     if (entry.type === "d") {
       const inner = { ...options, local: target };
-      files += await downloadLevel(client, [...remote, entry.name], inner, depth + 1);
+      files += await downloadLevel(client, [...remote, entry.name], inner, depth + 1, pending);
     } else {
       await downloadFile(client, [...remote, entry.name], { ...options, local: target });
       files++;

@@ -5,16 +5,27 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { CliError, ExitCode, exitCodeOf, input, inputAsync } from "../console/errors.ts";
+import {
+  CliError,
+  describeError,
+  ExitCode,
+  exitCodeOf,
+  input,
+  inputAsync,
+  isExpectedError,
+} from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import {
   type Address,
+  formatAddress,
   parseConnectTarget,
   parseHostListen,
   parseListenAddress,
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { idleOption, MAX_CONNS } from "../command/options.ts";
+import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
+import type { Args } from "../command/values.ts";
+import { escapeText } from "../text/escape.ts";
 import { printSummary } from "../net/server.ts";
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import {
@@ -108,33 +119,72 @@ const serveCommand: CommandSpec = {
   },
 };
 
-/** Runs `work` with a connected client, mapping remote errors to exit 1. */
+/**
+ * How long a file client waits, unless --timeout says otherwise: a sockit
+ * server closes a client it has not heard from for its --idle (60 s by
+ * default), and may itself be silent about as long (hashing a large file
+ * before the first GET reply), so waiting longer gains nothing and waiting
+ * less could give up on an answer that was coming.
+ */
+const DEFAULT_CLIENT_TIMEOUT_MS = 60_000;
+
+/** `--timeout MS` of get, ls and put. */
+const clientTimeout = timeoutOption(
+  "give up when connecting, or any wait for the server, takes longer",
+  DEFAULT_CLIENT_TIMEOUT_MS,
+);
+
+/**
+ * Runs `work` with a connected client, mapping its failures to exit 1: the
+ * server named, and everything it sent escaped for the terminal.
+ */
 async function withClient<T>(
   address: Address,
-  signal: AbortSignal,
+  { args, signal }: { args: Args; signal: AbortSignal },
   work: (client: FileClient) => Promise<T>,
 ): Promise<T> {
-  const client = await FileClient.open(address, signal);
-  const onAbort = () => client.close();
+  const where = formatAddress(address);
+  let client: FileClient | undefined;
+  const onAbort = () => client?.close();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
+    client = await FileClient.open(address, { signal, timeoutMs: args.number("timeout") });
     return await work(client);
   } catch (err) {
-    if (err instanceof RemoteError) {
-      throw new CliError(err.code === 404 ? `not found on ${client.where}` : err.message);
-    }
-    if (err instanceof ProtocolError) {
-      throw new CliError(`${client.where} broke the protocol: ${err.message}`);
-    }
-    if (err instanceof FileClientError) {
-      const hint = FILE_HINTS[err.reason];
-      throw new CliError(err.message, { ...(hint ? { hint } : {}), cause: err });
-    }
-    throw err;
+    throw clientError(err, where);
   } finally {
     signal.removeEventListener("abort", onAbort);
-    client.close();
+    client?.close();
   }
+}
+
+/**
+ * A client failure as the CLI reports it. Its message may quote what the
+ * server sent (a reason, a reply, a name), so it is escaped; a bug is left
+ * as it is, for its stack trace.
+ */
+function clientError(err: unknown, where: string): unknown {
+  if (err instanceof CliError) return err; // made here, already safe to print
+  let cliError: CliError;
+  if (err instanceof RemoteError) {
+    cliError = new CliError(err.code === 404 ? `not found on ${where}` : err.message, {
+      cause: err,
+    });
+  } else if (err instanceof ProtocolError) {
+    cliError = new CliError(`${where} broke the protocol: ${err.message}`, { cause: err });
+  } else if (err instanceof FileClientError) {
+    const hint = FILE_HINTS[err.reason];
+    cliError = new CliError(err.message, { ...(hint ? { hint } : {}), cause: err });
+  } else if (isExpectedError(err)) {
+    cliError = describeError(err);
+  } else {
+    return err;
+  }
+  return new CliError(escapeText(cliError.message), {
+    exitCode: cliError.exitCode,
+    hint: cliError.hint,
+    cause: cliError.cause,
+  });
 }
 
 /** The fix for a client failure, where one is known. */
@@ -182,6 +232,7 @@ const getCommand: CommandSpec = {
     recursive: { type: "boolean", short: "r", help: "fetch a directory and everything in it" },
     "no-resume": { type: "boolean", help: "start over instead of continuing a .part" },
     force: { type: "boolean", help: "replace an existing LOCAL" },
+    timeout: clientTimeout,
   },
   description: [
     "TARGET is HOST[:PORT] (port 9000 by default). Data goes to LOCAL.part (its file version in " +
@@ -191,6 +242,9 @@ const getCommand: CommandSpec = {
     "Exit 1, with no LOCAL left behind, on not-found, refusal or hash mismatch; 130 on Ctrl-C " +
     "(the .part stays). With -r, LOCAL names the directory that receives REMOTE_PATH's contents; " +
     "names from the server that could leave it are refused.",
+    "A server that stops answering, or stops reading an upload, is given up on after --timeout " +
+    "(exit 1, naming it); a listing longer than the protocol allows is refused, and whatever " +
+    "the server sends is escaped before it reaches the terminal.",
   ],
   examples: [
     "sockit files get 127.0.0.1 notes.txt",
@@ -198,7 +252,7 @@ const getCommand: CommandSpec = {
     "sockit files get 127.0.0.1 docs -r -o ./docs-copy",
   ],
   plan(args, p) {
-    p.address(args.positional(0), targetAddress);
+    p.address(args.positional(0), targetAddress, "connect");
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? (p.describe ? "LOCAL" : localName(remote));
     if (args.flag("recursive")) {
@@ -219,7 +273,7 @@ const getCommand: CommandSpec = {
       force: args.flag("force"),
       signal,
     };
-    return withClient(address, signal, async (client) => {
+    return withClient(address, { args, signal }, async (client) => {
       if (args.flag("recursive")) {
         const files = await downloadTree(client, remote, options);
         out.status(`fetched ${files} files into ${local}`);
@@ -232,7 +286,7 @@ const getCommand: CommandSpec = {
         out.warn(`${err.message}; starting over`);
         await withClient(
           address,
-          signal,
+          { args, signal },
           (fresh) => downloadFile(fresh, remote, { ...options, resume: false }),
         );
       }
@@ -247,19 +301,19 @@ const lsCommand: CommandSpec = {
   summary: "List REMOTE_DIR (default the shared folder): type, size, time, name per line.",
   usage: "TARGET [REMOTE_DIR]",
   args: { min: 1, max: 2 },
-  options: {},
+  options: { timeout: clientTimeout },
   description: [
     "One entry per line: 'd' or 'f', size in bytes, modification time (ISO 8601), name (control " +
     'characters escaped). --json gives {"type","size","mtime","name"} objects.',
   ],
   examples: ["sockit files ls 127.0.0.1", "sockit files ls 127.0.0.1:9000 docs --json"],
   plan(args, p) {
-    p.address(args.positional(0), targetAddress);
+    p.address(args.positional(0), targetAddress, "connect");
   },
   run({ args, out, signal }) {
     const address = target(args.positional(0));
     const remote = remotePath(args.positional(1, ""));
-    return withClient(address, signal, async (client) => {
+    return withClient(address, { args, signal }, async (client) => {
       const stat = await client.stat(remote);
       const entries = stat.type === "d"
         ? await client.list(remote)
@@ -286,7 +340,7 @@ const putCommand: CommandSpec = {
   summary: "Upload LOCAL to a server started with --allow-upload (never overwrites).",
   usage: "TARGET LOCAL [REMOTE_PATH]",
   args: { min: 2, max: 3 },
-  options: {},
+  options: { timeout: clientTimeout },
   description: [
     "REMOTE_PATH defaults to LOCAL's base name in the shared folder. The server checks size and " +
     "SHA-256 before the file appears, and refuses a name that exists (exit 1).",
@@ -296,14 +350,14 @@ const putCommand: CommandSpec = {
     "sockit files put 127.0.0.1 a.txt inbox/a.txt",
   ],
   plan(args, p) {
-    p.address(args.positional(0), targetAddress);
+    p.address(args.positional(0), targetAddress, "connect");
     p.read(args.positional(1));
   },
   run({ args, out, signal }) {
     const address = target(args.positional(0));
     const local = args.positional(1);
     const remote = remotePath(args.positional(2, local.split(/[\\/]/).at(-1) ?? ""));
-    return withClient(address, signal, async (client) => {
+    return withClient(address, { args, signal }, async (client) => {
       let result;
       try {
         result = await uploadFile(client, local, { remote });

@@ -36,7 +36,10 @@ export interface HttpGetOptions {
   /** @default {10} */
   maxRedirects?: number;
   headers?: [string, string][];
-  /** Give up when connecting, or waiting for a byte, takes longer. */
+  /**
+   * Give up when connecting, waiting for a byte, or receiving the whole
+   * response header (interim 1xx responses included) takes longer.
+   */
   timeoutMs?: number | undefined;
   /** Exit 1 on status ≥ 400 (`--fail`). */
   fail?: boolean;
@@ -98,7 +101,7 @@ export async function runHttpGet(
         next = parseHttpUrl(location, target.url);
       } catch (err) {
         throw new HttpError(
-          `cannot follow redirect to "${escapeText(location)}": ${(err as Error).message}`,
+          escapeText(`cannot follow redirect to "${location}": ${(err as Error).message}`),
         );
       }
       if (seen.has(next.url.href)) throw new HttpError(`redirect loop at ${next.url.href}`);
@@ -156,16 +159,19 @@ async function fetchOnce(
   const method = headOnly ? "HEAD" : "GET";
   const conn = await open(target, options);
   // The idle timer: no byte for timeoutMs closes the connection.
-  let timedOut = false;
+  let timedOut: string | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     if (timeoutMs === undefined) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
-      timedOut = true;
+      timedOut ??= `timed out: no data from ${where} for ${timeoutMs} ms`;
       closeQuietly(conn);
     }, timeoutMs);
   };
+  // The header timer: the whole header, interim responses included, within timeoutMs, so a
+  // server cannot hold the client by trickling header lines or 1xx responses.
+  let headerTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => closeQuietly(conn);
   signal?.addEventListener("abort", onAbort, { once: true });
   let temp: { file: Deno.FsFile; path: string } | undefined;
@@ -178,6 +184,12 @@ async function fetchOnce(
       throw transportError(err, where);
     });
     arm();
+    if (timeoutMs !== undefined) {
+      headerTimer = setTimeout(() => {
+        timedOut ??= `timed out: no complete response header from ${where} in ${timeoutMs} ms`;
+        closeQuietly(conn);
+      }, timeoutMs);
+    }
     const parser = new ResponseParser({ method });
     const buffer = new Uint8Array(256 * 1024);
     // Body bytes are copied into 1 MiB batches: a file write per batch instead of per read.
@@ -191,17 +203,19 @@ async function fetchOnce(
       try {
         n = await conn.read(buffer);
       } catch (err) {
-        if (timedOut) throw new HttpError(`timed out: no data from ${where} for ${timeoutMs} ms`);
+        if (timedOut) throw new HttpError(timedOut);
         if (signal?.aborted) throw new InterruptedError();
         throw transportError(err, where);
       }
       arm();
       const events = n === null ? parser.end() : parser.push(buffer.subarray(0, n));
       for (const event of events) {
-        if (event.type === "head") {
+        if (event.type === "interim") {
+          showHead(out, event);
+        } else if (event.type === "head") {
+          clearTimeout(headerTimer);
           head = event;
-          out.detail(`< HTTP/${head.version} ${head.status} ${head.reason}`);
-          for (const [name, value] of head.headers) out.detail(`< ${name}: ${value}`);
+          showHead(out, head);
           const location = head.headers.find(([name]) => name.toLowerCase() === "location")?.[1];
           if (redirect && REDIRECTS.has(head.status) && location !== undefined) {
             return { head, bytes: 0, location };
@@ -229,7 +243,9 @@ async function fetchOnce(
           await batch?.write(event.data);
           progress?.add(event.data.length);
         } else if (event.type === "trailers") {
-          for (const [name, value] of event.headers) out.detail(`< (trailer) ${name}: ${value}`);
+          for (const [name, value] of event.headers) {
+            out.detail(`< (trailer) ${escapeText(name)}: ${escapeText(value)}`);
+          }
         } else if (event.type === "end") {
           await batch?.flush();
           progress?.finish();
@@ -245,11 +261,13 @@ async function fetchOnce(
     }
   } catch (err) {
     if (err instanceof HttpParseError) {
-      throw new HttpError(`bad response from ${where}: ${err.message}`);
+      // The message may quote the response: escaped, like everything a server sends.
+      throw new HttpError(`bad response from ${where}: ${escapeText(err.message)}`);
     }
     throw err;
   } finally {
     clearTimeout(timer);
+    clearTimeout(headerTimer);
     signal?.removeEventListener("abort", onAbort);
     closeQuietly(conn);
     if (temp && !keep) {
@@ -260,6 +278,14 @@ async function fetchOnce(
       }
       await Deno.remove(temp.path).catch(() => {});
     }
+  }
+}
+
+/** `-v`: a response's status line and headers on stderr, escaped. */
+function showHead(out: Output, head: Head): void {
+  out.detail(`< HTTP/${head.version} ${head.status} ${escapeText(head.reason)}`);
+  for (const [name, value] of head.headers) {
+    out.detail(`< ${escapeText(name)}: ${escapeText(value)}`);
   }
 }
 
@@ -323,7 +349,7 @@ function transportError(
   const message = err instanceof Error ? err.message : String(err);
   if (/certificate|UnknownIssuer|NotValidForName|InvalidCertificate/i.test(message)) {
     return new HttpError(
-      `TLS certificate of ${where} is not trusted: ${message.split("\n")[0]}`,
+      `TLS certificate of ${where} is not trusted: ${escapeText(message.split("\n")[0] ?? "")}`,
       "untrusted",
     );
   }

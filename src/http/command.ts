@@ -38,7 +38,7 @@ const getCommand: CommandSpec = {
       value: "'Name: value'",
       help: "add or replace a request header",
     },
-    timeout: timeoutOption("give up when connecting or a byte takes longer"),
+    timeout: timeoutOption("give up when connecting, a byte or the whole header takes longer"),
     fail: { type: "boolean", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
     insecure: {
       type: "boolean",
@@ -53,7 +53,10 @@ const getCommand: CommandSpec = {
     'on stderr. --json prints {"event":"response","status","headers","bytes","seconds"} ' +
     "on stdout instead of the body (use -o to keep the body).",
     "With -o the body goes to a temporary file renamed to FILE only when the response is " +
-    "complete: a truncated or malformed response, or a timeout, exits 1 and leaves no FILE. A bad " +
+    "complete: a truncated or malformed response, or a timeout, exits 1 and leaves no FILE. " +
+    "--timeout bounds the connect, each wait for a byte, and the whole response header " +
+    "(interim 1xx responses included; more than 100 of them is an error). Whatever the server " +
+    "sends is escaped before it reaches stderr; -i prints its header raw, as curl does. A bad " +
     "URL (scheme, host, port) exits 2. Certificates are verified; --insecure only skips the " +
     "hostname check (Deno cannot skip chain verification): for a private CA use --cacert.",
   ],

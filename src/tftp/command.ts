@@ -23,6 +23,7 @@ import {
   parseHostTarget,
 } from "../inet/address.ts";
 import { checkShareDir, openShare } from "../share/sandbox.ts";
+import { escapeText } from "../text/escape.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { defaultBind } from "../udp/send.ts";
 import type { Planner } from "../command/plan.ts";
@@ -171,8 +172,11 @@ function clientOptions(args: Args, signal: AbortSignal): ClientOptions {
  */
 function clientError(err: unknown, target: HostAddress): CliError {
   if (err instanceof TransferError) {
+    // The message may quote the server (its ERROR text, its options): escaped for the terminal.
     return new CliError(
-      `transfer with ${formatHostPort(target.hostname, target.port)} failed: ${err.message}`,
+      `transfer with ${formatHostPort(target.hostname, target.port)} failed: ${
+        escapeText(err.message)
+      }`,
       { cause: err },
     );
   }

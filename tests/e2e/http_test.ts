@@ -217,3 +217,167 @@ Deno.test("http get fetches from sockit's own files --http face", async () => {
     assert.equal(stdout, "from the face\n");
   });
 });
+
+/** Bytes of `text` one per character (latin1): lets a test send raw 0x80-0xff bytes. */
+function latin1(text: string): Uint8Array {
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+}
+
+/** No raw ESC, BEL, other C0 controls (but LF), C1 controls or bidi overrides. */
+function assertNoRawControls(text: string) {
+  // deno-lint-ignore no-control-regex
+  const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.exec(text);
+  assert.equal(raw, null, `raw control ${JSON.stringify(raw?.[0])} in ${JSON.stringify(text)}`);
+}
+
+const EVIL = "\x1b]0;PWNED\x07\x1b[2J\x9b31m\xe2\x80\xaeevil";
+
+const hostileResponses: [string, string, RegExp][] = [
+  ["status line", `HTTP/1.1${EVIL} 200 OK\r\n\r\n`, /invalid status line/],
+  ["header line", `HTTP/1.1 200 OK\r\n${EVIL}: x\r\n\r\n`, /malformed header line/],
+  [
+    "chunk size",
+    `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${EVIL}\r\n`,
+    /malformed chunk size/,
+  ],
+  ["Content-Length", `HTTP/1.1 200 OK\r\nContent-Length: ${EVIL}\r\n\r\n`, /Content-Length/],
+  ["redirect", `HTTP/1.1 302 Found\r\nLocation: http://a b${EVIL}/\r\n\r\n`, /redirect/],
+  ["reason phrase with --fail", `HTTP/1.1 500 ${EVIL}\r\nContent-Length: 0\r\n\r\n`, /HTTP 500/],
+];
+for (const [name, response, message] of hostileResponses) {
+  Deno.test(`http get: control characters in a server's ${name} are escaped on stderr`, async () => {
+    await using server = rawServer(() => latin1(response));
+    for (const verbose of [[], ["-v"]]) {
+      const { code, stderr } = await runSockit([
+        "http",
+        "get",
+        "-L",
+        "--fail",
+        ...verbose,
+        `${server.url}/`,
+      ]);
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, message);
+      assertNoRawControls(stderr);
+    }
+  });
+}
+
+Deno.test("http get -v escapes the headers it echoes; -i prints them raw, like curl", async () => {
+  const response = `HTTP/1.1 200 OK${EVIL}\r\nX-Evil: ${EVIL}\r\nContent-Length: 2\r\n\r\nok`;
+  await using server = rawServer(() => latin1(response));
+  const verbose = await runSockit(["http", "get", "-v", `${server.url}/`]);
+  assert.equal(verbose.code, 0, verbose.stderr);
+  assert.equal(verbose.stdout, "ok");
+  assert.match(verbose.stderr, /< X-Evil: \\x1b\]0;PWNED\\x07/);
+  assertNoRawControls(verbose.stderr);
+  const include = await runSockit(["http", "get", "-i", `${server.url}/`]);
+  assert.equal(include.code, 0, include.stderr);
+  assert.ok(include.stdoutBytes.includes(0x1b), "-i passes the header bytes through");
+});
+
+/** A server that answers every request with `head`, then `then` again and again, never closing. */
+function endlessServer(head: string, then: string, pauseMs: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      (async () => {
+        try {
+          await conn.read(new Uint8Array(8192));
+          await send(conn, head);
+          for (;;) {
+            await send(conn, then);
+            if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+          }
+        } catch {
+          // the client went away
+        } finally {
+          if (conns.delete(conn)) conn.close();
+        }
+      })();
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of conns) conn.close();
+      conns.clear();
+      await serving;
+      // A paused writer notices the close within one pause.
+      await new Promise((resolve) => setTimeout(resolve, pauseMs + 50));
+    },
+  };
+}
+
+Deno.test("http get: endless 1xx interim responses are cut off after 100", async () => {
+  await using server = endlessServer("", "HTTP/1.1 100 Continue\r\n\r\n", 0);
+  const { code, stderr } = await runSockit(["http", "get", `${server.url}/`]);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /bad response from 127\.0\.0\.1:\d+: more than 100 interim \(1xx\)/);
+});
+
+Deno.test("http get --timeout: 1xx responses that keep coming count against the timeout", async () => {
+  await using server = endlessServer("", "HTTP/1.1 102 Processing\r\n\r\n", 50);
+  const { code, stderr } = await runSockit(["http", "get", "--timeout", "500", `${server.url}/`]);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /timed out: no complete response header from 127\.0\.0\.1:\d+ in 500 ms/);
+});
+
+Deno.test("http get --timeout: a header that trickles in counts against the timeout", async () => {
+  await using server = endlessServer("HTTP/1.1 200 OK\r\n", "X-Slow: y\r\n", 50);
+  const { code, stderr } = await runSockit(["http", "get", "--timeout", "500", `${server.url}/`]);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /timed out: no complete response header from 127\.0\.0\.1:\d+ in 500 ms/);
+});
+
+Deno.test("http get -i: a bare CR between header fields is refused, not printed", async () => {
+  await using server = rawServer(() =>
+    "HTTP/1.1 200 OK\r\nFoo: 1\rBar: 2\r\nContent-Length: 2\r\n\r\nok"
+  );
+  const { code, stdout, stderr } = await runSockit(["http", "get", "-i", `${server.url}/`]);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /bad response from 127\.0\.0\.1:\d+: a bare CR/);
+  assert.equal(stdout, "");
+});
+
+Deno.test("http get -i: bare-LF line endings are parsed at once, not waited out", async () => {
+  await using server = rawServer(() => "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", { stall: true });
+  const { code, stdout, stderr } = await runSockit([
+    "http",
+    "get",
+    "-i",
+    "--timeout",
+    "10000",
+    `${server.url}/`,
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+});
+
+Deno.test("http get -i: an empty line after 100 Continue is skipped", async () => {
+  await using server = rawServer(() =>
+    "HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+  );
+  const { code, stdout, stderr } = await runSockit(["http", "get", "-i", `${server.url}/`]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+});
+
+Deno.test("http get: an unsolicited 101 Switching Protocols fails at once", async () => {
+  await using server = rawServer(
+    () => "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    { stall: true },
+  );
+  const { code, stderr } = await runSockit([
+    "http",
+    "get",
+    "--timeout",
+    "10000",
+    `${server.url}/`,
+  ]);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /101 Switching Protocols without an upgrade request/);
+});

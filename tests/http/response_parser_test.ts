@@ -197,3 +197,155 @@ Deno.test("ResponseParser bounds the header size and the number of fields", () =
     /more than 3/,
   );
 });
+
+// RFC 9112 §2.2: LF alone ends a line; empty lines before a status line are skipped.
+const lenient: [string, string, number, string][] = [
+  ["bare-LF line endings", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", 200, "ok"],
+  [
+    "bare-LF and CRLF mixed",
+    "HTTP/1.1 200 OK\r\nX-A: 1\nContent-Length: 2\r\n\nok",
+    200,
+    "ok",
+  ],
+  [
+    "bare-LF chunked body and trailers",
+    "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n5\nhello\n0\nX-T: 1\n\n",
+    200,
+    "hello",
+  ],
+  [
+    "bare-LF empty trailers",
+    "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n1\nx\n0\n\n",
+    200,
+    "x",
+  ],
+  [
+    "empty lines before the status line",
+    "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    200,
+    "ok",
+  ],
+  [
+    "an empty line after 100 Continue",
+    "HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    200,
+    "ok",
+  ],
+  ["a bare-LF empty line before the status line", "\nHTTP/1.1 204 No Content\n\n", 204, ""],
+  [
+    "whitespace before a chunk extension (BWS)",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ; a = 1 ;b\r\nok\r\n0\r\n\r\n",
+    200,
+    "ok",
+  ],
+  [
+    "a quoted chunk extension value",
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="x; \\"y\\""\r\nok\r\n0\r\n\r\n',
+    200,
+    "ok",
+  ],
+  [
+    "100 interim responses, then the final one",
+    "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n".repeat(100) +
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    200,
+    "ok",
+  ],
+];
+for (const [name, raw, status, body] of lenient) {
+  Deno.test(`ResponseParser accepts ${name}, without waiting for the close`, () => {
+    const result = parse(raw, "GET", false);
+    assert.equal(result.status, status);
+    assert.equal(result.body, body);
+    assert.equal(result.ended, true);
+  });
+}
+
+const refused: [string, string, RegExp][] = [
+  [
+    "a bare CR between header fields",
+    "HTTP/1.1 200 OK\r\nFoo: 1\rBar: 2\r\nContent-Length: 0\r\n\r\n",
+    /bare CR/,
+  ],
+  ["a bare CR in the status line", "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n", /bare CR/],
+  [
+    "a bare CR before a line end",
+    "HTTP/1.1 200 OK\r\nFoo: 1\r\r\nContent-Length: 0\r\n\r\n",
+    /bare CR/,
+  ],
+  [
+    "a bare CR in a trailer",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\rB: 2\r\n\r\n",
+    /bare CR/,
+  ],
+  ["a NUL in a field value", "HTTP/1.1 200 OK\r\nFoo: a\0b\r\nContent-Length: 0\r\n\r\n", /NUL/],
+  [
+    "whitespace after a chunk size",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n25  \r\n" + "x".repeat(37) +
+    "\r\n0\r\n\r\n",
+    /malformed chunk size "25 {2}"/,
+  ],
+  [
+    "an empty chunk extension",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n",
+    /malformed chunk size "2;"/,
+  ],
+  [
+    "a chunk extension without a name",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;=x\r\nab\r\n0\r\n\r\n",
+    /malformed chunk size/,
+  ],
+  [
+    "an unterminated quoted chunk extension",
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="x\r\nab\r\n0\r\n\r\n',
+    /malformed chunk size/,
+  ],
+  [
+    "an unsolicited 101 Switching Protocols",
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    /101 Switching Protocols without an upgrade request/,
+  ],
+  [
+    "more than 100 interim responses",
+    "HTTP/1.1 100 Continue\r\n\r\n".repeat(101) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    /more than 100 interim \(1xx\) responses/,
+  ],
+];
+for (const [name, raw, message] of refused) {
+  Deno.test(`ResponseParser rejects ${name}`, () => {
+    assert.throws(
+      () => parse(raw),
+      (err) => err instanceof HttpParseError && message.test(err.message),
+    );
+  });
+}
+
+Deno.test("ResponseParser reports interim responses as events", () => {
+  const parser = new ResponseParser();
+  const events = parser.push(
+    enc("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"),
+  );
+  assert.deepEqual(events.map((e) => e.type), ["interim", "head", "end"]);
+  assert.deepEqual(events[0], {
+    type: "interim",
+    version: "1.1",
+    status: 103,
+    reason: "Early Hints",
+    headers: [["Link", "</a.css>"]],
+  });
+});
+
+Deno.test("ResponseParser bounds empty lines before a status line by the header size", () => {
+  const parser = new ResponseParser({ maxHeaderBytes: 1024 });
+  assert.throws(() => {
+    for (let i = 0; i < 1000; i++) parser.push(enc("\r\n"));
+  }, /response header over 1024 bytes/);
+});
+
+Deno.test("ResponseParser bounds the interim responses it follows (maxInterim)", () => {
+  const parser = new ResponseParser({ maxInterim: 2 });
+  assert.throws(
+    () => parser.push(enc("HTTP/1.1 102 Processing\r\n\r\n".repeat(3))),
+    /more than 2 interim \(1xx\) responses/,
+  );
+});
