@@ -19,6 +19,7 @@ import { formatHostPort } from "../inet/address.ts";
 import type { HostAddress } from "../inet/address.ts";
 import { announceListening } from "../net/endpoint.ts";
 import { splitPath } from "../share/path.ts";
+import { escapeText } from "../text/escape.ts";
 import type { Sandbox } from "../share/sandbox.ts";
 import { ShareError } from "../share/share_error.ts";
 import { stageUpload, type StoredUpload } from "../share/upload.ts";
@@ -71,13 +72,18 @@ export function serveHttp(
           announceListening(out, bound, label ? { label } : {});
         },
         onError(err) {
-          return new Response(`500 ${err instanceof Error ? err.message : ""}\n`, { status: 500 });
+          out.warn(`http: ${escapeText(err instanceof Error ? err.message : String(err))}`);
+          return text(500, "the server failed to read or write");
         },
       },
       (request, info) =>
         handleRequest(request, sandbox, {
           allowUpload,
           maxUpload,
+          onError(err) {
+            const message = escapeText(err instanceof Error ? err.message : String(err));
+            out.warn(`${peerOf(info)}: ${message} (http)`);
+          },
           onUpload(stored) {
             const size = `${stored.size} bytes`;
             out.status(`uploaded ${stored.rel} (${size}) from ${peerOf(info)} (http)`);
@@ -104,6 +110,11 @@ export interface HandleRequestOptions {
   maxUpload?: number;
   /** Called for each stored upload (for the log line). */
   onUpload?: (stored: StoredUpload) => void;
+  /**
+   * Called with an unexpected failure (a disk error) before it is answered
+   * with a plain 500: its details are for the server's log, never the peer.
+   */
+  onError?: (err: unknown) => void;
 }
 
 function text(status: number, message: string, headers: HeadersInit = {}): Response {
@@ -136,7 +147,7 @@ export async function handleRequest(
   sandbox: Sandbox,
   options: HandleRequestOptions = {},
 ): Promise<Response> {
-  const { allowUpload = false, maxUpload = 1024 ** 3, onUpload } = options;
+  const { allowUpload = false, maxUpload = 1024 ** 3, onUpload, onError } = options;
   const url = new URL(request.url);
   let decoded: string;
   try {
@@ -179,8 +190,9 @@ export async function handleRequest(
     }
     return await download(request, resolved.real, path.at(-1) ?? "", resolved.info);
   } catch (err) {
-    if (!(err instanceof ShareError)) throw err;
-    return text(SHARE_ERROR_STATUS[err.reason], err.message);
+    if (err instanceof ShareError) return text(SHARE_ERROR_STATUS[err.reason], err.message);
+    onError?.(err);
+    return text(500, "the server failed to read or write");
   }
 }
 

@@ -14,7 +14,8 @@ import config from "../../deno.json" with { type: "json" };
 import type { Output } from "../console/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
-import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
+import { isDisconnect, serveConnections, type ServerStats, type Session } from "../net/server.ts";
+import { escapeText } from "../text/escape.ts";
 import { HashCache } from "./hash_cache.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import type { Sandbox } from "../share/sandbox.ts";
@@ -150,17 +151,24 @@ async function answer(
         return await receiveFile(session, reader, request, context);
     }
   } catch (err) {
-    const refused = refusalOf(err);
+    const refused = refusalOf(err, session, context.out);
     await reply(session, formatError(refused.code, refused.message));
     return true;
   }
 }
 
-/** A protocol error or a refusal of the shared folder as `ERR`; anything else is rethrown. */
-function refusalOf(err: unknown): ProtocolError {
+/**
+ * The `ERR` for a failed request: a protocol error or a refusal of the shared
+ * folder as it is; any other failure (a disk error) as a plain 500, its
+ * details in the server's log only, never on the wire. A lost connection is
+ * rethrown: it ends the session.
+ */
+function refusalOf(err: unknown, session: Session, out: Output): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof ShareError) return protocolErrorOf(err);
-  throw err;
+  if (isDisconnect(err)) throw err;
+  out.warn(`${session.peer}: ${escapeText(err instanceof Error ? err.message : String(err))}`);
+  return new ProtocolError(500, "the server failed to read or write");
 }
 
 function mtimeOf(info: Deno.FileInfo): number {
@@ -175,7 +183,7 @@ async function sendFile(session: Session, path: string[], offset: number, contex
     file = await Deno.open(resolved.real);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new ProtocolError(404, "no such file");
-    throw new ProtocolError(500, "cannot read the file");
+    throw err;
   }
   try {
     const info = await file.stat();
@@ -185,21 +193,34 @@ async function sendFile(session: Session, path: string[], offset: number, contex
     const sha256 = await context.hashes.sha256(resolved.real, info);
     const length = info.size - offset;
     await reply(session, `OK GET ${info.size} ${mtimeOf(info)} ${offset} ${length} ${sha256}`);
-    await file.seek(offset, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(256 * 1024);
-    let left = length;
-    while (left > 0) {
-      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-      if (n === null) break;
-      await session.send(buffer.subarray(0, n));
-      left -= n;
+    // From here on the reply has begun: a failure can only cut the connection.
+    try {
+      await file.seek(offset, Deno.SeekMode.Start);
+      const buffer = new Uint8Array(256 * 1024);
+      let left = length;
+      while (left > 0) {
+        const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+        if (n === null) break;
+        await session.send(buffer.subarray(0, n));
+        left -= n;
+      }
+      // A file that shrank while being sent: the promised length cannot be met, so
+      // the connection is closed and the client sees a short transfer, never a padded one.
+      if (left > 0) session.close("file shrank while being sent");
+    } catch (err) {
+      if (isDisconnect(err)) throw err;
+      cut(session, context.out, err);
     }
-    // A file that shrank while being sent: the promised length cannot be met, so
-    // the connection is closed and the client sees a short transfer, never a padded one.
-    if (left > 0) session.close("file shrank while being sent");
   } finally {
     file.close();
   }
+}
+
+/** Ends a session whose reply cannot be completed, the cause in the log only. */
+function cut(session: Session, out: Output, err: unknown): void {
+  const message = escapeText(err instanceof Error ? err.message : String(err));
+  out.warn(`${session.peer}: ${message}`);
+  session.close("the server failed to read the file");
 }
 
 /** PUT over the file protocol: the body follows the request line. */
@@ -222,6 +243,7 @@ async function receiveFile(
     return false;
   }
   let consumed = false;
+  let received = 0;
   try {
     using upload = await stageUpload(context.sandbox, request.path, {
       size: request.size,
@@ -229,15 +251,19 @@ async function receiveFile(
       maxSize: context.maxUpload,
     });
     consumed = true;
-    await reader.readExact(request.size, (chunk) => upload.write(chunk));
+    await reader.readExact(request.size, async (chunk) => {
+      await upload.write(chunk);
+      received += chunk.length; // a chunk that failed stays unread, for the skip below
+    });
     const stored = upload.commit();
     context.out.status(`uploaded ${stored.rel} (${stored.size} bytes) from ${session.peer}`);
     await reply(session, `OK PUT ${stored.size} ${stored.sha256}`);
     return true;
   } catch (err) {
-    const refused = refusalOf(err);
-    // Refused before the body was read: skip it so the connection stays in step.
-    if (!consumed) await reader.readExact(request.size, () => {});
+    const refused = refusalOf(err, session, context.out);
+    // Refused before the body was read, or failed within it: skip the rest so the
+    // connection stays in step.
+    await reader.readExact(consumed ? request.size - received : request.size, () => {});
     await reply(session, formatError(refused.code, refused.message));
     return true;
   }

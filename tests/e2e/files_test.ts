@@ -424,3 +424,56 @@ Deno.test("an absolute path is read inside the share, never from the system", as
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("every filesystem error is an ERR on the same connection; LIST skips what it cannot resolve", async () => {
+  const base = await setup();
+  try {
+    await Deno.mkdir(`${base}/share/links`);
+    await Deno.writeTextFile(`${base}/share/links/ok.txt`, "ok\n");
+    await Deno.symlink("loop", `${base}/share/links/loop`); // ELOOP
+    await Deno.symlink("x".repeat(300), `${base}/share/links/long`); // ENAMETOOLONG
+    await using server = serve(base);
+    const port = await server.port();
+    await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
+    await nc.write(
+      "GET notes.txt/x\nGET notes.txt\nLIST links\nSTAT links/long\nGET links/loop\nLIST links/long\n" +
+        "STAT notes.txt\n",
+    );
+    const { stdout } = await nc.finish();
+    const lines = stdout.split("\n");
+    assert.deepEqual(lines.slice(0, 2), [
+      "ERR 404 no such file or directory",
+      /^OK GET 12 \d+ 0 12 [0-9a-f]{64}$/.exec(lines[1]!)?.[0],
+    ]);
+    assert.equal(lines[2], "hello world");
+    assert.match(lines[3]!, /^OK LIST 1$/);
+    assert.match(lines[4]!, /^f 3 \d+ ok\.txt$/);
+    assert.deepEqual(lines.slice(5, 8), [
+      "ERR 404 no such file or directory",
+      "ERR 404 too many levels of symbolic links",
+      "ERR 404 no such file or directory",
+    ]);
+    assert.match(lines[8]!, /^OK STAT f 12 \d+$/);
+    assert.equal(lines.length, 10, stdout);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("the HTTP face answers filesystem errors without server paths or OS messages", async () => {
+  const base = await setup();
+  try {
+    await Deno.symlink("loop", `${base}/share/loop`);
+    await Deno.symlink("x".repeat(300), `${base}/share/long`);
+    await using server = serve(base, ["--http", "0"]);
+    const port = await server.port({ label: "http" });
+    for (const path of ["/notes.txt/x", "/loop", "/long", "/"]) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      const body = await response.text();
+      assert.ok(response.status < 500, `${path}: ${response.status} ${body}`);
+      assert.ok(!body.includes(base) && !/os error/.test(body), `${path}: ${body}`);
+    }
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

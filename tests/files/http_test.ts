@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { handleRequest, type HandleRequestOptions } from "../../src/files/http.ts";
 import { entityTag } from "../../src/files/http_core.ts";
-import { openShare, type Sandbox } from "../../src/share/sandbox.ts";
+import { openShare, type Resolved, Sandbox } from "../../src/share/sandbox.ts";
 import type { StoredUpload } from "../../src/share/upload.ts";
 
 const NOTES = "hello, sockit\n"; // 14 bytes
@@ -202,5 +202,41 @@ Deno.test("handleRequest() stores a PUT once: 201, then 409; 413 over the limit 
     assert.equal(stored.length, 1);
     assert.deepEqual(await names(root), [".hidden", "docs", "leak.txt", "notes.txt"]);
     assert.deepEqual(await names(`${root}/docs`), ["<b>&.txt", "up.txt"]);
+  });
+});
+
+Deno.test("handleRequest() answers every filesystem error without a server path or OS message", async () => {
+  await withShare(async (share, root) => {
+    await Deno.symlink("loop", `${root}/loop`);
+    await Deno.symlink("x".repeat(300), `${root}/long`); // ENAMETOOLONG
+    const cases: [string, number, string][] = [
+      ["/notes.txt/x", 404, "no such file or directory"],
+      ["/loop", 404, "too many levels of symbolic links"],
+      ["/long", 404, "no such file or directory"],
+    ];
+    for (const [path, status, message] of cases) {
+      const response = await get(share, path);
+      assert.equal(response.status, status, path);
+      assert.equal(await response.text(), `${status} ${message}\n`, path);
+    }
+    const listing = await (await get(share, "/?json")).json() as { name: string }[];
+    assert.deepEqual(listing.map((e) => e.name), ["docs", "notes.txt"]);
+  });
+});
+
+Deno.test("handleRequest() answers an unexpected error with a plain 500 and reports it aside", async () => {
+  await withShare(async (share, root) => {
+    class Failing extends Sandbox {
+      override resolve(): Promise<Resolved> {
+        return Promise.reject(new Error(`Input/output error (os error 5): stat '${root}/x'`));
+      }
+    }
+    const errors: unknown[] = [];
+    const response = await handleRequest(request("/notes.txt"), new Failing(share.root), {
+      onError: (err) => errors.push(err),
+    });
+    assert.equal(response.status, 500);
+    assert.equal(await response.text(), "500 the server failed to read or write\n");
+    assert.match(String(errors[0]), /os error 5/);
   });
 });
