@@ -86,7 +86,7 @@ export function serveHttp(
           },
           onUpload(stored) {
             const size = `${stored.size} bytes`;
-            out.status(`uploaded ${stored.rel} (${size}) from ${peerOf(info)} (http)`);
+            out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peerOf(info)} (http)`);
           },
         }),
     );
@@ -117,10 +117,20 @@ export interface HandleRequestOptions {
   onError?: (err: unknown) => void;
 }
 
+/** Sent with every answer: the declared type is the type, browsers never guess another. */
+const NOSNIFF = { "x-content-type-options": "nosniff" };
+
+/**
+ * Sent with every file: the browser renders it, if at all, as a sandboxed
+ * page of its own origin, so an uploaded page runs no script in the share's
+ * origin (and cannot reach its pages or uploads).
+ */
+const FILE_POLICY = { ...NOSNIFF, "content-security-policy": "sandbox" };
+
 function text(status: number, message: string, headers: HeadersInit = {}): Response {
   return new Response(`${status} ${message}\n`, {
     status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+    headers: { "content-type": "text/plain; charset=utf-8", ...NOSNIFF, ...headers },
   });
 }
 
@@ -172,20 +182,23 @@ export async function handleRequest(
     const resolved = await sandbox.resolve(path);
     if (resolved.info.isDirectory) {
       if (!url.pathname.endsWith("/")) {
+        // Built from the checked components, so it is always a path on this
+        // host: "//docs" would send a browser to the host "docs".
+        const location = "/" + path.map((c) => encodeURIComponent(c) + "/").join("");
         return new Response(null, {
           status: 301,
-          headers: { location: url.pathname + "/" + url.search },
+          headers: { location: location + url.search, ...NOSNIFF },
         });
       }
       const entries = await sandbox.list(resolved);
       if (url.searchParams.has("json")) {
         const json = entries.map((e) => ({ ...e, mtime: new Date(e.mtime).toISOString() }));
         return new Response(JSON.stringify(json) + "\n", {
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...NOSNIFF },
         });
       }
       return new Response(directoryPage(path, entries, { allowUpload }), {
-        headers: { "content-type": "text/html; charset=utf-8" },
+        headers: { "content-type": "text/html; charset=utf-8", ...NOSNIFF },
       });
     }
     return await download(request, resolved.real, path.at(-1) ?? "", resolved.info);
@@ -205,6 +218,7 @@ async function download(
   const mtime = info.mtime?.getTime() ?? 0;
   const etag = entityTag(info.size, mtime);
   const headers = new Headers({
+    ...FILE_POLICY,
     "content-type": contentType(name),
     "accept-ranges": "bytes",
     "etag": etag,

@@ -256,7 +256,8 @@ async function receiveFile(
       received += chunk.length; // a chunk that failed stays unread, for the skip below
     });
     const stored = upload.commit();
-    context.out.status(`uploaded ${stored.rel} (${stored.size} bytes) from ${session.peer}`);
+    const rel = escapeText(stored.rel);
+    context.out.status(`uploaded ${rel} (${stored.size} bytes) from ${session.peer}`);
     await reply(session, `OK PUT ${stored.size} ${stored.sha256}`);
     return true;
   } catch (err) {

@@ -117,7 +117,9 @@ export class Sandbox {
    * @throws {ShareError} `not-found` when missing (a dangling link, a path
    * through a file, or a link whose target's name is too long), `loop` for an
    * endless chain of links, `not-allowed` when access is denied, `outside`
-   * when the real path leaves the folder, `hidden` when it is hidden. Other
+   * when the real path leaves the folder, `hidden` when it is hidden,
+   * `not-a-file` for what is neither a regular file nor a folder (a FIFO, a
+   * socket, a device). Other
    * errors of the file system (an I/O error) pass through.
    */
   async resolve(components: readonly string[]): Promise<Resolved> {
@@ -138,6 +140,10 @@ export class Sandbox {
       info = await Deno.stat(real);
     } catch (err) {
       throw refusal(err); // replaced or removed since realPath
+    }
+    // A FIFO, socket or device is not content: reading one blocks or never ends.
+    if (!info.isFile && !info.isDirectory) {
+      throw new ShareError("not-a-file", "not a regular file or folder");
     }
     return { real, rel, info };
   }
@@ -171,7 +177,7 @@ export class Sandbox {
     return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** One listed entry, or undefined when it cannot be resolved or is neither file nor folder. */
+  /** One listed entry, or undefined when it cannot be resolved (or is neither file nor folder). */
   async #entry(dir: Resolved, name: string): Promise<Entry | undefined> {
     let resolved: Resolved;
     try {
@@ -180,7 +186,6 @@ export class Sandbox {
       if (err instanceof ShareError || isFileSystemError(err)) return undefined;
       throw err;
     }
-    if (!resolved.info.isFile && !resolved.info.isDirectory) return undefined;
     return {
       type: resolved.info.isDirectory ? "d" : "f",
       size: resolved.info.isFile ? resolved.info.size : 0,

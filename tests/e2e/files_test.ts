@@ -477,3 +477,53 @@ Deno.test("the HTTP face answers filesystem errors without server paths or OS me
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("FIFOs are neither listed nor served: STAT and GET refuse them, the connection goes on", async () => {
+  const base = await setup();
+  try {
+    const made = await new Deno.Command("mkfifo", { args: [`${base}/share/docs/pipe`] }).output();
+    assert.ok(made.success, "mkfifo");
+    await using server = serve(base);
+    const port = await server.port();
+    await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
+    await nc.write("STAT docs/pipe\nGET docs/pipe\nLIST docs\n");
+    const { stdout } = await nc.finish();
+    assert.match(
+      stdout,
+      /^ERR 400 not a regular file or folder\nERR 400 not a regular file or folder\nOK LIST 1\nf 6 \d+ a%20b\.txt\n$/,
+    );
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("the upload log line escapes bidi controls in names (files put and HTTP PUT)", async () => {
+  const base = await setup();
+  try {
+    await Deno.writeTextFile(`${base}/dl/up.txt`, "x");
+    await using server = serve(base, ["--allow-upload", "--http", "0"], [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${base}/share`,
+      `--allow-write=${base}/share`,
+    ]);
+    const port = await server.port({ label: "files" });
+    const httpPort = await server.port({ label: "http" });
+    const put = await runSockit(
+      ["files", "put", `127.0.0.1:${port}`, `${base}/dl/up.txt`, "a\u202etxt.exe"],
+      { permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}/dl`] },
+    );
+    assert.equal(put.code, 0, put.stderr);
+    const response = await fetch(`http://127.0.0.1:${httpPort}/b%E2%80%AEtxt.exe`, {
+      method: "PUT",
+      body: "y",
+    });
+    assert.equal(response.status, 201);
+    await response.body?.cancel();
+    const log = (await server.waitFor(/^[\s\S]*uploaded b.*\(http\)/))[0];
+    assert.match(log, /uploaded a\\u\{202e\}txt\.exe \(1 bytes\)/);
+    assert.match(log, /uploaded b\\u\{202e\}txt\.exe \(1 bytes\)/);
+    assert.ok(!log.includes("\u202e"), "no raw bidi control in the log");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

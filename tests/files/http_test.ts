@@ -240,3 +240,44 @@ Deno.test("handleRequest() answers an unexpected error with a plain 500 and repo
     assert.match(String(errors[0]), /os error 5/);
   });
 });
+
+Deno.test("handleRequest() redirects //docs and /\\docs to /docs/, never to another host", async () => {
+  await withShare(async (share) => {
+    for (const path of ["//docs", "/\\docs", "///docs?json", "/./docs"]) {
+      const response = await get(share, path);
+      assert.equal(response.status, 301, path);
+      const location = response.headers.get("location") ?? "";
+      assert.match(location, /^\/docs\/(\?json)?$/, path);
+      assert.equal(new URL(location, "http://share.example/").host, "share.example", path);
+    }
+  });
+});
+
+Deno.test("handleRequest() serves files with nosniff and a sandboxing CSP, so an upload runs no script", async () => {
+  await withShare(async (share, root) => {
+    await Deno.writeTextFile(`${root}/page.html`, "<script>alert(document.cookie)</script>");
+    for (const init of [{}, { method: "HEAD" }, { headers: { range: "bytes=0-3" } }]) {
+      const response = await get(share, "/page.html", init);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+      assert.match(response.headers.get("content-security-policy") ?? "", /^sandbox(;|$)/);
+      await response.body?.cancel();
+    }
+    const page = await get(share, "/");
+    assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+    await page.body?.cancel();
+  });
+});
+
+Deno.test("handleRequest() refuses FIFOs and other special files; listings leave them out", async () => {
+  await withShare(async (share, root) => {
+    const made = await new Deno.Command("mkfifo", { args: [`${root}/pipe`] }).output();
+    assert.ok(made.success, "mkfifo");
+    for (const method of ["GET", "HEAD"]) {
+      const response = await get(share, "/pipe", { method });
+      assert.equal(response.status, 400, method);
+      await response.body?.cancel();
+    }
+    const listing = await (await get(share, "/?json")).json() as { name: string }[];
+    assert.ok(!listing.some((e) => e.name === "pipe"));
+  });
+});
