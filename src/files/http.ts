@@ -20,7 +20,10 @@ import type { HostAddress } from "../inet/address.ts";
 import { announceListening } from "../net/endpoint.ts";
 import { splitPath } from "../share/path.ts";
 import { escapeText } from "../text/escape.ts";
-import type { Sandbox } from "../share/sandbox.ts";
+import type { Resolved, Sandbox } from "../share/sandbox.ts";
+import { isSettled, versionOf } from "../share/version.ts";
+import { fileChunks } from "./file_chunks.ts";
+import { FileChangedError, HashCache } from "./hash_cache.ts";
 import { ShareError } from "../share/share_error.ts";
 import { stageUpload, type StoredUpload } from "../share/upload.ts";
 import {
@@ -60,6 +63,7 @@ export function serveHttp(
 ): HttpFace {
   const { allowUpload = false, maxUpload = 1024 ** 3, label, signal } = options;
   let bound: HostAddress = address;
+  const hashes = new HashCache();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
@@ -80,6 +84,7 @@ export function serveHttp(
         handleRequest(request, sandbox, {
           allowUpload,
           maxUpload,
+          hashes,
           onError(err) {
             const message = escapeText(err instanceof Error ? err.message : String(err));
             out.warn(`${peerOf(info)}: ${message} (http)`);
@@ -110,6 +115,8 @@ export interface HandleRequestOptions {
   maxUpload?: number;
   /** Called for each stored upload (for the log line). */
   onUpload?: (stored: StoredUpload) => void;
+  /** Hashes of files, for the entity tags of files changed within the last second. */
+  hashes?: HashCache;
   /**
    * Called with an unexpected failure (a disk error) before it is answered
    * with a plain 500: its details are for the server's log, never the peer.
@@ -157,7 +164,13 @@ export async function handleRequest(
   sandbox: Sandbox,
   options: HandleRequestOptions = {},
 ): Promise<Response> {
-  const { allowUpload = false, maxUpload = 1024 ** 3, onUpload, onError } = options;
+  const {
+    allowUpload = false,
+    maxUpload = 1024 ** 3,
+    onUpload,
+    onError,
+    hashes = new HashCache(),
+  } = options;
   const url = new URL(request.url);
   let decoded: string;
   try {
@@ -201,71 +214,98 @@ export async function handleRequest(
         headers: { "content-type": "text/html; charset=utf-8", ...NOSNIFF },
       });
     }
-    return await download(request, resolved.real, path.at(-1) ?? "", resolved.info);
+    return await download(request, resolved, path.at(-1) ?? "", hashes);
   } catch (err) {
     if (err instanceof ShareError) return text(SHARE_ERROR_STATUS[err.reason], err.message);
+    if (err instanceof FileChangedError) {
+      onError?.(err);
+      return text(503, "the file is changing; try again", { "retry-after": "1" });
+    }
     onError?.(err);
     return text(500, "the server failed to read or write");
   }
 }
 
+/**
+ * A file: its headers from the open file (what is sent is what is
+ * described), conditional and range requests, and a body that is cut short
+ * rather than completed if the file changes while it is sent.
+ */
 async function download(
   request: Request,
-  real: string,
+  resolved: Resolved,
   name: string,
-  info: Deno.FileInfo,
+  hashes: HashCache,
 ): Promise<Response> {
-  const mtime = info.mtime?.getTime() ?? 0;
-  const etag = entityTag(info.size, mtime);
-  const headers = new Headers({
-    ...FILE_POLICY,
-    "content-type": contentType(name),
-    "accept-ranges": "bytes",
-    "etag": etag,
-    "last-modified": new Date(mtime).toUTCString(),
-  });
-  if (request.headers.get("if-none-match") === etag) {
-    return new Response(null, { status: 304, headers });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(resolved.real);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return text(404, "no such file or directory");
+    throw err;
   }
-  const range = request.headers.has("if-range") && request.headers.get("if-range") !== etag
-    ? undefined
-    : parseRange(request.headers.get("range"), info.size);
-  if (range === "unsatisfiable") {
-    headers.set("content-range", `bytes */${info.size}`);
-    return new Response(null, { status: 416, headers });
+  let streaming = false;
+  try {
+    const now = Date.now();
+    const info = await file.stat();
+    // Replaced by something else since it was resolved.
+    if (!info.isFile) return text(400, "not a regular file or folder");
+    const version = versionOf(info);
+    // A version that cannot show a change yet is named, and checked, by its content.
+    const sha256 = isSettled(version, now)
+      ? undefined
+      : await hashes.sha256(resolved.real, file, version, false);
+    const etag = entityTag(version, sha256);
+    const headers = new Headers({
+      ...FILE_POLICY,
+      "content-type": contentType(name),
+      "accept-ranges": "bytes",
+      "etag": etag,
+      "last-modified": new Date(version.mtime).toUTCString(),
+    });
+    if (request.headers.get("if-none-match") === etag) {
+      return new Response(null, { status: 304, headers });
+    }
+    const range = request.headers.has("if-range") && request.headers.get("if-range") !== etag
+      ? undefined
+      : parseRange(request.headers.get("range"), info.size);
+    if (range === "unsatisfiable") {
+      headers.set("content-range", `bytes */${info.size}`);
+      return new Response(null, { status: 416, headers });
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? info.size - 1;
+    const length = info.size === 0 ? 0 : end - start + 1;
+    headers.set("content-length", String(length));
+    if (range) headers.set("content-range", `bytes ${start}-${end}/${info.size}`);
+    const status = range ? 206 : 200;
+    if (request.method === "HEAD" || length === 0) return new Response(null, { status, headers });
+    const chunks = fileChunks(file, { start, end: end + 1, version, sha256 });
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) {
+            file.close();
+            controller.close();
+          } else {
+            controller.enqueue(next.value);
+          }
+        } catch (err) {
+          file.close();
+          // Changed or shrank: error the stream, never complete or pad it.
+          controller.error(err);
+        }
+      },
+      cancel() {
+        file.close();
+      },
+    });
+    streaming = true;
+    return new Response(body, { status, headers });
+  } finally {
+    if (!streaming) file.close();
   }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? info.size - 1;
-  const length = info.size === 0 ? 0 : end - start + 1;
-  headers.set("content-length", String(length));
-  if (range) headers.set("content-range", `bytes ${start}-${end}/${info.size}`);
-  const status = range ? 206 : 200;
-  if (request.method === "HEAD" || length === 0) return new Response(null, { status, headers });
-  const file = await Deno.open(real);
-  await file.seek(start, Deno.SeekMode.Start);
-  let left = length;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffer = new Uint8Array(Math.min(256 * 1024, left));
-      const n = await file.read(buffer);
-      if (n === null || n === 0) {
-        file.close();
-        // Shorter than promised (the file shrank): error the stream, never pad it.
-        controller.error(new Error("file shrank while being sent"));
-        return;
-      }
-      left -= n;
-      controller.enqueue(buffer.subarray(0, n));
-      if (left === 0) {
-        file.close();
-        controller.close();
-      }
-    },
-    cancel() {
-      file.close();
-    },
-  });
-  return new Response(body, { status, headers });
 }
 
 async function upload(

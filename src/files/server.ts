@@ -16,7 +16,9 @@ import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { isDisconnect, serveConnections, type ServerStats, type Session } from "../net/server.ts";
 import { escapeText } from "../text/escape.ts";
-import { HashCache } from "./hash_cache.ts";
+import { FileChangedError, HashCache } from "./hash_cache.ts";
+import { fileChunks } from "./file_chunks.ts";
+import { isSettled, versionOf } from "../share/version.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import type { Sandbox } from "../share/sandbox.ts";
 import { ShareError } from "../share/share_error.ts";
@@ -166,6 +168,10 @@ async function answer(
 function refusalOf(err: unknown, session: Session, out: Output): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof ShareError) return protocolErrorOf(err);
+  if (err instanceof FileChangedError) {
+    out.warn(`${session.peer}: ${err.message}`);
+    return new ProtocolError(503, "the file is changing; try again");
+  }
   if (isDisconnect(err)) throw err;
   out.warn(`${session.peer}: ${escapeText(err instanceof Error ? err.message : String(err))}`);
   return new ProtocolError(500, "the server failed to read or write");
@@ -186,29 +192,37 @@ async function sendFile(session: Session, path: string[], offset: number, contex
     throw err;
   }
   try {
+    const now = Date.now();
     const info = await file.stat();
+    // Replaced by something else since it was resolved.
+    if (!info.isFile) throw new ProtocolError(400, "not a regular file or folder");
     if (offset > info.size) {
       throw new ProtocolError(416, `offset ${offset} is past the end (${info.size})`);
     }
-    const sha256 = await context.hashes.sha256(resolved.real, info);
+    const version = versionOf(info);
+    const settled = isSettled(version, now);
+    const sha256 = await context.hashes.sha256(resolved.real, file, version, settled);
     const length = info.size - offset;
     await reply(session, `OK GET ${info.size} ${mtimeOf(info)} ${offset} ${length} ${sha256}`);
-    // From here on the reply has begun: a failure can only cut the connection.
+    // From here on the reply has begun: a failure can only cut the connection,
+    // and the client sees a short transfer, never a padded or a wrong one.
     try {
-      await file.seek(offset, Deno.SeekMode.Start);
-      const buffer = new Uint8Array(256 * 1024);
-      let left = length;
-      while (left > 0) {
-        const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-        if (n === null) break;
-        await session.send(buffer.subarray(0, n));
-        left -= n;
-      }
-      // A file that shrank while being sent: the promised length cannot be met, so
-      // the connection is closed and the client sees a short transfer, never a padded one.
-      if (left > 0) session.close("file shrank while being sent");
+      const chunks = fileChunks(file, {
+        start: offset,
+        end: info.size,
+        version,
+        // A version that cannot show a change yet: check the bytes themselves.
+        sha256: settled ? undefined : sha256,
+        buffer: new Uint8Array(256 * 1024),
+      });
+      for await (const chunk of chunks) await session.send(chunk);
     } catch (err) {
       if (isDisconnect(err)) throw err;
+      if (err instanceof FileChangedError) {
+        context.out.warn(`${session.peer}: ${escapeText(resolved.rel)}: ${err.message}`);
+        session.close(err.message);
+        return;
+      }
       cut(session, context.out, err);
     }
   } finally {
