@@ -14,7 +14,15 @@ import config from "../../deno.json" with { type: "json" };
 import type { Output } from "../console/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
-import { isDisconnect, serveConnections, type ServerStats, type Session } from "../net/server.ts";
+import {
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_MAX_PER_ADDRESS,
+  isDisconnect,
+  RequestTimer,
+  serveConnections,
+  type ServerStats,
+  type Session,
+} from "../net/server.ts";
 import { escapeText } from "../text/escape.ts";
 import { FileChangedError, HashCache } from "./hash_cache.ts";
 import { fileChunks } from "./file_chunks.ts";
@@ -42,8 +50,12 @@ export interface ServeFilesOptions {
   maxUpload?: number;
   /** @default {1000} */
   maxConns?: number;
+  /** Connections one client address may hold at once. @default {64} */
+  maxPerAddress?: number;
   /** Close a client silent for this long (slow or stuck clients). @default {60000} */
   idleMs?: number;
+  /** How long a request line may take once begun (slowloris). @default {10000} */
+  headerMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -62,7 +74,9 @@ export function serveFiles(
     allowUpload = false,
     maxUpload = 1024 ** 3,
     maxConns = DEFAULT_MAX_CONNS,
+    maxPerAddress = DEFAULT_MAX_PER_ADDRESS,
     idleMs = 60_000,
+    headerMs = DEFAULT_HEADER_TIMEOUT_MS,
     label,
     signal,
   } = options;
@@ -70,19 +84,24 @@ export function serveFiles(
   return serveConnections(bound, out, {
     keepOpen: true,
     maxConns,
+    maxPerAddress,
     idleMs,
     label,
     signal,
     async handle(session) {
-      const reader = new ConnReader(session);
+      let timer: RequestTimer | undefined;
+      const reader = new ConnReader({
+        async read(p) {
+          const n = await session.read(p);
+          if (n !== null) timer?.begin();
+          return n;
+        },
+      });
       for (;;) {
         let raw: Uint8Array | null;
-        // A whole request line must arrive within the idle time: a client that
-        // trickles a byte at a time (slowloris) cannot hold a slot by staying "active".
-        const deadline = setTimeout(
-          () => session.close(`no complete request in ${idleMs} ms`),
-          idleMs,
-        );
+        // A whole request line must arrive in time: a client that trickles a byte
+        // at a time (slowloris) cannot hold a slot by staying "active".
+        timer = new RequestTimer(session, { idleMs, headerMs, begun: reader.buffered > 0 });
         try {
           raw = await reader.readLine(MAX_LINE);
         } catch (err) {
@@ -90,7 +109,8 @@ export function serveFiles(
           await reply(session, formatError(414, `request line over ${MAX_LINE} bytes`));
           return;
         } finally {
-          clearTimeout(deadline);
+          timer[Symbol.dispose]();
+          timer = undefined;
         }
         if (raw === null) return; // the client half-closed: every reply has been sent
         const keepGoing = await answer(session, reader, raw, context);
