@@ -6,7 +6,8 @@
  * sandbox rules as the file protocol apply: paths go through the same
  * percent-decoding, path rules and resolution; refusals get the HTTP
  * statuses of `SHARE_ERROR_STATUS`. The handler, {@linkcode handleRequest},
- * needs no socket; {@linkcode serveHttp} puts it on `Deno.serve`.
+ * needs no socket; {@linkcode serveHttp} puts it on sockit's own HTTP/1.1
+ * server (`http_server.ts`).
  *
  * Requires `--allow-net=HOST`, `--allow-read=DIR` (uploads: `--allow-write=DIR`).
  *
@@ -17,13 +18,14 @@ import { describeError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
 import type { HostAddress } from "../inet/address.ts";
-import { announceListening } from "../net/endpoint.ts";
+import { type BoundListener, listen } from "../net/endpoint.ts";
 import { splitPath } from "../share/path.ts";
 import { escapeText } from "../text/escape.ts";
 import type { Resolved, Sandbox } from "../share/sandbox.ts";
 import { isSettled, versionOf } from "../share/version.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { FileChangedError, HashCache } from "./hash_cache.ts";
+import { serveHttpConnections } from "./http_server.ts";
 import { ShareError } from "../share/share_error.ts";
 import { stageUpload, type StoredUpload } from "../share/upload.ts";
 import {
@@ -40,6 +42,14 @@ export interface ServeHttpOptions {
   allowUpload?: boolean;
   /** @default {1073741824} */
   maxUpload?: number;
+  /** Connections at once; more are answered 503. @default {1000} */
+  maxConns?: number;
+  /** Connections from one client address at once; more are answered 503. @default {64} */
+  maxPerAddress?: number;
+  /** Close a connection silent this long. @default {60000} */
+  idleMs?: number;
+  /** How long a request head may take once begun (slowloris). @default {10000} */
+  headerMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -51,7 +61,9 @@ export interface HttpFace {
 }
 
 /**
- * Starts the HTTP face and prints its `listening on` line.
+ * Starts the HTTP face on its own HTTP/1.1 server (`http_server.ts`, which
+ * bounds header time and connections as `Deno.serve` cannot) and prints its
+ * `listening on` line.
  *
  * @throws {CliError} exit 1 when the address cannot be listened on
  */
@@ -61,50 +73,38 @@ export function serveHttp(
   out: Output,
   options: ServeHttpOptions = {},
 ): HttpFace {
-  const { allowUpload = false, maxUpload = 1024 ** 3, label, signal } = options;
-  let bound: HostAddress = address;
-  const hashes = new HashCache();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  const { allowUpload = false, maxUpload = 1024 ** 3, label, signal, ...limits } = options;
+  let bound: BoundListener;
   try {
-    server = Deno.serve(
-      {
-        hostname: address.hostname,
-        port: address.port,
-        ...(signal ? { signal } : {}),
-        onListen({ port }) {
-          bound = { ...address, port };
-          announceListening(out, bound, label ? { label } : {});
-        },
-        onError(err) {
-          out.warn(`http: ${escapeText(err instanceof Error ? err.message : String(err))}`);
-          return text(500, "the server failed to read or write");
-        },
-      },
-      (request, info) =>
-        handleRequest(request, sandbox, {
-          allowUpload,
-          maxUpload,
-          hashes,
-          onError(err) {
-            const message = escapeText(err instanceof Error ? err.message : String(err));
-            out.warn(`${peerOf(info)}: ${message} (http)`);
-          },
-          onUpload(stored) {
-            const size = `${stored.size} bytes`;
-            out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peerOf(info)} (http)`);
-          },
-        }),
-    );
+    bound = listen(address, out, label ? { label } : {});
   } catch (err) {
     const where = formatHostPort(address.hostname, address.port);
     throw describeError(err, { action: "listen", address: where });
   }
-  return { address: bound, finished: server.finished };
-}
-
-function peerOf(info: Deno.ServeHandlerInfo): string {
-  const addr = info.remoteAddr as Deno.NetAddr;
-  return formatHostPort(addr.hostname, addr.port);
+  const hashes = new HashCache();
+  const tag = label ? ` (${label})` : "";
+  const finished = serveHttpConnections(
+    bound,
+    out,
+    (request, peer) =>
+      handleRequest(request, sandbox, {
+        allowUpload,
+        maxUpload,
+        hashes,
+        onError(err) {
+          out.warn(
+            `${peer}: ${escapeText(err instanceof Error ? err.message : String(err))}${tag}`,
+          );
+        },
+        onUpload(stored) {
+          const size = `${stored.size} bytes`;
+          out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peer}${tag}`);
+        },
+      }),
+    { ...limits, label, signal },
+  );
+  const port = bound.address.transport === "unix" ? address.port : bound.address.port;
+  return { address: { ...address, port }, finished: finished.then(() => {}) };
 }
 
 /** Options for {@linkcode handleRequest}. */
