@@ -264,10 +264,18 @@ class HttpConnection {
       await this.#refuse(err);
       return false;
     }
+    let url: URL;
+    try {
+      // The host is fixed: only the path and query come from the client.
+      url = new URL(`http://localhost${path}`);
+    } catch {
+      await this.#refuse(new HttpRequestError(400, "malformed request target"));
+      return false;
+    }
     const body = this.#body(framing, expectsContinue(head));
     let request: Request;
     try {
-      request = new Request(`http://localhost${path}`, {
+      request = new Request(url, {
         method: head.method,
         headers: head.fields,
         ...(body.stream && head.method !== "GET" && head.method !== "HEAD"
@@ -371,7 +379,7 @@ class HttpConnection {
     if (close) fields.set("connection", "close");
     const top = encoder.encode(formatResponseHead(status, fields));
     if (headless || !response.body) {
-      await response.body?.cancel();
+      if (!buffered) await response.body?.cancel();
       await this.#session.send(top);
       return true;
     }

@@ -36,17 +36,22 @@ Deno.test("the HTTP face answers pipelined requests on one kept-alive connection
       port,
       "GET /notes.txt HTTP/1.1\r\nHost: a\r\n\r\n" +
         "HEAD /notes.txt HTTP/1.1\r\nHost: a\r\n\r\n" +
+        "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n" +
         "\r\nGET /missing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     );
     const parts = answers.split(/(?=HTTP\/1\.1 )/);
-    assert.equal(parts.length, 3, answers);
+    assert.equal(parts.length, 4, answers);
     assert.match(
       parts[0]!,
       /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 12\r\n[\s\S]*\r\n\r\nhello world\n$/,
     );
     assert.doesNotMatch(parts[0]!, /connection: close/);
     assert.match(parts[1]!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 12\r\n[\s\S]*\r\n\r\n$/);
-    assert.match(parts[2]!, /^HTTP\/1\.1 404 Not Found\r\n[\s\S]*connection: close\r\n/);
+    assert.match(
+      parts[2]!,
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-type: text\/html[\s\S]*\r\n\r\n$/,
+    );
+    assert.match(parts[3]!, /^HTTP\/1\.1 404 Not Found\r\n[\s\S]*connection: close\r\n/);
   });
 });
 
