@@ -23,10 +23,10 @@ import {
   parseListenAddress,
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
+import { idleOption, MAX_CONNS, millisecondsOption, timeoutOption } from "../command/options.ts";
 import type { Args } from "../command/values.ts";
 import { escapeText } from "../text/escape.ts";
-import { printSummary } from "../net/server.ts";
+import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from "../net/server.ts";
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
@@ -58,7 +58,18 @@ const serveCommand: CommandSpec = {
     },
     http: { type: "string", value: "ADDR", help: "also serve DIR to browsers and curl on ADDR" },
     "max-conns": MAX_CONNS,
+    "max-per-address": {
+      type: "string",
+      value: "N",
+      help: "clients at once from one address; more are told busy",
+      default: DEFAULT_MAX_PER_ADDRESS,
+      min: 1,
+    },
     idle: idleOption("close a client silent for MS", 60_000),
+    "header-timeout": millisecondsOption(
+      "a request line or header must be complete MS after its first byte",
+      DEFAULT_HEADER_TIMEOUT_MS,
+    ),
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
@@ -72,8 +83,12 @@ const serveCommand: CommandSpec = {
     "with Content-Type, Last-Modified, ETag, HEAD and single byte ranges (206/416), and with " +
     "--allow-upload an upload form and PUT (curl -T FILE http://HOST:PORT/DIR/).",
     "The protocol is a line protocol you can type: printf 'GET notes.txt\\n' | nc -N HOST 9000 " +
-    "prints a header line and the file. It is specified in docs/file-protocol.md. A client " +
-    "silent for --idle (60 s) is closed, so slow or stuck clients never hold a slot for long.",
+    "prints a header line and the file. It is specified in docs/file-protocol.md.",
+    "Slow or greedy clients never hold the service: a client silent for --idle is closed, a " +
+    "request line (or HTTP header) must be complete within --header-timeout of its first byte " +
+    "however it trickles in, and one address holds at most --max-per-address of the " +
+    "--max-conns connections. The file port and the HTTP face each keep to these limits; a " +
+    "client over them is told busy (HTTP: 503).",
   ],
   examples: [
     "sockit files serve                      # share . on 127.0.0.1:9000",
@@ -97,21 +112,36 @@ const serveCommand: CommandSpec = {
     const allowUpload = args.flag("allow-upload");
     const maxUpload = args.number("max-upload");
     const maxConns = args.number("max-conns");
+    const maxPerAddress = args.number("max-per-address");
     const idleMs = args.number("idle");
+    const headerMs = args.number("header-timeout");
+    const limits = { maxConns, maxPerAddress, idleMs, headerMs };
     const showHidden = args.flag("show-hidden");
     const sandbox = await inputAsync(() => openShare(dir, { showHidden }));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
     let http;
     try {
       http = httpAddress &&
-        serveHttp(httpAddress, sandbox, out, { allowUpload, maxUpload, label: "http", signal });
+        serveHttp(httpAddress, sandbox, out, {
+          allowUpload,
+          maxUpload,
+          ...limits,
+          label: "http",
+          signal,
+        });
     } catch (err) {
       bound.close();
       throw err;
     }
     out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
     const [stats] = await Promise.all([
-      serveFiles(bound, sandbox, out, { allowUpload, maxUpload, maxConns, idleMs, signal }),
+      serveFiles(bound, sandbox, out, {
+        allowUpload,
+        maxUpload,
+        ...limits,
+        label: httpAddress ? "files" : undefined,
+        signal,
+      }),
       http?.finished,
     ]);
     printSummary(out, stats);

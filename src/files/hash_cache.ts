@@ -1,7 +1,10 @@
 /**
- * SHA-256 of shared files, computed once per file version (path, size,
- * mtime) and cached; concurrent requests for the same version share one
- * computation. Streaming, so memory stays constant whatever the file size.
+ * SHA-256 of shared files, computed once per file version (device, inode,
+ * size, mtime and ctime: see `share/version.ts`) and cached; concurrent
+ * requests for the same version share one computation. Only settled
+ * versions are cached: a file changed within the last second is hashed
+ * again each time, because its version cannot show a further change yet.
+ * Streaming, so memory stays constant whatever the file size.
  *
  * Requires `--allow-read` of the files.
  *
@@ -9,20 +12,56 @@
  */
 
 import { createHash } from "node:crypto";
+import { type FileVersion, sameVersion, versionOf } from "../share/version.ts";
 
-interface Cached {
-  size: number;
-  mtime: number;
-  sha256: Promise<string>;
+/** A file changed while it was read: what was read is not one version of it. */
+export class FileChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FileChangedError";
+  }
 }
 
-/** Hashes a whole file, streaming. */
+/** An open file, as hashing and sending read it (`Deno.FsFile` is one). */
+export interface FileSource {
+  read(p: Uint8Array): Promise<number | null>;
+  seek(offset: number, whence: Deno.SeekMode): Promise<number>;
+  stat(): Promise<Deno.FileInfo>;
+}
+
+/** Hashes a whole file by path, streaming. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   using file = await Deno.open(path);
   const buffer = new Uint8Array(256 * 1024);
   for (let n; (n = await file.read(buffer)) !== null;) hash.update(buffer.subarray(0, n));
   return hash.digest("hex");
+}
+
+/**
+ * Hashes an open file from its start, which must be `version` throughout:
+ * its size is what was read and its version the same once read.
+ *
+ * @throws {FileChangedError} when the file changed while it was read
+ */
+export async function sha256Of(file: FileSource, version: FileVersion): Promise<string> {
+  const hash = createHash("sha256");
+  await file.seek(0, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(256 * 1024);
+  let total = 0;
+  for (let n; (n = await file.read(buffer)) !== null;) {
+    hash.update(buffer.subarray(0, n));
+    total += n;
+  }
+  if (total !== version.size || !sameVersion(versionOf(await file.stat()), version)) {
+    throw new FileChangedError("the file changed while it was hashed");
+  }
+  return hash.digest("hex");
+}
+
+interface Cached {
+  version: FileVersion;
+  sha256: Promise<string>;
 }
 
 /** A cache of file hashes keyed by real path and version. */
@@ -35,16 +74,25 @@ export class HashCache {
     this.#limit = limit;
   }
 
-  /** The SHA-256 of `path` as of `info` (its size and mtime). */
-  sha256(path: string, info: Deno.FileInfo): Promise<string> {
-    const size = info.size;
-    const mtime = info.mtime?.getTime() ?? 0;
+  /**
+   * The SHA-256 of the open `file`, whose real path is `path` and whose
+   * version is `version`; remembered for that version only when `settled`.
+   *
+   * @throws {FileChangedError} when the file changed while it was hashed
+   */
+  sha256(path: string, file: FileSource, version: FileVersion, settled: boolean): Promise<string> {
     const cached = this.#entries.get(path);
-    if (cached && cached.size === size && cached.mtime === mtime) return cached.sha256;
-    const sha256 = sha256File(path);
+    if (cached && sameVersion(cached.version, version)) return cached.sha256;
+    const sha256 = sha256Of(file, version);
+    if (!settled) {
+      this.#entries.delete(path);
+      return sha256;
+    }
     this.#entries.delete(path);
-    this.#entries.set(path, { size, mtime, sha256 });
-    sha256.catch(() => this.#entries.delete(path));
+    this.#entries.set(path, { version, sha256 });
+    sha256.catch(() => {
+      if (this.#entries.get(path)?.sha256 === sha256) this.#entries.delete(path);
+    });
     if (this.#entries.size > this.#limit) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);

@@ -6,7 +6,8 @@
  * sandbox rules as the file protocol apply: paths go through the same
  * percent-decoding, path rules and resolution; refusals get the HTTP
  * statuses of `SHARE_ERROR_STATUS`. The handler, {@linkcode handleRequest},
- * needs no socket; {@linkcode serveHttp} puts it on `Deno.serve`.
+ * needs no socket; {@linkcode serveHttp} puts it on sockit's own HTTP/1.1
+ * server (`http_server.ts`).
  *
  * Requires `--allow-net=HOST`, `--allow-read=DIR` (uploads: `--allow-write=DIR`).
  *
@@ -17,9 +18,14 @@ import { describeError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
 import type { HostAddress } from "../inet/address.ts";
-import { announceListening } from "../net/endpoint.ts";
+import { type BoundListener, listen } from "../net/endpoint.ts";
 import { splitPath } from "../share/path.ts";
-import type { Sandbox } from "../share/sandbox.ts";
+import { escapeText } from "../text/escape.ts";
+import type { Resolved, Sandbox } from "../share/sandbox.ts";
+import { isSettled, versionOf } from "../share/version.ts";
+import { fileChunks } from "./file_chunks.ts";
+import { FileChangedError, HashCache } from "./hash_cache.ts";
+import { serveHttpConnections } from "./http_server.ts";
 import { ShareError } from "../share/share_error.ts";
 import { stageUpload, type StoredUpload } from "../share/upload.ts";
 import {
@@ -36,6 +42,14 @@ export interface ServeHttpOptions {
   allowUpload?: boolean;
   /** @default {1073741824} */
   maxUpload?: number;
+  /** Connections at once; more are answered 503. @default {1000} */
+  maxConns?: number;
+  /** Connections from one client address at once; more are answered 503. @default {64} */
+  maxPerAddress?: number;
+  /** Close a connection silent this long. @default {60000} */
+  idleMs?: number;
+  /** How long a request head may take once begun (slowloris). @default {10000} */
+  headerMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -47,7 +61,9 @@ export interface HttpFace {
 }
 
 /**
- * Starts the HTTP face and prints its `listening on` line.
+ * Starts the HTTP face on its own HTTP/1.1 server (`http_server.ts`, which
+ * bounds header time and connections as `Deno.serve` cannot) and prints its
+ * `listening on` line.
  *
  * @throws {CliError} exit 1 when the address cannot be listened on
  */
@@ -57,43 +73,38 @@ export function serveHttp(
   out: Output,
   options: ServeHttpOptions = {},
 ): HttpFace {
-  const { allowUpload = false, maxUpload = 1024 ** 3, label, signal } = options;
-  let bound: HostAddress = address;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  const { allowUpload = false, maxUpload = 1024 ** 3, label, signal, ...limits } = options;
+  let bound: BoundListener;
   try {
-    server = Deno.serve(
-      {
-        hostname: address.hostname,
-        port: address.port,
-        ...(signal ? { signal } : {}),
-        onListen({ port }) {
-          bound = { ...address, port };
-          announceListening(out, bound, label ? { label } : {});
-        },
-        onError(err) {
-          return new Response(`500 ${err instanceof Error ? err.message : ""}\n`, { status: 500 });
-        },
-      },
-      (request, info) =>
-        handleRequest(request, sandbox, {
-          allowUpload,
-          maxUpload,
-          onUpload(stored) {
-            const size = `${stored.size} bytes`;
-            out.status(`uploaded ${stored.rel} (${size}) from ${peerOf(info)} (http)`);
-          },
-        }),
-    );
+    bound = listen(address, out, label ? { label } : {});
   } catch (err) {
     const where = formatHostPort(address.hostname, address.port);
     throw describeError(err, { action: "listen", address: where });
   }
-  return { address: bound, finished: server.finished };
-}
-
-function peerOf(info: Deno.ServeHandlerInfo): string {
-  const addr = info.remoteAddr as Deno.NetAddr;
-  return formatHostPort(addr.hostname, addr.port);
+  const hashes = new HashCache();
+  const tag = label ? ` (${label})` : "";
+  const finished = serveHttpConnections(
+    bound,
+    out,
+    (request, peer) =>
+      handleRequest(request, sandbox, {
+        allowUpload,
+        maxUpload,
+        hashes,
+        onError(err) {
+          out.warn(
+            `${peer}: ${escapeText(err instanceof Error ? err.message : String(err))}${tag}`,
+          );
+        },
+        onUpload(stored) {
+          const size = `${stored.size} bytes`;
+          out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peer}${tag}`);
+        },
+      }),
+    { ...limits, label, signal },
+  );
+  const port = bound.address.transport === "unix" ? address.port : bound.address.port;
+  return { address: { ...address, port }, finished: finished.then(() => {}) };
 }
 
 /** Options for {@linkcode handleRequest}. */
@@ -104,12 +115,29 @@ export interface HandleRequestOptions {
   maxUpload?: number;
   /** Called for each stored upload (for the log line). */
   onUpload?: (stored: StoredUpload) => void;
+  /** Hashes of files, for the entity tags of files changed within the last second. */
+  hashes?: HashCache;
+  /**
+   * Called with an unexpected failure (a disk error) before it is answered
+   * with a plain 500: its details are for the server's log, never the peer.
+   */
+  onError?: (err: unknown) => void;
 }
+
+/** Sent with every answer: the declared type is the type, browsers never guess another. */
+const NOSNIFF = { "x-content-type-options": "nosniff" };
+
+/**
+ * Sent with every file: the browser renders it, if at all, as a sandboxed
+ * page of its own origin, so an uploaded page runs no script in the share's
+ * origin (and cannot reach its pages or uploads).
+ */
+const FILE_POLICY = { ...NOSNIFF, "content-security-policy": "sandbox" };
 
 function text(status: number, message: string, headers: HeadersInit = {}): Response {
   return new Response(`${status} ${message}\n`, {
     status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+    headers: { "content-type": "text/plain; charset=utf-8", ...NOSNIFF, ...headers },
   });
 }
 
@@ -136,7 +164,13 @@ export async function handleRequest(
   sandbox: Sandbox,
   options: HandleRequestOptions = {},
 ): Promise<Response> {
-  const { allowUpload = false, maxUpload = 1024 ** 3, onUpload } = options;
+  const {
+    allowUpload = false,
+    maxUpload = 1024 ** 3,
+    onUpload,
+    onError,
+    hashes = new HashCache(),
+  } = options;
   const url = new URL(request.url);
   let decoded: string;
   try {
@@ -161,85 +195,117 @@ export async function handleRequest(
     const resolved = await sandbox.resolve(path);
     if (resolved.info.isDirectory) {
       if (!url.pathname.endsWith("/")) {
+        // Built from the checked components, so it is always a path on this
+        // host: "//docs" would send a browser to the host "docs".
+        const location = "/" + path.map((c) => encodeURIComponent(c) + "/").join("");
         return new Response(null, {
           status: 301,
-          headers: { location: url.pathname + "/" + url.search },
+          headers: { location: location + url.search, ...NOSNIFF },
         });
       }
       const entries = await sandbox.list(resolved);
       if (url.searchParams.has("json")) {
         const json = entries.map((e) => ({ ...e, mtime: new Date(e.mtime).toISOString() }));
         return new Response(JSON.stringify(json) + "\n", {
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...NOSNIFF },
         });
       }
       return new Response(directoryPage(path, entries, { allowUpload }), {
-        headers: { "content-type": "text/html; charset=utf-8" },
+        headers: { "content-type": "text/html; charset=utf-8", ...NOSNIFF },
       });
     }
-    return await download(request, resolved.real, path.at(-1) ?? "", resolved.info);
+    return await download(request, resolved, path.at(-1) ?? "", hashes);
   } catch (err) {
-    if (!(err instanceof ShareError)) throw err;
-    return text(SHARE_ERROR_STATUS[err.reason], err.message);
+    if (err instanceof ShareError) return text(SHARE_ERROR_STATUS[err.reason], err.message);
+    if (err instanceof FileChangedError) {
+      onError?.(err);
+      return text(503, "the file is changing; try again", { "retry-after": "1" });
+    }
+    onError?.(err);
+    return text(500, "the server failed to read or write");
   }
 }
 
+/**
+ * A file: its headers from the open file (what is sent is what is
+ * described), conditional and range requests, and a body that is cut short
+ * rather than completed if the file changes while it is sent.
+ */
 async function download(
   request: Request,
-  real: string,
+  resolved: Resolved,
   name: string,
-  info: Deno.FileInfo,
+  hashes: HashCache,
 ): Promise<Response> {
-  const mtime = info.mtime?.getTime() ?? 0;
-  const etag = entityTag(info.size, mtime);
-  const headers = new Headers({
-    "content-type": contentType(name),
-    "accept-ranges": "bytes",
-    "etag": etag,
-    "last-modified": new Date(mtime).toUTCString(),
-  });
-  if (request.headers.get("if-none-match") === etag) {
-    return new Response(null, { status: 304, headers });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(resolved.real);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return text(404, "no such file or directory");
+    throw err;
   }
-  const range = request.headers.has("if-range") && request.headers.get("if-range") !== etag
-    ? undefined
-    : parseRange(request.headers.get("range"), info.size);
-  if (range === "unsatisfiable") {
-    headers.set("content-range", `bytes */${info.size}`);
-    return new Response(null, { status: 416, headers });
+  let streaming = false;
+  try {
+    const now = Date.now();
+    const info = await file.stat();
+    // Replaced by something else since it was resolved.
+    if (!info.isFile) return text(400, "not a regular file or folder");
+    const version = versionOf(info);
+    // A version that cannot show a change yet is named, and checked, by its content.
+    const sha256 = isSettled(version, now)
+      ? undefined
+      : await hashes.sha256(resolved.real, file, version, false);
+    const etag = entityTag(version, sha256);
+    const headers = new Headers({
+      ...FILE_POLICY,
+      "content-type": contentType(name),
+      "accept-ranges": "bytes",
+      "etag": etag,
+      "last-modified": new Date(version.mtime).toUTCString(),
+    });
+    if (request.headers.get("if-none-match") === etag) {
+      return new Response(null, { status: 304, headers });
+    }
+    const range = request.headers.has("if-range") && request.headers.get("if-range") !== etag
+      ? undefined
+      : parseRange(request.headers.get("range"), info.size);
+    if (range === "unsatisfiable") {
+      headers.set("content-range", `bytes */${info.size}`);
+      return new Response(null, { status: 416, headers });
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? info.size - 1;
+    const length = info.size === 0 ? 0 : end - start + 1;
+    headers.set("content-length", String(length));
+    if (range) headers.set("content-range", `bytes ${start}-${end}/${info.size}`);
+    const status = range ? 206 : 200;
+    if (request.method === "HEAD" || length === 0) return new Response(null, { status, headers });
+    const chunks = fileChunks(file, { start, end: end + 1, version, sha256 });
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) {
+            file.close();
+            controller.close();
+          } else {
+            controller.enqueue(next.value);
+          }
+        } catch (err) {
+          file.close();
+          // Changed or shrank: error the stream, never complete or pad it.
+          controller.error(err);
+        }
+      },
+      cancel() {
+        file.close();
+      },
+    });
+    streaming = true;
+    return new Response(body, { status, headers });
+  } finally {
+    if (!streaming) file.close();
   }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? info.size - 1;
-  const length = info.size === 0 ? 0 : end - start + 1;
-  headers.set("content-length", String(length));
-  if (range) headers.set("content-range", `bytes ${start}-${end}/${info.size}`);
-  const status = range ? 206 : 200;
-  if (request.method === "HEAD" || length === 0) return new Response(null, { status, headers });
-  const file = await Deno.open(real);
-  await file.seek(start, Deno.SeekMode.Start);
-  let left = length;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffer = new Uint8Array(Math.min(256 * 1024, left));
-      const n = await file.read(buffer);
-      if (n === null || n === 0) {
-        file.close();
-        // Shorter than promised (the file shrank): error the stream, never pad it.
-        controller.error(new Error("file shrank while being sent"));
-        return;
-      }
-      left -= n;
-      controller.enqueue(buffer.subarray(0, n));
-      if (left === 0) {
-        file.close();
-        controller.close();
-      }
-    },
-    cancel() {
-      file.close();
-    },
-  });
-  return new Response(body, { status, headers });
 }
 
 async function upload(

@@ -6,9 +6,11 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { formatSize } from "../console/format.ts";
 import type { Entry } from "../share/entry.ts";
 import type { ShareErrorReason } from "../share/share_error.ts";
+import type { FileVersion } from "../share/version.ts";
 import { SHARE_ERROR_CODES } from "./protocol.ts";
 
 /**
@@ -95,9 +97,26 @@ export function contentType(name: string): string {
   return TYPES[extension] ?? "application/octet-stream";
 }
 
-/** A strong entity tag for a file version. */
-export function entityTag(size: number, mtime: number): string {
-  return `"${size.toString(16)}-${mtime.toString(16)}"`;
+/**
+ * A strong entity tag for a file version: its size, then 16 hex digits that
+ * name the content, taken from its SHA-256 when given (for a version that is
+ * not settled, see `share/version.ts`), else from a digest of the version
+ * (device, inode, mtime, ctime), which changes whenever the content can have.
+ *
+ * @example Tags
+ * ```ts
+ * import { entityTag } from "./http_core.ts";
+ * const version = { dev: 1, ino: 2, size: 14, mtime: 1_000, ctime: 2_000 };
+ * entityTag(version); // "e-" and 16 hex digits, quoted
+ * entityTag(version, "ab".repeat(32)); // "\"e-abababababababab\""
+ * ```
+ */
+export function entityTag(version: FileVersion, sha256?: string): string {
+  const name = sha256 ??
+    createHash("sha256")
+      .update(`${version.dev}:${version.ino}:${version.size}:${version.mtime}:${version.ctime}`)
+      .digest("hex");
+  return `"${version.size.toString(16)}-${name.slice(0, 16)}"`;
 }
 
 /** Escapes text for HTML element content and attribute values. */

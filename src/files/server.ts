@@ -14,8 +14,19 @@ import config from "../../deno.json" with { type: "json" };
 import type { Output } from "../console/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
-import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
-import { HashCache } from "./hash_cache.ts";
+import {
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_MAX_PER_ADDRESS,
+  isDisconnect,
+  RequestTimer,
+  serveConnections,
+  type ServerStats,
+  type Session,
+} from "../net/server.ts";
+import { escapeText } from "../text/escape.ts";
+import { FileChangedError, HashCache } from "./hash_cache.ts";
+import { fileChunks } from "./file_chunks.ts";
+import { isSettled, versionOf } from "../share/version.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import type { Sandbox } from "../share/sandbox.ts";
 import { ShareError } from "../share/share_error.ts";
@@ -39,8 +50,12 @@ export interface ServeFilesOptions {
   maxUpload?: number;
   /** @default {1000} */
   maxConns?: number;
+  /** Connections one client address may hold at once. @default {64} */
+  maxPerAddress?: number;
   /** Close a client silent for this long (slow or stuck clients). @default {60000} */
   idleMs?: number;
+  /** How long a request line may take once begun (slowloris). @default {10000} */
+  headerMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -59,7 +74,9 @@ export function serveFiles(
     allowUpload = false,
     maxUpload = 1024 ** 3,
     maxConns = DEFAULT_MAX_CONNS,
+    maxPerAddress = DEFAULT_MAX_PER_ADDRESS,
     idleMs = 60_000,
+    headerMs = DEFAULT_HEADER_TIMEOUT_MS,
     label,
     signal,
   } = options;
@@ -67,19 +84,24 @@ export function serveFiles(
   return serveConnections(bound, out, {
     keepOpen: true,
     maxConns,
+    maxPerAddress,
     idleMs,
     label,
     signal,
     async handle(session) {
-      const reader = new ConnReader(session);
+      let timer: RequestTimer | undefined;
+      const reader = new ConnReader({
+        async read(p) {
+          const n = await session.read(p);
+          if (n !== null) timer?.begin();
+          return n;
+        },
+      });
       for (;;) {
         let raw: Uint8Array | null;
-        // A whole request line must arrive within the idle time: a client that
-        // trickles a byte at a time (slowloris) cannot hold a slot by staying "active".
-        const deadline = setTimeout(
-          () => session.close(`no complete request in ${idleMs} ms`),
-          idleMs,
-        );
+        // A whole request line must arrive in time: a client that trickles a byte
+        // at a time (slowloris) cannot hold a slot by staying "active".
+        timer = new RequestTimer(session, { idleMs, headerMs, begun: reader.buffered > 0 });
         try {
           raw = await reader.readLine(MAX_LINE);
         } catch (err) {
@@ -87,7 +109,8 @@ export function serveFiles(
           await reply(session, formatError(414, `request line over ${MAX_LINE} bytes`));
           return;
         } finally {
-          clearTimeout(deadline);
+          timer[Symbol.dispose]();
+          timer = undefined;
         }
         if (raw === null) return; // the client half-closed: every reply has been sent
         const keepGoing = await answer(session, reader, raw, context);
@@ -150,17 +173,28 @@ async function answer(
         return await receiveFile(session, reader, request, context);
     }
   } catch (err) {
-    const refused = refusalOf(err);
+    const refused = refusalOf(err, session, context.out);
     await reply(session, formatError(refused.code, refused.message));
     return true;
   }
 }
 
-/** A protocol error or a refusal of the shared folder as `ERR`; anything else is rethrown. */
-function refusalOf(err: unknown): ProtocolError {
+/**
+ * The `ERR` for a failed request: a protocol error or a refusal of the shared
+ * folder as it is; any other failure (a disk error) as a plain 500, its
+ * details in the server's log only, never on the wire. A lost connection is
+ * rethrown: it ends the session.
+ */
+function refusalOf(err: unknown, session: Session, out: Output): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof ShareError) return protocolErrorOf(err);
-  throw err;
+  if (err instanceof FileChangedError) {
+    out.warn(`${session.peer}: ${err.message}`);
+    return new ProtocolError(503, "the file is changing; try again");
+  }
+  if (isDisconnect(err)) throw err;
+  out.warn(`${session.peer}: ${escapeText(err instanceof Error ? err.message : String(err))}`);
+  return new ProtocolError(500, "the server failed to read or write");
 }
 
 function mtimeOf(info: Deno.FileInfo): number {
@@ -175,31 +209,52 @@ async function sendFile(session: Session, path: string[], offset: number, contex
     file = await Deno.open(resolved.real);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new ProtocolError(404, "no such file");
-    throw new ProtocolError(500, "cannot read the file");
+    throw err;
   }
   try {
+    const now = Date.now();
     const info = await file.stat();
+    // Replaced by something else since it was resolved.
+    if (!info.isFile) throw new ProtocolError(400, "not a regular file or folder");
     if (offset > info.size) {
       throw new ProtocolError(416, `offset ${offset} is past the end (${info.size})`);
     }
-    const sha256 = await context.hashes.sha256(resolved.real, info);
+    const version = versionOf(info);
+    const settled = isSettled(version, now);
+    const sha256 = await context.hashes.sha256(resolved.real, file, version, settled);
     const length = info.size - offset;
     await reply(session, `OK GET ${info.size} ${mtimeOf(info)} ${offset} ${length} ${sha256}`);
-    await file.seek(offset, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(256 * 1024);
-    let left = length;
-    while (left > 0) {
-      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-      if (n === null) break;
-      await session.send(buffer.subarray(0, n));
-      left -= n;
+    // From here on the reply has begun: a failure can only cut the connection,
+    // and the client sees a short transfer, never a padded or a wrong one.
+    try {
+      const chunks = fileChunks(file, {
+        start: offset,
+        end: info.size,
+        version,
+        // A version that cannot show a change yet: check the bytes themselves.
+        sha256: settled ? undefined : sha256,
+        buffer: new Uint8Array(256 * 1024),
+      });
+      for await (const chunk of chunks) await session.send(chunk);
+    } catch (err) {
+      if (isDisconnect(err)) throw err;
+      if (err instanceof FileChangedError) {
+        context.out.warn(`${session.peer}: ${escapeText(resolved.rel)}: ${err.message}`);
+        session.close(err.message);
+        return;
+      }
+      cut(session, context.out, err);
     }
-    // A file that shrank while being sent: the promised length cannot be met, so
-    // the connection is closed and the client sees a short transfer, never a padded one.
-    if (left > 0) session.close("file shrank while being sent");
   } finally {
     file.close();
   }
+}
+
+/** Ends a session whose reply cannot be completed, the cause in the log only. */
+function cut(session: Session, out: Output, err: unknown): void {
+  const message = escapeText(err instanceof Error ? err.message : String(err));
+  out.warn(`${session.peer}: ${message}`);
+  session.close("the server failed to read the file");
 }
 
 /** PUT over the file protocol: the body follows the request line. */
@@ -222,6 +277,7 @@ async function receiveFile(
     return false;
   }
   let consumed = false;
+  let received = 0;
   try {
     using upload = await stageUpload(context.sandbox, request.path, {
       size: request.size,
@@ -229,15 +285,20 @@ async function receiveFile(
       maxSize: context.maxUpload,
     });
     consumed = true;
-    await reader.readExact(request.size, (chunk) => upload.write(chunk));
+    await reader.readExact(request.size, async (chunk) => {
+      await upload.write(chunk);
+      received += chunk.length; // a chunk that failed stays unread, for the skip below
+    });
     const stored = upload.commit();
-    context.out.status(`uploaded ${stored.rel} (${stored.size} bytes) from ${session.peer}`);
+    const rel = escapeText(stored.rel);
+    context.out.status(`uploaded ${rel} (${stored.size} bytes) from ${session.peer}`);
     await reply(session, `OK PUT ${stored.size} ${stored.sha256}`);
     return true;
   } catch (err) {
-    const refused = refusalOf(err);
-    // Refused before the body was read: skip it so the connection stays in step.
-    if (!consumed) await reader.readExact(request.size, () => {});
+    const refused = refusalOf(err, session, context.out);
+    // Refused before the body was read, or failed within it: skip the rest so the
+    // connection stays in step.
+    await reader.readExact(consumed ? request.size - received : request.size, () => {});
     await reply(session, formatError(refused.code, refused.message));
     return true;
   }

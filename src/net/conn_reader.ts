@@ -35,6 +35,11 @@ export class ConnReader {
     this.#buffer = new Uint8Array(bufferSize);
   }
 
+  /** Bytes received and not yet taken (the start of the next line, say). */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
   async #fill(): Promise<boolean> {
     if (this.#eof) return false;
     if (this.#start > 0) {

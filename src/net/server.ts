@@ -1,9 +1,11 @@
 /**
  * The connection-serving machinery shared by every stream server (`tcp
  * listen`, `chat serve`, …): accept one client or many concurrently,
- * `--max-conns` (the extra client is told `busy`), `--idle`, one status line
- * per connection, and a clean stop when the signal aborts. What to do with
- * each connection is the caller's `handle`.
+ * `--max-conns` and, where a server asks for it, a limit per client address
+ * (the extra client is told `busy`), `--idle`, one status line per
+ * connection, and a clean stop when the signal aborts. What to do with each
+ * connection is the caller's `handle`; {@linkcode RequestTimer} bounds the
+ * wait for one request in a request-response protocol (slowloris).
  *
  * Requires `--allow-net=HOST` (Unix sockets: `--allow-net=unix:PATH` plus read and write of PATH).
  *
@@ -14,6 +16,21 @@ import type { Output } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { writeAll } from "./buffer.ts";
 import { type BoundListener, closeQuietly, peerName } from "./endpoint.ts";
+
+/**
+ * Connections one client address may hold at once, where a server limits
+ * them (`--max-per-address`): more than any browser (6) or parallel client
+ * needs, yet far below `--max-conns`, so one host cannot take every slot.
+ */
+export const DEFAULT_MAX_PER_ADDRESS = 64;
+
+/**
+ * How long one request line or header may take once its first byte has
+ * arrived (`--header-timeout`): far longer than any client needs, even over
+ * a slow link or typed by hand, yet short enough that a client sending a
+ * byte at a time holds its slot for seconds, not for `--idle`.
+ */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 
 /** One accepted client. */
 export class Session {
@@ -111,6 +128,14 @@ export interface ServeConnectionsOptions {
   keepOpen?: boolean;
   /** Clients over this many are told `busy` and closed. @default {1000} */
   maxConns?: number;
+  /**
+   * Clients from one address (host) over this many are told `busy` and
+   * closed; Unix-socket peers have no address and are not counted.
+   * @default {Infinity}
+   */
+  maxPerAddress?: number;
+  /** What a refused client is told. @default {"busy\n"} */
+  busy?: Uint8Array;
   /** Close a client after this many ms without traffic. */
   idleMs?: number | undefined;
   /** Names the service in per-connection lines when one process runs several (`serve`). */
@@ -132,13 +157,23 @@ export async function serveConnections(
   out: Output,
   options: ServeConnectionsOptions,
 ): Promise<ServerStats> {
-  const { handle, onOpen, keepOpen = false, maxConns = DEFAULT_MAX_CONNS, idleMs, label, signal } =
-    options;
+  const {
+    handle,
+    onOpen,
+    keepOpen = false,
+    maxConns = DEFAULT_MAX_CONNS,
+    maxPerAddress = Infinity,
+    busy = BUSY,
+    idleMs,
+    label,
+    signal,
+  } = options;
   const tag = label ? ` (${label})` : "";
   const service = label ? { service: label } : {};
   const stats: ServerStats = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
   const sessions = new Set<Session>();
   const handlers = new Set<Promise<void>>();
+  const perAddress = new Map<string, number>();
   let serial = 0;
 
   const stop = () => {
@@ -153,8 +188,13 @@ export async function serveConnections(
     }
   }, Math.max(20, Math.min(Math.floor(idleMs / 4), 1000)));
 
-  const finish = (session: Session) => {
+  const finish = (session: Session, host: string | undefined) => {
     sessions.delete(session);
+    if (host !== undefined) {
+      const left = (perAddress.get(host) ?? 1) - 1;
+      if (left > 0) perAddress.set(host, left);
+      else perAddress.delete(host);
+    }
     session.close();
     stats.bytesIn += session.bytesIn;
     stats.bytesOut += session.bytesOut;
@@ -177,24 +217,32 @@ export async function serveConnections(
     for await (const conn of acceptAll(bound.listener)) {
       serial++;
       const peer = peerName(conn, serial);
-      if (sessions.size >= maxConns) {
+      const host = hostOf(conn);
+      const fromHost = host === undefined ? 0 : perAddress.get(host) ?? 0;
+      const full = sessions.size >= maxConns
+        ? `${sessions.size} connections`
+        : fromHost >= maxPerAddress
+        ? `${fromHost} connections from ${host}`
+        : undefined;
+      if (full !== undefined) {
         stats.refused++;
-        out.status(`refused ${peer} (busy: ${sessions.size} connections)${tag}`, {
+        out.status(`refused ${peer} (busy: ${full})${tag}`, {
           event: "refused",
           from: peer,
           reason: "busy",
           ...service,
         });
-        conn.write(BUSY).catch(() => {}).finally(() => closeQuietly(conn));
+        refuse(conn, busy);
         continue;
       }
       const session = new Session(conn, peer, serial);
       sessions.add(session);
+      if (host !== undefined) perAddress.set(host, fromHost + 1);
       stats.connections++;
       out.status(`connection from ${peer}${tag}`, { event: "connection", from: peer, ...service });
       onOpen?.(session, sessions);
       const handler = runHandler(handle, session).finally(() => {
-        finish(session);
+        finish(session, host);
         handlers.delete(handler);
       });
       handlers.add(handler);
@@ -224,6 +272,83 @@ async function runHandler(handle: (s: Session) => Promise<void>, session: Sessio
       return;
     }
     session.closeReason ??= `error: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+/**
+ * Tells a client over the limit `busy` and closes, gently: the write side
+ * first, then what it still sends is dropped for a moment (at most 500 ms,
+ * 64 KiB), so that closing with its request unread does not reset the
+ * connection before it has read the refusal.
+ */
+function refuse(conn: Deno.Conn, busy: Uint8Array): void {
+  const timer = setTimeout(() => closeQuietly(conn), 500);
+  (async () => {
+    await conn.write(busy);
+    await conn.closeWrite();
+    const scratch = new Uint8Array(16 * 1024);
+    for (let dropped = 0, n; dropped < 64 * 1024 && (n = await conn.read(scratch)) !== null;) {
+      dropped += n;
+    }
+  })().catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  });
+}
+
+/** The client's address (host), or undefined for a Unix-socket peer. */
+function hostOf(conn: Deno.Conn): string | undefined {
+  const addr = conn.remoteAddr;
+  return addr.transport === "tcp" || addr.transport === "udp" ? addr.hostname : undefined;
+}
+
+/** Options for {@linkcode RequestTimer}. */
+export interface RequestTimerOptions {
+  /** How long the client may stay silent before the request begins. */
+  idleMs: number;
+  /** How long the request line or header may take once its first byte arrived. */
+  headerMs: number;
+  /** The request has begun already (its first bytes are buffered). @default {false} */
+  begun?: boolean;
+}
+
+/**
+ * The deadline of one request on a session: the client may stay silent for
+ * `idleMs` before the request begins, and must then complete its line or
+ * header within `headerMs` (or `idleMs`, if shorter) of the first byte,
+ * whatever trickles in meanwhile (slowloris: a byte at a time is activity,
+ * never progress). When the deadline passes, the session is closed: `no
+ * complete request in MS ms`. Dispose of it once the request is complete.
+ */
+export class RequestTimer implements Disposable {
+  readonly #session: Session;
+  readonly #headerMs: number;
+  #timer: ReturnType<typeof setTimeout>;
+  #begun = false;
+
+  constructor(session: Session, options: RequestTimerOptions) {
+    const { idleMs, headerMs, begun = false } = options;
+    this.#session = session;
+    this.#headerMs = Math.min(headerMs, idleMs);
+    this.#timer = this.#arm(idleMs);
+    if (begun) this.begin();
+  }
+
+  /** The request's first byte arrived: its header deadline replaces the idle one (once). */
+  begin(): void {
+    if (this.#begun) return;
+    this.#begun = true;
+    clearTimeout(this.#timer);
+    this.#timer = this.#arm(this.#headerMs);
+  }
+
+  #arm(ms: number): ReturnType<typeof setTimeout> {
+    return setTimeout(() => this.#session.close(`no complete request in ${ms} ms`), ms);
+  }
+
+  /** The request is complete (or the wait is over): no deadline any more. */
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
   }
 }
 

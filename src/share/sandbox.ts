@@ -114,14 +114,18 @@ export class Sandbox {
   /**
    * Resolves checked components to a real path inside the folder.
    *
-   * @throws {ShareError} `not-found` when missing (a dangling link or a path
-   * through a file too), `loop` for an endless chain of links, `not-allowed`
-   * when access is denied, `outside` when the real path leaves the folder,
-   * `hidden` when it is hidden
+   * @throws {ShareError} `not-found` when missing (a dangling link, a path
+   * through a file, or a link whose target's name is too long), `loop` for an
+   * endless chain of links, `not-allowed` when access is denied, `outside`
+   * when the real path leaves the folder, `hidden` when it is hidden,
+   * `not-a-file` for what is neither a regular file nor a folder (a FIFO, a
+   * socket, a device). Other
+   * errors of the file system (an I/O error) pass through.
    */
   async resolve(components: readonly string[]): Promise<Resolved> {
     const joined = [this.root, ...components].join(SEP);
     let real: string;
+    let info: Deno.FileInfo;
     try {
       real = await Deno.realPath(joined);
     } catch (err) {
@@ -132,45 +136,82 @@ export class Sandbox {
     if (!this.showHidden && rel.split("/").some((c) => c.startsWith("."))) {
       throw new ShareError("hidden", "hidden files are not shared");
     }
-    return { real, rel, info: await Deno.stat(real) };
+    try {
+      info = await Deno.stat(real);
+    } catch (err) {
+      throw refusal(err); // replaced or removed since realPath
+    }
+    // A FIFO, socket or device is not content: reading one blocks or never ends.
+    if (!info.isFile && !info.isDirectory) {
+      throw new ShareError("not-a-file", "not a regular file or folder");
+    }
+    return { real, rel, info };
   }
 
   /**
    * Lists a resolved directory: name-sorted, without hidden names (unless
    * shown) and without links that lead outside the folder or nowhere.
    *
+   * An entry that cannot be resolved (a dangling, looping or escaping link,
+   * a disk error on that entry alone) is left out: one bad entry never fails
+   * the listing.
+   *
    * @throws {ShareError} `not-a-directory` when `dir` is not one, `too-many`
-   * over {@linkcode MAX_LIST} entries
+   * over {@linkcode MAX_LIST} entries, and the refusals of reading the
+   * directory itself (gone: `not-found`; denied: `not-allowed`)
    */
   async list(dir: Resolved): Promise<Entry[]> {
     if (!dir.info.isDirectory) throw new ShareError("not-a-directory", "not a directory");
     const entries: Entry[] = [];
-    for await (const item of Deno.readDir(dir.real)) {
-      if (!this.showHidden && item.name.startsWith(".")) continue;
-      let resolved: Resolved;
-      try {
-        resolved = await this.resolve([...(dir.rel ? dir.rel.split("/") : []), item.name]);
-      } catch (err) {
-        if (err instanceof ShareError) continue; // a dangling or escaping link, or hidden target
-        throw err;
+    try {
+      for await (const item of Deno.readDir(dir.real)) {
+        if (!this.showHidden && item.name.startsWith(".")) continue;
+        const entry = await this.#entry(dir, item.name);
+        if (entry === undefined) continue;
+        entries.push(entry);
+        if (entries.length > MAX_LIST) throw new ShareError("too-many", `over ${MAX_LIST} entries`);
       }
-      if (!resolved.info.isFile && !resolved.info.isDirectory) continue;
-      entries.push({
-        type: resolved.info.isDirectory ? "d" : "f",
-        size: resolved.info.isFile ? resolved.info.size : 0,
-        mtime: resolved.info.mtime?.getTime() ?? 0,
-        name: item.name,
-      });
-      if (entries.length > MAX_LIST) throw new ShareError("too-many", `over ${MAX_LIST} entries`);
+    } catch (err) {
+      throw refusal(err);
     }
     return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+
+  /** One listed entry, or undefined when it cannot be resolved (or is neither file nor folder). */
+  async #entry(dir: Resolved, name: string): Promise<Entry | undefined> {
+    let resolved: Resolved;
+    try {
+      resolved = await this.resolve([...(dir.rel ? dir.rel.split("/") : []), name]);
+    } catch (err) {
+      if (err instanceof ShareError || isFileSystemError(err)) return undefined;
+      throw err;
+    }
+    return {
+      type: resolved.info.isDirectory ? "d" : "f",
+      size: resolved.info.isFile ? resolved.info.size : 0,
+      mtime: resolved.info.mtime?.getTime() ?? 0,
+      name,
+    };
+  }
 }
 
-/** The refusal for a failed `realPath`; other errors pass through. */
+/**
+ * True for an error of the operating system's file calls: one of
+ * `Deno.errors` or an error carrying an OS code (`ENAMETOOLONG`, `EIO`, …).
+ */
+export function isFileSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === "string";
+}
+
+/** The refusal for a failed file call; other errors pass through. */
 function refusal(err: unknown): unknown {
-  // A path through a file (ENOTDIR) names nothing, as a missing one does.
-  if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+  if (err instanceof ShareError) return err;
+  // A path through a file (ENOTDIR) names nothing, as a missing one does, and
+  // neither does a link whose target has a name too long to exist.
+  if (
+    err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+    (err instanceof Error && (err as { code?: unknown }).code === "ENAMETOOLONG")
+  ) {
     return new ShareError("not-found", "no such file or directory");
   }
   if (err instanceof Deno.errors.FilesystemLoop) {

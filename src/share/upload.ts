@@ -26,8 +26,9 @@ export interface StageUploadOptions {
   create?: boolean;
   /**
    * Replace an existing file, keeping its permissions (through links inside
-   * the folder, to the file they lead to). Without it an existing name is
-   * refused with `exists` when the upload is committed. @default {false}
+   * the folder, to the file they lead to; a link itself is never replaced).
+   * Without it an existing name is refused with `exists` when the upload is
+   * committed. @default {false}
    */
   replace?: boolean;
   /** Largest upload accepted, in bytes. @default {Infinity} */
@@ -162,12 +163,27 @@ async function targetOf(
     throw new ShareError("not-a-directory", "the parent is not a directory");
   }
   const name = path.at(-1)!;
+  const target = `${parent.real}/${name}`;
+  // With replace, a name that did not resolve may still be taken: by a link that
+  // leads nowhere (or has just appeared). A link is never replaced by a file.
+  if (policy.replace && (await lexists(target))) throw new ShareError("exists", `${name} exists`);
   return {
     dir: parent.real,
-    path: `${parent.real}/${name}`,
+    path: target,
     rel: parent.rel ? `${parent.rel}/${name}` : name,
     mode: null,
   };
+}
+
+/** Whether a directory entry of that name exists, links not followed. */
+async function lexists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }
 
 /** What {@linkcode StagedUpload} checks and how it commits. */
@@ -258,9 +274,10 @@ export class StagedUpload implements Disposable {
 
   /**
    * Checks the size and hash announced, then puts the file in place:
-   * renamed over the target with `replace`, otherwise linked under its name,
-   * which fails if the name exists. The temporary file is gone either way
-   * (on failure, once the upload is disposed of).
+   * renamed over the file it replaces, or linked under a new name, which
+   * fails if the name exists (so a link or anything else that appeared there
+   * meanwhile is never replaced). The temporary file is gone either way (on
+   * failure, once the upload is disposed of).
    *
    * @returns what was stored
    * @throws {ShareError} `mismatch` for a size or SHA-256 other than
@@ -280,15 +297,17 @@ export class StagedUpload implements Disposable {
       throw new ShareError("mismatch", "the bytes do not match the SHA-256 given");
     }
     const { path, mode } = this.#target;
-    if (replace) {
-      if (mode !== null) Deno.chmodSync(this.#temp, mode & 0o777);
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    // Replaced only while it is still the regular file that was resolved, never a
+    // link put there since (that is refused by the link below).
+    if (replace && mode !== null && isRegularFile(path)) {
+      Deno.chmodSync(this.#temp, mode & 0o777);
       Deno.renameSync(this.#temp, path);
     } else {
       try {
         Deno.linkSync(this.#temp, path); // fails if the name exists: never replaces
       } catch (err) {
         if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-        const name = path.slice(path.lastIndexOf("/") + 1);
         throw new ShareError("exists", `${name} exists`);
       }
       removeQuietly(this.#temp);
@@ -309,6 +328,16 @@ export class StagedUpload implements Disposable {
   /** Aborts unless committed. */
   [Symbol.dispose](): void {
     this.abort();
+  }
+}
+
+/** Whether `path` itself (links not followed) is a regular file. */
+function isRegularFile(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
   }
 }
 

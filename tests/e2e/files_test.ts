@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Output } from "../../src/console/output.ts";
 import { downloadFile, FileClient } from "../../src/files/client.ts";
-import { send } from "../helpers/net.ts";
+import { readAll, send } from "../helpers/net.ts";
 import { DENO, MAIN, runSockit, sockit, Spawned } from "../helpers/harness.ts";
 
+const encoder = new TextEncoder();
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** A temp folder with a share and a download folder. */
@@ -420,6 +421,254 @@ Deno.test("an absolute path is read inside the share, never from the system", as
       "ERR 404 no such file or directory\nERR 404 no such file or directory\nOK STAT f 12 " +
         /OK STAT f 12 (\d+)/.exec(stdout)![1] + "\n",
     );
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("every filesystem error is an ERR on the same connection; LIST skips what it cannot resolve", async () => {
+  const base = await setup();
+  try {
+    await Deno.mkdir(`${base}/share/links`);
+    await Deno.writeTextFile(`${base}/share/links/ok.txt`, "ok\n");
+    await Deno.symlink("loop", `${base}/share/links/loop`); // ELOOP
+    await Deno.symlink("x".repeat(300), `${base}/share/links/long`); // ENAMETOOLONG
+    await using server = serve(base);
+    const port = await server.port();
+    await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
+    await nc.write(
+      "GET notes.txt/x\nGET notes.txt\nLIST links\nSTAT links/long\nGET links/loop\nLIST links/long\n" +
+        "STAT notes.txt\n",
+    );
+    const { stdout } = await nc.finish();
+    const lines = stdout.split("\n");
+    assert.deepEqual(lines.slice(0, 2), [
+      "ERR 404 no such file or directory",
+      /^OK GET 12 \d+ 0 12 [0-9a-f]{64}$/.exec(lines[1]!)?.[0],
+    ]);
+    assert.equal(lines[2], "hello world");
+    assert.match(lines[3]!, /^OK LIST 1$/);
+    assert.match(lines[4]!, /^f 3 \d+ ok\.txt$/);
+    assert.deepEqual(lines.slice(5, 8), [
+      "ERR 404 no such file or directory",
+      "ERR 404 too many levels of symbolic links",
+      "ERR 404 no such file or directory",
+    ]);
+    assert.match(lines[8]!, /^OK STAT f 12 \d+$/);
+    assert.equal(lines.length, 10, stdout);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("the HTTP face answers filesystem errors without server paths or OS messages", async () => {
+  const base = await setup();
+  try {
+    await Deno.symlink("loop", `${base}/share/loop`);
+    await Deno.symlink("x".repeat(300), `${base}/share/long`);
+    await using server = serve(base, ["--http", "0"]);
+    const port = await server.port({ label: "http" });
+    for (const path of ["/notes.txt/x", "/loop", "/long", "/"]) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      const body = await response.text();
+      assert.ok(response.status < 500, `${path}: ${response.status} ${body}`);
+      assert.ok(!body.includes(base) && !/os error/.test(body), `${path}: ${body}`);
+    }
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("FIFOs are neither listed nor served: STAT and GET refuse them, the connection goes on", async () => {
+  const base = await setup();
+  try {
+    const made = await new Deno.Command("mkfifo", { args: [`${base}/share/docs/pipe`] }).output();
+    assert.ok(made.success, "mkfifo");
+    await using server = serve(base);
+    const port = await server.port();
+    await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
+    await nc.write("STAT docs/pipe\nGET docs/pipe\nLIST docs\n");
+    const { stdout } = await nc.finish();
+    assert.match(
+      stdout,
+      /^ERR 400 not a regular file or folder\nERR 400 not a regular file or folder\nOK LIST 1\nf 6 \d+ a%20b\.txt\n$/,
+    );
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("the upload log line escapes bidi controls in names (files put and HTTP PUT)", async () => {
+  const base = await setup();
+  try {
+    await Deno.writeTextFile(`${base}/dl/up.txt`, "x");
+    await using server = serve(base, ["--allow-upload", "--http", "0"], [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${base}/share`,
+      `--allow-write=${base}/share`,
+    ]);
+    const port = await server.port({ label: "files" });
+    const httpPort = await server.port({ label: "http" });
+    const put = await runSockit(
+      ["files", "put", `127.0.0.1:${port}`, `${base}/dl/up.txt`, "a\u202etxt.exe"],
+      { permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}/dl`] },
+    );
+    assert.equal(put.code, 0, put.stderr);
+    const response = await fetch(`http://127.0.0.1:${httpPort}/b%E2%80%AEtxt.exe`, {
+      method: "PUT",
+      body: "y",
+    });
+    assert.equal(response.status, 201);
+    await response.body?.cancel();
+    const log = (await server.waitFor(/^[\s\S]*uploaded b.*\(http\)/))[0];
+    assert.match(log, /uploaded a\\u\{202e\}txt\.exe \(1 bytes\)/);
+    assert.match(log, /uploaded b\\u\{202e\}txt\.exe \(1 bytes\)/);
+    assert.ok(!log.includes("\u202e"), "no raw bidi control in the log");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+/**
+ * Rewrites `path` in place with `text` (at `offset`, the size kept) and puts
+ * its old mtime back, as `cp -p` does.
+ */
+async function rewriteKeepingTime(path: string, text: string, offset = 0) {
+  const before = await Deno.stat(path);
+  using file = await Deno.open(path, { write: true });
+  await file.seek(offset, Deno.SeekMode.Start);
+  await file.write(new TextEncoder().encode(text));
+  await Deno.utime(path, before.atime!, before.mtime!);
+}
+
+/** Waits (bounded) until a second has passed since `path` last changed, as a client rarely asks sooner. */
+async function waitUntilSettled(path: string) {
+  const ctime = (await Deno.stat(path)).ctime!.getTime();
+  while (Date.now() < ctime + 1500) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** The SHA-256 the server announces for `path` (one GET over the line protocol). */
+async function announcedHash(port: number, path: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await send(conn, `GET ${path}\nQUIT\n`);
+    const text = new TextDecoder().decode(await readAll(conn));
+    return /^OK GET \d+ \d+ 0 \d+ ([0-9a-f]{64})\n/.exec(text)?.[1] ?? text;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("a file rewritten with the same size and mtime is announced with its new hash (cp -p, rsync -t)", async () => {
+  const base = await setup();
+  try {
+    const path = `${base}/share/notes.txt`;
+    await using server = serve(base);
+    const port = await server.port();
+    // Just written, then rewritten within the same second.
+    assert.equal(await announcedHash(port, "notes.txt"), sha256(encoder.encode("hello world\n")));
+    await rewriteKeepingTime(path, "HELLO WORLD\n");
+    assert.equal(await announcedHash(port, "notes.txt"), sha256(encoder.encode("HELLO WORLD\n")));
+    // Long settled, then rewritten in place (cp -p, touch -r).
+    await waitUntilSettled(path);
+    assert.equal(await announcedHash(port, "notes.txt"), sha256(encoder.encode("HELLO WORLD\n")));
+    await rewriteKeepingTime(path, "hello again\n");
+    assert.equal(await announcedHash(port, "notes.txt"), sha256(encoder.encode("hello again\n")));
+    // Replaced by another file with the same size and mtime (rsync -t: a new inode).
+    const before = await Deno.stat(path);
+    await Deno.writeTextFile(`${base}/share/.tmp`, "HELLO AGAIN\n");
+    await Deno.utime(`${base}/share/.tmp`, before.atime!, before.mtime!);
+    await Deno.rename(`${base}/share/.tmp`, path);
+    assert.equal(await announcedHash(port, "notes.txt"), sha256(encoder.encode("HELLO AGAIN\n")));
+    const fetched = await get(base, port, ["notes.txt"]).finish();
+    assert.equal(fetched.code, 0, fetched.stderr);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("the HTTP face never answers 304 to an old ETag for content rewritten with the same size and mtime", async () => {
+  const base = await setup();
+  try {
+    const path = `${base}/share/notes.txt`;
+    await using server = serve(base, ["--http", "0"]);
+    const url = `http://127.0.0.1:${await server.port({ label: "http" })}/notes.txt`;
+    const check = async (expected: string) => {
+      const first = await fetch(url);
+      const etag = first.headers.get("etag") ?? "";
+      assert.equal(await first.text(), expected);
+      const same = await fetch(url, { headers: { "if-none-match": etag } });
+      assert.equal(same.status, 304, "the same content keeps its tag");
+      await same.body?.cancel();
+      return etag;
+    };
+    const fresh = await check("hello world\n");
+    await rewriteKeepingTime(path, "HELLO WORLD\n");
+    const stale = await fetch(url, { headers: { "if-none-match": fresh } });
+    assert.equal(stale.status, 200);
+    assert.equal(await stale.text(), "HELLO WORLD\n");
+    await waitUntilSettled(path);
+    const settled = await check("HELLO WORLD\n");
+    await rewriteKeepingTime(path, "hello again\n");
+    const changed = await fetch(url, { headers: { "if-none-match": settled } });
+    assert.equal(changed.status, 200);
+    assert.notEqual(changed.headers.get("etag"), settled);
+    assert.equal(await changed.text(), "hello again\n");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+/** Reads `conn` one byte at a time up to and including `end`, so no byte after it is taken. */
+async function readHead(conn: Deno.Conn, end: string): Promise<string> {
+  const byte = new Uint8Array(1);
+  let text = "";
+  while (!text.endsWith(end) && text.length < 4096) {
+    if ((await conn.read(byte)) === null) throw new Error(`closed after "${text}"`);
+    text += String.fromCharCode(byte[0]!);
+  }
+  return text;
+}
+
+/** Reads from `conn` until it closes or `limit` bytes came (bounded), returning how many came. */
+async function drain(conn: Deno.Conn, limit: number, timeoutMs = 30_000): Promise<number> {
+  const buffer = new Uint8Array(256 * 1024);
+  let total = 0;
+  const deadline = Date.now() + timeoutMs;
+  for (let n; total < limit && (n = await conn.read(buffer)) !== null;) {
+    total += n;
+    if (Date.now() > deadline) throw new Error(`drain: still reading after ${timeoutMs} ms`);
+  }
+  return total;
+}
+
+Deno.test("a file changed while it is sent is cut short, never delivered whole (file protocol and HTTP)", async () => {
+  const base = await setup();
+  try {
+    const size = 64 * 1024 * 1024;
+    await bigFile(`${base}/share/big.bin`, 64);
+    await using server = serve(base, ["--http", "0"]);
+    const ports = [await server.port({ label: "files" }), await server.port({ label: "http" })];
+    const requests = [
+      "GET big.bin\n",
+      "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ];
+    for (const [i, port] of ports.entries()) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await send(conn, requests[i]!);
+        await readHead(conn, i === 0 ? "\n" : "\r\n\r\n");
+        // The server is now blocked far before the end (64 MiB do not fit in socket
+        // buffers): the end changes before it is read.
+        const text = i === 0 ? "changed" : "CHANGED";
+        await rewriteKeepingTime(`${base}/share/big.bin`, text, size - text.length);
+        const received = await drain(conn, size);
+        assert.ok(received < size, `only part of the file arrives (${received} of ${size})`);
+      } finally {
+        conn.close();
+      }
+    }
+    await server.waitFor(/changed while being sent/);
   } finally {
     await Deno.remove(base, { recursive: true });
   }

@@ -37,8 +37,18 @@ Deno.test("contentType() knows common types and falls back to octet-stream", () 
 });
 
 Deno.test("entityTag() changes with size or time", () => {
-  assert.notEqual(entityTag(10, 1), entityTag(10, 2));
-  assert.notEqual(entityTag(10, 1), entityTag(11, 1));
+  const v = (size: number, mtime: number) => ({ dev: 1, ino: 2, size, mtime, ctime: 3 });
+  assert.notEqual(entityTag(v(10, 1)), entityTag(v(10, 2)));
+  assert.notEqual(entityTag(v(10, 1)), entityTag(v(11, 1)));
+});
+
+Deno.test("entityTag() changes with inode or ctime, and names content by its hash when given", () => {
+  const version = { dev: 1, ino: 2, size: 10, mtime: 1, ctime: 3 };
+  assert.notEqual(entityTag(version), entityTag({ ...version, ino: 9 }));
+  assert.notEqual(entityTag(version), entityTag({ ...version, ctime: 4 }));
+  assert.notEqual(entityTag(version), entityTag({ ...version, dev: 7 }));
+  assert.match(entityTag(version), /^"a-[0-9a-f]{16}"$/);
+  assert.equal(entityTag(version, "0123456789abcdef".repeat(4)), `"a-0123456789abcdef"`);
 });
 
 Deno.test("directoryPage() escapes names and percent-encodes links", () => {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { handleRequest, type HandleRequestOptions } from "../../src/files/http.ts";
 import { entityTag } from "../../src/files/http_core.ts";
-import { openShare, type Sandbox } from "../../src/share/sandbox.ts";
+import { openShare, type Resolved, Sandbox } from "../../src/share/sandbox.ts";
+import { versionOf } from "../../src/share/version.ts";
 import type { StoredUpload } from "../../src/share/upload.ts";
 
 const NOTES = "hello, sockit\n"; // 14 bytes
@@ -81,7 +82,8 @@ Deno.test("handleRequest() redirects a folder without its slash and lists it as 
 Deno.test("handleRequest() downloads a file with its headers; HEAD has them without a body", async () => {
   await withShare(async (share, root) => {
     const info = await Deno.stat(`${root}/notes.txt`);
-    const etag = entityTag(info.size, info.mtime!.getTime());
+    // Just written, so named by its content (see share/version.ts).
+    const etag = entityTag(versionOf(info), createHash("sha256").update(NOTES).digest("hex"));
     const response = await get(share, "/notes.txt");
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
@@ -202,5 +204,82 @@ Deno.test("handleRequest() stores a PUT once: 201, then 409; 413 over the limit 
     assert.equal(stored.length, 1);
     assert.deepEqual(await names(root), [".hidden", "docs", "leak.txt", "notes.txt"]);
     assert.deepEqual(await names(`${root}/docs`), ["<b>&.txt", "up.txt"]);
+  });
+});
+
+Deno.test("handleRequest() answers every filesystem error without a server path or OS message", async () => {
+  await withShare(async (share, root) => {
+    await Deno.symlink("loop", `${root}/loop`);
+    await Deno.symlink("x".repeat(300), `${root}/long`); // ENAMETOOLONG
+    const cases: [string, number, string][] = [
+      ["/notes.txt/x", 404, "no such file or directory"],
+      ["/loop", 404, "too many levels of symbolic links"],
+      ["/long", 404, "no such file or directory"],
+    ];
+    for (const [path, status, message] of cases) {
+      const response = await get(share, path);
+      assert.equal(response.status, status, path);
+      assert.equal(await response.text(), `${status} ${message}\n`, path);
+    }
+    const listing = await (await get(share, "/?json")).json() as { name: string }[];
+    assert.deepEqual(listing.map((e) => e.name), ["docs", "notes.txt"]);
+  });
+});
+
+Deno.test("handleRequest() answers an unexpected error with a plain 500 and reports it aside", async () => {
+  await withShare(async (share, root) => {
+    class Failing extends Sandbox {
+      override resolve(): Promise<Resolved> {
+        return Promise.reject(new Error(`Input/output error (os error 5): stat '${root}/x'`));
+      }
+    }
+    const errors: unknown[] = [];
+    const response = await handleRequest(request("/notes.txt"), new Failing(share.root), {
+      onError: (err) => errors.push(err),
+    });
+    assert.equal(response.status, 500);
+    assert.equal(await response.text(), "500 the server failed to read or write\n");
+    assert.match(String(errors[0]), /os error 5/);
+  });
+});
+
+Deno.test("handleRequest() redirects //docs and /\\docs to /docs/, never to another host", async () => {
+  await withShare(async (share) => {
+    for (const path of ["//docs", "/\\docs", "///docs?json", "/./docs"]) {
+      const response = await get(share, path);
+      assert.equal(response.status, 301, path);
+      const location = response.headers.get("location") ?? "";
+      assert.match(location, /^\/docs\/(\?json)?$/, path);
+      assert.equal(new URL(location, "http://share.example/").host, "share.example", path);
+    }
+  });
+});
+
+Deno.test("handleRequest() serves files with nosniff and a sandboxing CSP, so an upload runs no script", async () => {
+  await withShare(async (share, root) => {
+    await Deno.writeTextFile(`${root}/page.html`, "<script>alert(document.cookie)</script>");
+    for (const init of [{}, { method: "HEAD" }, { headers: { range: "bytes=0-3" } }]) {
+      const response = await get(share, "/page.html", init);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+      assert.match(response.headers.get("content-security-policy") ?? "", /^sandbox(;|$)/);
+      await response.body?.cancel();
+    }
+    const page = await get(share, "/");
+    assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+    await page.body?.cancel();
+  });
+});
+
+Deno.test("handleRequest() refuses FIFOs and other special files; listings leave them out", async () => {
+  await withShare(async (share, root) => {
+    const made = await new Deno.Command("mkfifo", { args: [`${root}/pipe`] }).output();
+    assert.ok(made.success, "mkfifo");
+    for (const method of ["GET", "HEAD"]) {
+      const response = await get(share, "/pipe", { method });
+      assert.equal(response.status, 400, method);
+      await response.body?.cancel();
+    }
+    const listing = await (await get(share, "/?json")).json() as { name: string }[];
+    assert.ok(!listing.some((e) => e.name === "pipe"));
   });
 });

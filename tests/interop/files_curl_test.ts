@@ -72,3 +72,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "curl against the HTTP face: one connection for several URLs, 100-continue and chunked uploads",
+  ignore: skipWithout("curl"),
+  async fn() {
+    const base = await Deno.makeTempDir();
+    try {
+      await Deno.mkdir(`${base}/share`);
+      await Deno.writeTextFile(`${base}/share/notes.txt`, "hello world\n");
+      const big = new Uint8Array(2 * 1024 * 1024);
+      crypto.getRandomValues(big.subarray(0, 65536));
+      await Deno.writeFile(`${base}/big.bin`, big);
+      await using server = sockit(
+        ["files", "serve", `${base}/share`, "--listen", "0", "--http", "0", "--allow-upload"],
+        ["--allow-net=127.0.0.1", `--allow-read=${base}/share`, `--allow-write=${base}/share`],
+      );
+      const url = `http://127.0.0.1:${await server.port({ label: "http" })}`;
+      const twice = await curl(["-v", `${url}/notes.txt`, `${url}/notes.txt`]);
+      assert.equal(twice.stdout, "hello world\nhello world\n");
+      // Over 1 MB, curl asks "Expect: 100-continue" first.
+      const expect = await curl([
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-T",
+        `${base}/big.bin`,
+        `${url}/`,
+      ]);
+      assert.equal(expect.stdout, "201");
+      assert.deepEqual(await Deno.readFile(`${base}/share/big.bin`), big);
+      // From stdin, curl sends the body chunked.
+      await using piped = new Spawned("curl", ["-s", "-T", "-", `${url}/piped.txt`]);
+      await piped.write("from a pipe\n");
+      const { stdout } = await piped.finish();
+      assert.match(stdout, /^201 created piped\.txt \(12 bytes/);
+      assert.equal(await Deno.readTextFile(`${base}/share/piped.txt`), "from a pipe\n");
+      assert.equal((server.stderr.match(/connection from/g) ?? []).length, 3, server.stderr);
+    } finally {
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+});

@@ -96,3 +96,19 @@ Deno.test("Sandbox.list() skips looping links and list() of a file is not-a-dire
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("Sandbox.resolve() refuses a link to a name too long to exist; list() leaves it out", async () => {
+  const { base, root } = await fixture();
+  try {
+    await Deno.symlink("x".repeat(300), `${root}/long`); // ENAMETOOLONG, not a refusal before
+    const sandbox = await openShare(root);
+    await assert.rejects(
+      sandbox.resolve(["long"]),
+      (err) => err instanceof ShareError && err.reason === "not-found",
+    );
+    const names = (await sandbox.list(await sandbox.resolve([]))).map((e) => e.name);
+    assert.deepEqual(names, ["alias.txt", "docs", "notes.txt"]);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

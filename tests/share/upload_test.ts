@@ -205,3 +205,24 @@ Deno.test("stageUpload(): the temporary file is hidden and named by tempPrefix",
     upload.abort();
   });
 });
+
+Deno.test("stageUpload() with replace and create never replaces a link, dangling or new", async () => {
+  await withShare(async (share, root) => {
+    await Deno.symlink(`${root}/missing.txt`, `${root}/dangling.txt`);
+    await assert.rejects(
+      stageUpload(share, ["dangling.txt"], { replace: true, create: true }),
+      refused("exists"),
+    );
+    assert.equal(Deno.readLinkSync(`${root}/dangling.txt`), `${root}/missing.txt`);
+    {
+      // A link put in place while the upload is staged is not replaced either.
+      using upload = await stageUpload(share, ["late.txt"], { replace: true, create: true });
+      upload.writeSync(encoder.encode("data\n"));
+      await Deno.symlink(`${root}/notes.txt`, `${root}/late.txt`);
+      assert.throws(() => upload.commit(), refused("exists"));
+    }
+    assert.equal(Deno.readLinkSync(`${root}/late.txt`), `${root}/notes.txt`);
+    assert.equal(await Deno.readTextFile(`${root}/notes.txt`), "old notes\n");
+    assert.deepEqual(await names(root), [...BEFORE, "dangling.txt", "late.txt"].sort());
+  });
+});
