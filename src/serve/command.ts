@@ -6,7 +6,8 @@
  */
 
 import type { CommandSpec } from "../command/spec.ts";
-import { CliError, exitCodeOf, input, inputAsync } from "../console/errors.ts";
+import { CliError, exitCodeOf, input, inputAsync, UsageError } from "../console/errors.ts";
+import type { Args } from "../command/values.ts";
 import {
   formatHostPort,
   type HostAddress,
@@ -116,6 +117,15 @@ export const serveCommand: CommandSpec = {
   args: { min: 0, max: 1 },
   options: {
     host: { type: "string", value: "HOST", help: "address to serve on", default: "127.0.0.1" },
+    only: { type: "string", value: "NAMES", help: "start only these services (comma-separated)" },
+    skip: { type: "string", value: "NAMES", help: "start every service but these" },
+    "port-offset": {
+      type: "string",
+      value: "N",
+      help: "add N to every port (e.g. 10000: files on 19000)",
+      default: 0,
+      max: 65535 - Math.max(...SERVICES.map((s) => s.port)),
+    },
   },
   description: [
     "Services and ports: " +
@@ -124,6 +134,10 @@ export const serveCommand: CommandSpec = {
     "with a client command to try. Ctrl-C stops them all (exit 130).",
     "DIR (default .) is the folder the file, HTTP and TFTP services share, read-only, with the " +
     "sandbox rules of 'files serve'.",
+    "--only and --skip take service names as listed above (e.g. --skip tftp,chat); " +
+    "--port-offset N moves every port up by N. A service whose port is in use is reported " +
+    "('not started: http: 127.0.0.1:8080 is in use') and the others run; serve fails (exit 1) " +
+    "only when none starts.",
     "Use --host 0.0.0.0 to let other machines in. On a loopback HOST the plan is " +
     "--allow-net=HOST; on any other, all of --allow-net, since the UDP services and TFTP " +
     "answer whoever asks.",
@@ -135,7 +149,10 @@ export const serveCommand: CommandSpec = {
   ],
   plan(args, p) {
     const host = args.string("host");
-    if (!p.describe) { for (const s of SERVICES) input(() => parseAddressFor(host, s.port)); }
+    if (!p.describe) {
+      const offset = args.number("port-offset");
+      for (const s of chosenServices(args)) input(() => parseAddressFor(host, s.port + offset));
+    }
     // TFTP transfers and the UDP services answer from and to any port.
     p.answerPeers(host, isLoopbackHost(host));
     const dir = args.positional(0, ".");
@@ -144,18 +161,20 @@ export const serveCommand: CommandSpec = {
   },
   async run({ args, out, signal }) {
     const host = args.string("host");
+    const offset = args.number("port-offset");
+    const services = chosenServices(args);
     const sandbox = await inputAsync(() => openShare(args.positional(0, ".")));
     // The HTTP face stops on its signal: Ctrl-C, or a later service failing to start.
     const startFailed = new AbortController();
     const httpSignal = AbortSignal.any([signal, startFailed.signal]);
-    const addresses = SERVICES.map((s) => input(() => parseAddressFor(host, s.port)));
+    const addresses = services.map((s) => input(() => parseAddressFor(host, s.port + offset)));
     const opened: {
       service: ServiceSpec;
       tcp?: BoundListener;
       udp?: DatagramSocket;
       http?: HttpFace;
     }[] = [];
-    for (const [i, service] of SERVICES.entries()) {
+    for (const [i, service] of services.entries()) {
       const address = addresses[i]!;
       try {
         opened.push(
@@ -172,6 +191,14 @@ export const serveCommand: CommandSpec = {
             },
         );
       } catch (err) {
+        if (isInUse(err)) {
+          const where = formatHostPort(host, service.port + offset);
+          out.warn(
+            `not started: ${service.label}: ${where} is in use ` +
+              `(try --port-offset or --skip ${service.label})`,
+          );
+          continue;
+        }
         for (const o of opened) (o.tcp ?? o.udp)?.close();
         startFailed.abort();
         await Promise.all(opened.map((o) => o.http?.finished));
@@ -179,9 +206,14 @@ export const serveCommand: CommandSpec = {
         throw new CliError(`${service.label}: ${err.message}`, { hint: err.hint, cause: err });
       }
     }
-    out.status(`sockit serve: ${SERVICES.length} services on ${host} (Ctrl-C stops)`);
-    for (const service of SERVICES) {
-      const address = formatHostPort(host, service.port);
+    if (opened.length === 0) {
+      startFailed.abort();
+      throw new CliError("no service started", { hint: "free the ports, or use --port-offset" });
+    }
+    const count = opened.length === 1 ? "1 service" : `${opened.length} services`;
+    out.status(`sockit serve: ${count} on ${host} (Ctrl-C stops)`);
+    for (const { service } of opened) {
+      const address = formatHostPort(host, service.port + offset);
       const tryIt = service.tryIt.replaceAll("ADDR", address).replaceAll("HOST", host);
       out.status(
         `  ${service.label.padEnd(9)} ${service.transport} ${address.padEnd(21)} try: ${tryIt}`,
@@ -228,6 +260,41 @@ export const serveCommand: CommandSpec = {
     return exitCodeOf(signal);
   },
 };
+
+/** The services --only and --skip leave. */
+function chosenServices(args: Args): ServiceSpec[] {
+  const names = (option: string) => {
+    const text = args.text(option);
+    if (text === undefined) return undefined;
+    const list = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
+    for (const name of list) {
+      if (!SERVICES.some((s) => s.label === name)) {
+        throw new UsageError(
+          `Cannot use --${option} "${name}": services are ${
+            SERVICES.map((s) => s.label).join(", ")
+          }`,
+        );
+      }
+    }
+    return list;
+  };
+  const only = names("only");
+  const skip = names("skip") ?? [];
+  const chosen = SERVICES.filter((s) =>
+    (only ? only.includes(s.label) : true) && !skip.includes(s.label)
+  );
+  if (chosen.length === 0) throw new UsageError("--only and --skip leave no service to start");
+  return chosen;
+}
+
+/** A listener that failed because its port is taken (through any wrapping). */
+function isInUse(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; depth++) {
+    if (e instanceof Deno.errors.AddrInUse) return true;
+    e = e.cause;
+  }
+  return false;
+}
 
 function parseAddressFor(host: string, port: number): HostAddress {
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
