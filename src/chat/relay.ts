@@ -9,10 +9,13 @@
  * TEXT` (delivered as `*NAME* TEXT`), `/quit`; `* NAME joined` / `* NAME
  * left`. Lines are UTF-8; control characters and terminal escape sequences
  * are stripped before relaying. A line starting with `//` is sent as text
- * starting with `/`.
+ * starting with `/`. Names are unique by how they look: `ADA`, `Аda` (Cyrillic
+ * А) and `Ａda` (fullwidth) are all the name `Ada` (see `nick.ts`).
  *
  * @module
  */
+
+import { nickKeys } from "./nick.ts";
 
 /** What the endpoint must do. Lines are without their line end. */
 export type Effect =
@@ -56,7 +59,9 @@ export class Relay {
   #maxNameLength: number;
   #maxLineBytes: number;
   #names = new Map<number, string>();
-  #byName = new Map<string, number>();
+  /** Clients by each key of their name (see `nickKeys`): folded, and skeleton. */
+  #byFolded = new Map<string, number>();
+  #bySkeleton = new Map<string, number>();
   #nextDefault = 1;
 
   constructor(options: RelayOptions = {}) {
@@ -78,7 +83,7 @@ export class Relay {
   /** A client connected: it gets a free `userN` name; the others are told. */
   join(id: number): Effect[] {
     let name: string;
-    do name = `user${this.#nextDefault++}`; while (this.#byName.has(name.toLowerCase()));
+    do name = `user${this.#nextDefault++}`; while (this.#holder(name) !== undefined);
     this.#setName(id, name);
     return [
       { kind: "send", to: id, line: `* welcome, you are ${name} (${HELP})` },
@@ -91,7 +96,7 @@ export class Relay {
     const name = this.#names.get(id);
     if (name === undefined) return [];
     this.#names.delete(id);
-    this.#byName.delete(name.toLowerCase());
+    this.#unsetKeys(id, name);
     const why = reason ? ` (${reason})` : "";
     return [{ kind: "broadcast", except: id, line: `* ${name} left${why}` }];
   }
@@ -131,7 +136,7 @@ export class Relay {
         const problem = this.#checkName(wanted, id);
         if (problem) return reply(`* ${problem}`);
         if (wanted === name) return reply(`* you are already ${name}`);
-        this.#byName.delete(name.toLowerCase());
+        this.#unsetKeys(id, name);
         this.#setName(id, wanted);
         return [{ kind: "broadcast", line: `* ${name} is now known as ${wanted}` }];
       }
@@ -145,7 +150,7 @@ export class Relay {
         if (target === undefined || rest.length < 2 || message === "") {
           return reply("* usage: /msg NAME TEXT");
         }
-        const to = this.#byName.get(target.toLowerCase());
+        const to = this.#holder(target);
         if (to === undefined) return reply(`* no such user: ${target}`);
         return [{ kind: "send", to, line: `*${name}* ${message}` }];
       }
@@ -165,13 +170,29 @@ export class Relay {
       return `names are at most ${this.#maxNameLength} characters`;
     }
     if (!NAME.test(wanted)) return `bad name "${wanted}": use letters, digits, _ . -`;
-    const holder = this.#byName.get(wanted.toLowerCase());
-    if (holder !== undefined && holder !== id) return `name ${wanted} is taken`;
-    return undefined;
+    const holder = this.#holder(wanted);
+    if (holder === undefined || holder === id) return undefined;
+    const held = this.#names.get(holder)!;
+    const alike = held.toLowerCase() === wanted.toLowerCase() ? "" : ` (it looks like ${held})`;
+    return `name ${wanted} is taken${alike}`;
+  }
+
+  /** Who holds `name` or a name that looks the same. */
+  #holder(name: string): number | undefined {
+    const { folded, skeleton } = nickKeys(name);
+    return this.#byFolded.get(folded) ?? this.#bySkeleton.get(skeleton);
   }
 
   #setName(id: number, name: string): void {
     this.#names.set(id, name);
-    this.#byName.set(name.toLowerCase(), id);
+    const { folded, skeleton } = nickKeys(name);
+    this.#byFolded.set(folded, id);
+    this.#bySkeleton.set(skeleton, id);
+  }
+
+  #unsetKeys(id: number, name: string): void {
+    const { folded, skeleton } = nickKeys(name);
+    if (this.#byFolded.get(folded) === id) this.#byFolded.delete(folded);
+    if (this.#bySkeleton.get(skeleton) === id) this.#bySkeleton.delete(skeleton);
   }
 }

@@ -3,8 +3,11 @@
  * {@linkcode Relay} and carries out its effects. Every client has a bounded
  * outgoing queue; one that stops reading is disconnected when its queue is
  * full and never delays anyone else. When the whole room is congested
- * (most queues filling), senders are paused instead, so overload slows the
- * talkers rather than dropping the listeners.
+ * (many queues filling), senders are paused instead, so overload slows the
+ * talkers rather than dropping the listeners. Only clients that are reading
+ * count: one with bytes waiting and none taken for 2 s has stopped, and
+ * pausing the room for it would only stall everyone (a few clients that
+ * never read could hold a room still indefinitely).
  *
  * Requires `--allow-net=HOST`.
  *
@@ -37,6 +40,9 @@ interface Client {
 }
 
 const encoder = new TextEncoder();
+
+/** A client with bytes waiting and none taken for this long has stopped reading. */
+const STUCK_MS = 2000;
 
 /** Runs the relay on a bound listener until `signal` aborts. */
 export function serveChat(
@@ -81,16 +87,35 @@ export function serveChat(
       }
     }
   };
-  // How many clients have more than 16 KiB waiting (a few hundred lines). One
-  // slow reader is one client and is dropped when its queue fills; when an
-  // eighth of the room (and at least two) are behind, the room as a whole is
-  // congested and talkers are paused instead.
-  let behind = 0;
+  // The clients with more than 16 KiB waiting (a few hundred lines). One slow
+  // reader is one client and is dropped when its queue fills; when an eighth
+  // of the room (and at least two) are behind and still reading, the room as
+  // a whole is congested and talkers are paused instead. A client behind that
+  // has taken nothing for STUCK_MS has stopped reading: it does not count, so
+  // talkers go on and its queue fills.
+  const behind = new Set<QueuedWriter>();
   const behindMark = 16 * 1024;
-  const track = (before: number, after: number) => {
-    if (before > behindMark !== after > behindMark) behind += after > behindMark ? 1 : -1;
+  const track = (queue: QueuedWriter, before: number, after: number) => {
+    if (before > behindMark === after > behindMark) return;
+    if (after > behindMark) behind.add(queue);
+    else behind.delete(queue);
   };
-  const congested = () => behind >= 2 && behind * 8 >= clients.size;
+  const crowded = (count: number) => count >= 2 && count * 8 >= clients.size;
+  // Checked per line: O(1) while few are behind, else a count of the readers
+  // behind, redone at most every 50 ms.
+  let verdict = false;
+  let verdictAt = -Infinity;
+  const congested = () => {
+    if (!crowded(behind.size)) return false;
+    const now = performance.now();
+    if (now - verdictAt >= 50) {
+      verdictAt = now;
+      let reading = 0;
+      for (const queue of behind) if (queue.stalledFor(now) < STUCK_MS) reading++;
+      verdict = crowded(reading);
+    }
+    return verdict;
+  };
   /** Pauses a talker while the room is congested, for at most 5 s at a time. */
   const whileCongested = async (session: Session) => {
     const until = Date.now() + 5000;
@@ -105,7 +130,10 @@ export function serveChat(
     label,
     signal,
     async handle(session) {
-      const queue = new QueuedWriter(session.conn, { limit: queueLimit, onChange: track });
+      const queue: QueuedWriter = new QueuedWriter(session.conn, {
+        limit: queueLimit,
+        onChange: (before, after) => track(queue, before, after),
+      });
       const client = { session, queue };
       clients.set(session.id, client);
       apply(relay.join(session.id));
@@ -129,6 +157,7 @@ export function serveChat(
         const reason = session.closeReason === "not reading" ? "not reading" : undefined;
         apply(relay.leave(session.id, reason));
         if (session.closeReason !== "quit") await drainBriefly(client.queue);
+        behind.delete(queue);
       }
     },
   });

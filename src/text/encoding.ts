@@ -9,6 +9,7 @@
 
 import { encodeLegacy } from "./legacy.ts";
 import { escapeText } from "./escape.ts";
+import { sequenceLength, sequenceReader, sequenceUnits } from "./_sequences.ts";
 
 /** Every `--encoding` name. */
 export const ENCODINGS = [
@@ -80,6 +81,16 @@ function decoder(encoding: string): TextDecoder {
   return d;
 }
 
+/** Decoders for display, which keep a byte order mark: it is one of the peer's characters. */
+const displayDecoders = new Map<string, TextDecoder>();
+function displayDecoder(encoding: string): TextDecoder {
+  let d = displayDecoders.get(encoding);
+  if (!d) {
+    displayDecoders.set(encoding, d = new TextDecoder(encoding, { fatal: true, ignoreBOM: true }));
+  }
+  return d;
+}
+
 function latin1(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
@@ -88,9 +99,15 @@ function latin1(bytes: Uint8Array): string {
   return text;
 }
 
+/** `\xNN` for every byte value. */
+const HEX_ESCAPES = Array.from({ length: 256 }, (_, b) => `\\x${b.toString(16).padStart(2, "0")}`);
+
 /**
  * Bytes as one printable line: decoded in `encoding`, with controls and
- * invalid bytes escaped (`\xNN`), or as hex/base64 text.
+ * invalid bytes escaped (`\xNN`), or as hex/base64 text. At each position
+ * the valid sequence that starts there is shown, else the byte is escaped
+ * and the next position tried. Linear in the input whatever the bytes: at
+ * most two decoder calls.
  *
  * @example Invalid UTF-8 is escaped, not dropped
  * ```ts
@@ -102,29 +119,55 @@ export function displayText(bytes: Uint8Array, encoding: Encoding): string {
   if (encoding === "hex") return bytes.toHex();
   if (encoding === "base64") return bytes.toBase64();
   if (encoding === "latin1") return escapeText(latin1(bytes));
-  const d = decoder(encoding);
+  const d = displayDecoder(encoding);
   try {
     return escapeText(d.decode(bytes));
   } catch {
-    // Slow path, only for invalid input: at each position take the shortest
-    // valid sequence (1-4 bytes), or escape the byte and move on.
+    // invalid somewhere: find the sequences first, then decode them all at once
   }
-  let shown = "";
-  let i = 0;
-  outer: while (i < bytes.length) {
-    for (let length = 1; length <= 4 && i + length <= bytes.length; length++) {
-      try {
-        shown += escapeText(d.decode(bytes.subarray(i, i + length)));
-        i += length;
-        continue outer;
-      } catch {
-        // not a whole valid sequence (yet)
-      }
+  const read = sequenceReader(encoding);
+  const valid = new Uint8Array(bytes.length);
+  /** Pairs of (UTF-16 offset in the decoded valid bytes, invalid byte). */
+  const invalid: number[] = [];
+  let kept = 0;
+  let units = 0;
+  for (let i = 0; i < bytes.length;) {
+    const found = read(bytes, i);
+    if (found === 0) {
+      invalid.push(units, bytes[i]!);
+      i++;
+      continue;
     }
-    shown += `\\x${bytes[i]!.toString(16).padStart(2, "0")}`;
-    i++;
+    units += sequenceUnits(found);
+    for (const end = i + sequenceLength(found); i < end; i++) valid[kept++] = bytes[i]!;
   }
-  return shown;
+  let text: string;
+  try {
+    text = d.decode(valid.subarray(0, kept));
+  } catch {
+    text = "";
+  }
+  // Never expected: should the reader and the decoder ever disagree, show every
+  // byte that is not printable ASCII as an escape rather than misplace one.
+  if (text.length !== units) return showAscii(bytes);
+  const pieces: string[] = [];
+  let at = 0;
+  for (let k = 0; k < invalid.length; k += 2) {
+    const offset = invalid[k]!;
+    if (offset > at) pieces.push(escapeText(text.slice(at, offset)));
+    pieces.push(HEX_ESCAPES[invalid[k + 1]!]!);
+    at = offset;
+  }
+  if (at < text.length) pieces.push(escapeText(text.slice(at)));
+  return pieces.join("");
+}
+
+function showAscii(bytes: Uint8Array): string {
+  const pieces: string[] = [];
+  for (const byte of bytes) {
+    pieces.push(byte < 0x80 ? escapeText(String.fromCharCode(byte)) : HEX_ESCAPES[byte]!);
+  }
+  return pieces.join("");
 }
 
 /**

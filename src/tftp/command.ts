@@ -54,6 +54,14 @@ const serveCommand: CommandSpec = {
       default: 5,
       max: 100,
     },
+    "max-per-host": {
+      type: "string",
+      value: "N",
+      help: "transfers at once from one client address",
+      default: 32,
+      min: 1,
+      max: 256,
+    },
   },
   description: [
     "TFTP (RFC 1350) with options: blksize (8-65464), timeout, tsize and windowsize (RFC 7440), " +
@@ -65,6 +73,10 @@ const serveCommand: CommandSpec = {
     "refused without --allow-write, and then only replace existing files unless --create. An " +
     "upload is stored under a temporary name and renamed over the target once complete, " +
     "before its last ACK, so an aborted upload leaves the old file intact.",
+    "A transfer whose first packet (DATA 1, OACK or ACK 0) is not answered within 5 s is " +
+    "dropped, and gives way to a new request sooner when its address has --max-per-host " +
+    "transfers or the server 256: a flood of requests that are never answered cannot lock " +
+    "other clients out.",
     `Try: curl -o FILE tftp://127.0.0.1:${TFTP_PORT}/FILE, or tftp-hpa: ` +
     `tftp 127.0.0.1 ${TFTP_PORT} -m octet -c get FILE.`,
   ],
@@ -91,13 +103,21 @@ const serveCommand: CommandSpec = {
     const create = args.flag("create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
     const maxRetries = args.number("retries");
+    const maxPerHost = args.number("max-per-host");
     const sandbox = await inputAsync(() => openShare(dir));
     const socket = openDatagram(address, out, { announce: true, label: "tftp" });
     const access = allowWrite
       ? (create ? "read-write, new files allowed" : "read-write")
       : "read-only";
     out.status(`sharing ${sandbox.root} (${access})`);
-    const stats = await serveTftp(socket, out, { sandbox, allowWrite, create, maxRetries, signal });
+    const stats = await serveTftp(socket, out, {
+      sandbox,
+      allowWrite,
+      create,
+      maxRetries,
+      maxPerHost,
+      signal,
+    });
     out.status(tftpSummary(stats));
     return exitCodeOf(signal);
   },

@@ -7,6 +7,12 @@
  * name in the target folder) and renamed over the target only once the
  * last block is on disk, before its ACK is sent.
  *
+ * A request costs a client a few bytes and the server a socket, a file and
+ * retransmissions, so until the peer answers a transfer's first packet the
+ * transfer is cheap to give up: it must be answered within a short deadline,
+ * and it gives way to newer requests when its address, or the server, is at
+ * its limit (see `admission.ts`). One host cannot starve the others.
+ *
  * Requires `--allow-net` for the address and the clients, `--allow-read=DIR`,
  * and `--allow-write=DIR` with `--allow-write`.
  *
@@ -24,6 +30,7 @@ import { type StagedUpload, stageUpload } from "../share/upload.ts";
 import { escapeText } from "../text/escape.ts";
 import { receiveDatagrams } from "../udp/socket.ts";
 import type { DatagramSocket } from "../udp/socket.ts";
+import { Admission, type Ticket } from "./admission.ts";
 import { blockReader, BlockWriter } from "./blocks.ts";
 import {
   decodePacket,
@@ -35,9 +42,9 @@ import {
   TftpError,
   TftpParseError,
 } from "./packet.ts";
-import { ReceiveSession, SendSession } from "./session.ts";
+import { MAX_TIMEOUT_MS, ReceiveSession, SendSession } from "./session.ts";
 import { transferSummary } from "./summary.ts";
-import { drive, TransferError } from "./transfer.ts";
+import { drive, type Machine, TransferError } from "./transfer.ts";
 
 /** Options for {@linkcode serveTftp}. */
 export interface ServeTftpOptions {
@@ -49,6 +56,8 @@ export interface ServeTftpOptions {
   create?: boolean;
   /** Retransmissions before a transfer is given up. @default {5} */
   maxRetries?: number;
+  /** Transfers at once from one client address. @default {32} */
+  maxPerHost?: number;
   /** Service label for log lines (under `sockit serve`). */
   label?: string;
   signal?: AbortSignal;
@@ -135,6 +144,7 @@ interface Context {
   tag: string;
   label: string | undefined;
   stats: TftpStats;
+  admission: Admission;
 }
 
 /** The per-transfer socket: same local address as the server, a fresh port. */
@@ -150,6 +160,36 @@ function maxPacket(params: Negotiated): number {
   return Math.max(4 + params.blksize, 2048);
 }
 
+/** The shortest wait for the answer to a transfer's first packet. */
+export const FIRST_ANSWER_MS = 5000;
+
+/**
+ * How long a transfer waits for the answer to its first packet: 5 s, or
+ * long enough for one retransmission at a longer negotiated timeout.
+ */
+function firstAnswerMs(params: Negotiated): number {
+  return Math.max(FIRST_ANSWER_MS, 2 * Math.min(MAX_TIMEOUT_MS, params.timeout * 1000));
+}
+
+/** One admitted transfer as the server tracks it: its ticket and how to stop it. */
+class Slot {
+  readonly ticket: Ticket;
+  readonly #stop = new AbortController();
+  readonly signal: AbortSignal;
+  /** Why the server stopped the transfer, when it did. */
+  reason: string | undefined;
+
+  constructor(ticket: Ticket, stopAll: AbortSignal) {
+    this.ticket = ticket;
+    this.signal = AbortSignal.any([stopAll, this.#stop.signal]);
+  }
+
+  stop(reason: string): void {
+    this.reason ??= reason;
+    this.#stop.abort();
+  }
+}
+
 /** One transfer's request, its socket and peer, and where it reports. */
 interface Transfer {
   context: Context;
@@ -158,11 +198,33 @@ interface Transfer {
   client: Deno.NetAddr;
   report: (summary: string, size: number) => void;
   signal: AbortSignal;
+  /**
+   * Arms the deadline for the answer to the first packet and returns the
+   * session to drive; `answered` tells when the peer has answered it.
+   */
+  firstAnswer: (session: Machine, answered: () => boolean, params: Negotiated) => Machine;
+}
+
+/** `session`, calling `onAnswer` once, on the packet after which `answered()` holds. */
+function watched(session: Machine, answered: () => boolean, onAnswer: () => void): Machine {
+  let waiting = true;
+  return {
+    start: () => session.start(),
+    tick: () => session.tick(),
+    receive(packet) {
+      const actions = session.receive(packet);
+      if (waiting && answered()) {
+        waiting = false;
+        onAnswer();
+      }
+      return actions;
+    },
+  };
 }
 
 /** Serves a read request. */
 async function sendFile(transfer: Transfer): Promise<void> {
-  const { context, request, conn, client, report, signal } = transfer;
+  const { context, request, conn, client, report, signal, firstAnswer } = transfer;
   const path = components(request.filename, context.sandbox.showHidden);
   const resolved = await resolve(context.sandbox, path);
   if (!resolved.info.isFile) throw new Refusal(TftpError.fileNotFound, "not a file");
@@ -170,13 +232,16 @@ async function sendFile(transfer: Transfer): Promise<void> {
   const size = (await file.stat()).size;
   const { accepted, params } = negotiate(request.options, { fileSize: size, mode: request.mode });
   const reader = blockReader(file, request.mode, { size, ...params });
+  const oack = Object.keys(accepted).length > 0;
   const session = new SendSession((i) => reader.block(i), {
     params,
     maxRetries: context.maxRetries,
-    ...(Object.keys(accepted).length > 0 ? { oack: { op: "OACK", options: accepted } } : {}),
+    ...(oack ? { oack: { op: "OACK", options: accepted } } : {}),
   });
+  // Answered: DATA 1 acknowledged, or the OACK (ACK 0, after which a window is in flight).
+  const answered = () => session.acknowledged > 0 || (oack && session.window().length > 0);
   const started = performance.now();
-  await drive(conn, session, {
+  await drive(conn, firstAnswer(session, answered, params), {
     peer: client,
     maxPacket: maxPacket(params),
     signal,
@@ -216,7 +281,7 @@ async function stage(context: Context, path: string[]): Promise<StagedUpload> {
 
 /** Serves a write request. */
 async function receiveFile(transfer: Transfer): Promise<void> {
-  const { context, request, conn, client, report, signal } = transfer;
+  const { context, request, conn, client, report, signal, firstAnswer } = transfer;
   const path = components(request.filename, context.sandbox.showHidden);
   using upload = await stage(context, path);
   const { accepted, params } = negotiate(request.options);
@@ -226,7 +291,8 @@ async function receiveFile(transfer: Transfer): Promise<void> {
     : { op: "ACK", block: 0 };
   const session = new ReceiveSession({ params, opening, maxRetries: context.maxRetries });
   const started = performance.now();
-  await drive(conn, session, {
+  // Answered: DATA 1 arrived (in answer to the ACK 0 or the OACK).
+  await drive(conn, firstAnswer(session, () => session.blocks > 0, params), {
     peer: client,
     maxPacket: maxPacket(params),
     signal,
@@ -254,7 +320,7 @@ async function transfer(
   context: Context,
   request: Request,
   client: Deno.NetAddr,
-  signal: AbortSignal,
+  slot: Slot,
 ) {
   const { out, tag, label } = context;
   const peer = formatHostPort(client.hostname, client.port);
@@ -269,6 +335,18 @@ async function transfer(
     out.warn(`cannot open a transfer socket for ${peer}: ${describeError(err).message}`);
     return;
   }
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const firstAnswer = (session: Machine, answered: () => boolean, params: Negotiated) => {
+    const ms = firstAnswerMs(params);
+    deadline = setTimeout(
+      () => slot.stop(`no answer from the peer to the first packet within ${ms / 1000} s`),
+      ms,
+    );
+    return watched(session, answered, () => {
+      clearTimeout(deadline);
+      context.admission.answered(slot.ticket);
+    });
+  };
   try {
     out.detail(`${peer} ${verb} ${name} (${request.mode})${tag}`);
     const report = (summary: string, size: number) =>
@@ -279,7 +357,8 @@ async function transfer(
         size,
         ...service,
       });
-    const transfer = { context, request, conn, client, report, signal };
+    const signal = slot.signal;
+    const transfer = { context, request, conn, client, report, signal, firstAnswer };
     if (request.op === "RRQ") await sendFile(transfer);
     else await receiveFile(transfer);
   } catch (err) {
@@ -299,7 +378,9 @@ async function transfer(
       return;
     }
     context.stats.failed++;
-    const message = err instanceof TransferError ? err.message : describeError(err).message;
+    const stopped = err instanceof TransferError && err.cancelled ? slot.reason : undefined;
+    const message = stopped ??
+      (err instanceof TransferError ? err.message : describeError(err).message);
     if (!(err instanceof TransferError)) {
       // An unexpected error: the client is told, not left waiting for retries.
       const packet: Packet = { op: "ERROR", code: TftpError.notDefined, message: "server error" };
@@ -314,13 +395,15 @@ async function transfer(
       ...service,
     });
   } finally {
+    clearTimeout(deadline);
     conn.close();
   }
 }
 
 /**
  * Transfers at once: each holds a socket and a file open, so a flood of
- * requests cannot exhaust descriptors; more are answered "server busy".
+ * requests cannot exhaust descriptors. Past it a pending transfer gives way,
+ * or the request is answered "server busy".
  */
 const MAX_TRANSFERS = 256;
 
@@ -340,6 +423,7 @@ export async function serveTftp(
     allowWrite = false,
     create = false,
     maxRetries = 5,
+    maxPerHost = 32,
     label,
     signal,
   } = options;
@@ -355,7 +439,9 @@ export async function serveTftp(
     tag,
     label,
     stats,
+    admission: new Admission({ maxTransfers: MAX_TRANSFERS, maxPerHost }),
   };
+  const slots = new Map<Ticket, Slot>();
   const stopAll = new AbortController();
   const active = new Set<Promise<void>>();
   const stop = () => {
@@ -399,14 +485,27 @@ export async function serveTftp(
         await answer(client, TftpError.illegalOperation, "expected a read or write request");
         continue;
       }
-      if (active.size >= MAX_TRANSFERS) {
+      const admitted = context.admission.request(datagram.hostname, datagram.from);
+      if (admitted.decision === "duplicate") {
+        out.detail(`ignored a repeated request from ${datagram.from}${tag}`);
+        continue;
+      }
+      if (admitted.decision === "busy") {
         stats.refused++;
         await answer(client, TftpError.notDefined, "server busy, try again later");
         continue;
       }
-      const running = transfer(context, packet, client, stopAll.signal).finally(() =>
-        active.delete(running)
-      );
+      const { ticket, evicted } = admitted;
+      if (evicted) {
+        slots.get(evicted)?.stop("no answer from the peer yet: gave way to a new request");
+      }
+      const slot = new Slot(ticket, stopAll.signal);
+      slots.set(ticket, slot);
+      const running = transfer(context, packet, client, slot).finally(() => {
+        active.delete(running);
+        slots.delete(ticket);
+        context.admission.release(ticket);
+      });
       active.add(running);
     }
   } finally {

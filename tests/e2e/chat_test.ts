@@ -168,6 +168,35 @@ Deno.test("chat: a client that never reads is dropped; the others keep talking",
   });
 });
 
+Deno.test("chat: clients that never read, an eighth of the room or more, do not stall it", async () => {
+  await withRoom(async (port) => {
+    const talker = await Client.open(port);
+    const reader = await Client.open(port);
+    // Two of four never read: enough to count as a congested room if they were only slow.
+    const deaf = [
+      await Deno.connect({ hostname: "127.0.0.1", port }),
+      await Deno.connect({ hostname: "127.0.0.1", port }),
+    ];
+    try {
+      await reader.waitFor(/^\* user4 joined$/);
+      const line = "z".repeat(1000) + "\n";
+      const burst = new TextEncoder().encode(line.repeat(1000)); // 1 MB a burst
+      const dropped = () =>
+        reader.lines.filter((l) => /^\* user[34] left \(not reading\)$/.test(l));
+      for (let i = 0; i < 60 && dropped().length < 2; i++) {
+        await within(send(talker.conn, burst), 10_000, "talker's burst");
+      }
+      await reader.waitFor(/^\* user3 left \(not reading\)$/, 20_000);
+      await reader.waitFor(/^\* user4 left \(not reading\)$/, 20_000);
+      await talker.say("still here?");
+      await reader.waitFor(/^<user1> still here\?$/);
+    } finally {
+      for (const conn of deaf) conn.close();
+      await Promise.all([talker.close(), reader.close()]);
+    }
+  });
+});
+
 Deno.test("chat: a flooding client does not stop others' messages getting through", async () => {
   await withRoom(async (port) => {
     const flooder = await Client.open(port);

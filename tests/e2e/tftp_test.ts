@@ -179,6 +179,7 @@ Deno.test("tftp CLI: bad input exits 2 before any packet is sent", async () => {
     [["tftp", "serve", "/no/such/dir"], /no such directory/],
     [["tftp", "serve", ".", "--create"], /--create needs --allow-write/],
     [["tftp", "serve", ".", "--listen", "unix:/tmp/x"], /unix/i],
+    [["tftp", "serve", ".", "--max-per-host", "0"], /must be 1-256/],
     [["tftp", "put", "127.0.0.1:9", "/dev/null"], /Cannot send "\/dev\/null": not a file/],
   ];
   for (const [args, message] of cases) {
@@ -228,6 +229,85 @@ Deno.test("tftp serve: a client that vanishes mid-transfer is dropped after retr
     await server.waitFor(/get big\.bin with 127\.0\.0\.1:\d+ failed: no answer from the peer/);
     const ok = await get(base, port, "notes.txt", "notes.txt");
     assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("tftp serve: a request never acknowledged is dropped after its first packet's short deadline", async () => {
+  const base = await setup();
+  await using server = serve(base);
+  const port = await server.port({ label: "tftp" });
+  using peer = new RawPeer();
+  try {
+    await peer.send({ op: "RRQ", filename: "notes.txt", mode: "octet", options: {} }, port);
+    // DATA 1 at 0, 1 and 3 s (back-off from the 1 s timeout), then the deadline: 3 copies at most,
+    // where the retries alone (5 by default, up to 8 s apart) would send 6 over 31 s.
+    const copies: number[] = [];
+    let last = await peer.next(10_000);
+    while (last?.packet.op === "DATA") {
+      copies.push(last.packet.block);
+      assert.ok(copies.length <= 3, `DATA 1 sent ${copies.length} times`);
+      last = await peer.next(10_000);
+    }
+    assert.deepEqual(new Set(copies), new Set([1]));
+    assert.equal(last?.packet.op, "ERROR");
+    await server.waitFor(
+      /get notes\.txt with 127\.0\.0\.1:\d+ failed: no answer from the peer to the first packet within 5 s/,
+    );
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("tftp serve: a flood of requests never acknowledged does not lock out a normal client", async () => {
+  const base = await setup();
+  await using server = serve(base);
+  const port = await server.port({ label: "tftp" });
+  // 300 read requests (about 5 KB) from 60 sockets on the client's own address, none ever acknowledged.
+  const flood = Array.from({ length: 60 }, () => new RawPeer());
+  try {
+    for (let round = 0; round < 5; round++) {
+      for (const peer of flood) {
+        await peer.send({ op: "RRQ", filename: "notes.txt", mode: "octet", options: {} }, port);
+      }
+    }
+    // The flood is being served: its first DATA has arrived.
+    assert.equal((await flood.at(-1)!.next())?.packet.op, "DATA");
+    const ok = await get(base, port, "notes.txt", "notes.txt");
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/dl/notes.txt`), "hello\nworld\r\nbare\rcr\n");
+    // It got in while the flood's own transfers were still waiting for their first answer.
+    const [sent] = await server.waitFor(/sent notes\.txt .*\n/);
+    const [expired] = await server.waitFor(/failed: no answer from the peer to the first packet/);
+    assert.ok(
+      server.stderr.indexOf(sent) < server.stderr.indexOf(expired),
+      "served before the flood expired",
+    );
+  } finally {
+    for (const peer of flood) peer[Symbol.dispose]();
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("tftp serve --max-per-host: an unanswered transfer gives way to the address's next request", async () => {
+  const base = await setup();
+  await using server = serve(base, ["--max-per-host", "1"]);
+  const port = await server.port({ label: "tftp" });
+  using silent = new RawPeer();
+  try {
+    await silent.send({ op: "RRQ", filename: "notes.txt", mode: "octet", options: {} }, port);
+    assert.equal((await silent.next())?.packet.op, "DATA");
+    const ok = await get(base, port, "notes.txt", "notes.txt");
+    assert.equal(ok.code, 0, ok.stderr);
+    let packet = await silent.next();
+    while (packet?.packet.op === "DATA") packet = await silent.next(); // a retransmission first
+    assert.deepEqual(packet?.packet, { op: "ERROR", code: 0, message: "transfer cancelled" });
+    await server.waitFor(
+      new RegExp(
+        `get notes\\.txt with 127\\.0\\.0\\.1:${silent.port} failed: no answer from the peer yet: gave way to a new request`,
+      ),
+    );
   } finally {
     await Deno.remove(base, { recursive: true });
   }

@@ -87,6 +87,34 @@ Deno.test("udp listen escapes invalid bytes and terminal controls, never drops t
   }
 });
 
+Deno.test("udp listen shows a peer's datagram promptly behind full-size datagrams of invalid UTF-8", async () => {
+  await using server = sockit(["udp", "listen", "0"]);
+  const port = await server.port();
+  const hostile = udpSocket();
+  const peer = udpSocket();
+  try {
+    const junk = new Uint8Array(65507).fill(0xff);
+    for (let i = 0; i < 10; i++) await hostile.send(junk, to(port));
+    const junkFrom = `127.0.0.1:${(hostile.addr as Deno.NetAddr).port}`;
+    const peerFrom = `127.0.0.1:${(peer.addr as Deno.NetAddr).port}`;
+    // Sent again while unanswered: loopback drops a datagram when the socket's buffer is full.
+    for (let attempt = 1;; attempt++) {
+      await peer.send(enc("hello"), to(port));
+      try {
+        await server.waitFor(new RegExp(`${peerFrom} hello\n`), { on: "stdout", timeoutMs: 1000 });
+        break;
+      } catch (err) {
+        if (attempt === 5) throw err;
+      }
+    }
+    const lines = server.stdout.split("\n");
+    assert.equal(lines[0], `${junkFrom} ${"\\xff".repeat(65507)}`);
+  } finally {
+    hostile.close();
+    peer.close();
+  }
+});
+
 Deno.test("udp listen --encoding gbk shows GBK text; udp send --encoding gbk sends GBK bytes", async () => {
   await using server = sockit(["udp", "listen", "0", "--count", "1", "--encoding", "gbk"]);
   const port = await server.port();
