@@ -7,7 +7,7 @@
  *
  * - a repeated request from a client port whose transfer is still pending is
  *   a retransmission (that transfer resends its own first packet): ignored;
- * - one address runs at most `maxPerHost` transfers: past that, its oldest
+ * - one address runs at most `maxPerAddress` transfers: past that, its oldest
  *   pending transfer gives way to the new request, and when none of its
  *   transfers is pending the request is refused (busy);
  * - the server runs at most `maxTransfers`: past that, the oldest pending
@@ -41,7 +41,7 @@ export interface AdmissionOptions {
   /** Transfers at once, all addresses together. @default {256} */
   maxTransfers?: number;
   /** Transfers at once from one address. @default {32} */
-  maxPerHost?: number;
+  maxPerAddress?: number;
 }
 
 interface Entry extends Ticket {
@@ -55,7 +55,7 @@ interface Entry extends Ticket {
  * @example One address at its limit
  * ```ts
  * import { Admission } from "./admission.ts";
- * const admission = new Admission({ maxPerHost: 1 });
+ * const admission = new Admission({ maxPerAddress: 1 });
  * const first = admission.request("10.0.0.7", "10.0.0.7:5000");
  * const second = admission.request("10.0.0.7", "10.0.0.7:5001");
  * // second: the first, still pending, gives way
@@ -64,15 +64,15 @@ interface Entry extends Ticket {
  */
 export class Admission {
   readonly #maxTransfers: number;
-  readonly #maxPerHost: number;
+  readonly #maxPerAddress: number;
   /** Every admitted transfer, oldest first. */
   readonly #all = new Set<Entry>();
-  readonly #perHost = new Map<string, number>();
+  readonly #perAddress = new Map<string, number>();
 
   constructor(options: AdmissionOptions = {}) {
-    const { maxTransfers = 256, maxPerHost = 32 } = options;
+    const { maxTransfers = 256, maxPerAddress = 32 } = options;
     this.#maxTransfers = maxTransfers;
-    this.#maxPerHost = maxPerHost;
+    this.#maxPerAddress = maxPerAddress;
   }
 
   /** Transfers running now. */
@@ -98,7 +98,7 @@ export class Admission {
       if (entry.host === host) oldestOfHost ??= entry;
     }
     let evicted: Entry | undefined;
-    if ((this.#perHost.get(host) ?? 0) >= this.#maxPerHost) {
+    if ((this.#perAddress.get(host) ?? 0) >= this.#maxPerAddress) {
       if (!oldestOfHost) return { decision: "busy" };
       evicted = oldestOfHost;
     } else if (this.#all.size >= this.#maxTransfers) {
@@ -108,7 +108,7 @@ export class Admission {
     if (evicted) this.release(evicted);
     const ticket: Entry = { host, client, answered: false };
     this.#all.add(ticket);
-    this.#perHost.set(host, (this.#perHost.get(host) ?? 0) + 1);
+    this.#perAddress.set(host, (this.#perAddress.get(host) ?? 0) + 1);
     return { decision: "start", ticket, evicted };
   }
 
@@ -122,8 +122,8 @@ export class Admission {
   release(ticket: Ticket): void {
     const entry = ticket as Entry;
     if (!this.#all.delete(entry)) return;
-    const left = (this.#perHost.get(entry.host) ?? 1) - 1;
-    if (left === 0) this.#perHost.delete(entry.host);
-    else this.#perHost.set(entry.host, left);
+    const left = (this.#perAddress.get(entry.host) ?? 1) - 1;
+    if (left === 0) this.#perAddress.delete(entry.host);
+    else this.#perAddress.set(entry.host, left);
   }
 }

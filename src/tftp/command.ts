@@ -54,7 +54,7 @@ const serveCommand: CommandSpec = {
       default: 5,
       max: 100,
     },
-    "max-per-host": {
+    "max-per-address": {
       type: "string",
       value: "N",
       help: "transfers at once from one client address",
@@ -74,7 +74,7 @@ const serveCommand: CommandSpec = {
     "upload is stored under a temporary name and renamed over the target once complete, " +
     "before its last ACK, so an aborted upload leaves the old file intact.",
     "A transfer whose first packet (DATA 1, OACK or ACK 0) is not answered within 5 s is " +
-    "dropped, and gives way to a new request sooner when its address has --max-per-host " +
+    "dropped, and gives way to a new request sooner when its address has --max-per-address " +
     "transfers or the server 256: a flood of requests that are never answered cannot lock " +
     "other clients out.",
     `Try: curl -o FILE tftp://127.0.0.1:${TFTP_PORT}/FILE, or tftp-hpa: ` +
@@ -103,7 +103,7 @@ const serveCommand: CommandSpec = {
     const create = args.flag("create");
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
     const maxRetries = args.number("retries");
-    const maxPerHost = args.number("max-per-host");
+    const maxPerAddress = args.number("max-per-address");
     const sandbox = await inputAsync(() => openShare(dir));
     const socket = openDatagram(address, out, { announce: true, label: "tftp" });
     const access = allowWrite
@@ -115,7 +115,7 @@ const serveCommand: CommandSpec = {
       allowWrite,
       create,
       maxRetries,
-      maxPerHost,
+      maxPerAddress,
       signal,
     });
     out.status(tftpSummary(stats));

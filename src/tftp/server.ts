@@ -57,7 +57,7 @@ export interface ServeTftpOptions {
   /** Retransmissions before a transfer is given up. @default {5} */
   maxRetries?: number;
   /** Transfers at once from one client address. @default {32} */
-  maxPerHost?: number;
+  maxPerAddress?: number;
   /** Service label for log lines (under `sockit serve`). */
   label?: string;
   signal?: AbortSignal;
@@ -423,7 +423,7 @@ export async function serveTftp(
     allowWrite = false,
     create = false,
     maxRetries = 5,
-    maxPerHost = 32,
+    maxPerAddress = 32,
     label,
     signal,
   } = options;
@@ -439,7 +439,7 @@ export async function serveTftp(
     tag,
     label,
     stats,
-    admission: new Admission({ maxTransfers: MAX_TRANSFERS, maxPerHost }),
+    admission: new Admission({ maxTransfers: MAX_TRANSFERS, maxPerAddress }),
   };
   const slots = new Map<Ticket, Slot>();
   const stopAll = new AbortController();

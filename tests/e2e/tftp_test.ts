@@ -179,7 +179,7 @@ Deno.test("tftp CLI: bad input exits 2 before any packet is sent", async () => {
     [["tftp", "serve", "/no/such/dir"], /no such directory/],
     [["tftp", "serve", ".", "--create"], /--create needs --allow-write/],
     [["tftp", "serve", ".", "--listen", "unix:/tmp/x"], /unix/i],
-    [["tftp", "serve", ".", "--max-per-host", "0"], /must be 1-256/],
+    [["tftp", "serve", ".", "--max-per-address", "0"], /must be 1-256/],
     [["tftp", "put", "127.0.0.1:9", "/dev/null"], /Cannot send "\/dev\/null": not a file/],
   ];
   for (const [args, message] of cases) {
@@ -290,9 +290,9 @@ Deno.test("tftp serve: a flood of requests never acknowledged does not lock out 
   }
 });
 
-Deno.test("tftp serve --max-per-host: an unanswered transfer gives way to the address's next request", async () => {
+Deno.test("tftp serve --max-per-address: an unanswered transfer gives way to the address's next request", async () => {
   const base = await setup();
-  await using server = serve(base, ["--max-per-host", "1"]);
+  await using server = serve(base, ["--max-per-address", "1"]);
   const port = await server.port({ label: "tftp" });
   using silent = new RawPeer();
   try {

@@ -16,8 +16,8 @@ Deno.test("Admission ignores a repeated request from a client port whose transfe
   assert.equal(admission.size, 2);
 });
 
-Deno.test("Admission: past maxPerHost, the host's oldest pending transfer gives way", () => {
-  const admission = new Admission({ maxPerHost: 3 });
+Deno.test("Admission: past maxPerAddress, the host's oldest pending transfer gives way", () => {
+  const admission = new Admission({ maxPerAddress: 3 });
   const tickets = [5000, 5001, 5002].map((port) =>
     started(admission.request("10.0.0.7", `10.0.0.7:${port}`)).ticket
   );
@@ -30,8 +30,8 @@ Deno.test("Admission: past maxPerHost, the host's oldest pending transfer gives 
   assert.equal(started(admission.request("10.0.0.8", "10.0.0.8:5000")).evicted, undefined);
 });
 
-Deno.test("Admission: a host whose transfers are all answered is told busy past maxPerHost", () => {
-  const admission = new Admission({ maxPerHost: 2 });
+Deno.test("Admission: a host whose transfers are all answered is told busy past maxPerAddress", () => {
+  const admission = new Admission({ maxPerAddress: 2 });
   for (const port of [5000, 5001]) {
     admission.answered(started(admission.request("10.0.0.7", `10.0.0.7:${port}`)).ticket);
   }
@@ -40,7 +40,7 @@ Deno.test("Admission: a host whose transfers are all answered is told busy past 
 });
 
 Deno.test("Admission: when the server is full, the oldest pending transfer of any host gives way", () => {
-  const admission = new Admission({ maxTransfers: 3, maxPerHost: 3 });
+  const admission = new Admission({ maxTransfers: 3, maxPerAddress: 3 });
   const a = started(admission.request("10.0.0.1", "10.0.0.1:1")).ticket;
   const b = started(admission.request("10.0.0.2", "10.0.0.2:1")).ticket;
   started(admission.request("10.0.0.3", "10.0.0.3:1"));
@@ -57,8 +57,8 @@ Deno.test("Admission: a full server with every transfer answered is busy", () =>
   assert.deepEqual(admission.request("10.0.0.3", "10.0.0.3:1"), { decision: "busy" });
 });
 
-Deno.test("Admission: a flood from one address never holds more than maxPerHost transfers", () => {
-  const admission = new Admission({ maxTransfers: 256, maxPerHost: 32 });
+Deno.test("Admission: a flood from one address never holds more than maxPerAddress transfers", () => {
+  const admission = new Admission({ maxTransfers: 256, maxPerAddress: 32 });
   let evicted = 0;
   for (let port = 1; port <= 300; port++) {
     if (started(admission.request("127.0.0.1", `127.0.0.1:${port}`)).evicted) evicted++;
@@ -79,7 +79,7 @@ Deno.test("Admission: a flood from one address never holds more than maxPerHost 
 });
 
 Deno.test("Admission.release() frees the slot, once", () => {
-  const admission = new Admission({ maxPerHost: 1 });
+  const admission = new Admission({ maxPerAddress: 1 });
   const { ticket } = started(admission.request("10.0.0.7", "10.0.0.7:1"));
   admission.answered(ticket);
   admission.release(ticket);
