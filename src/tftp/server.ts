@@ -366,7 +366,7 @@ async function transfer(
       context.stats.refused++;
       const packet: Packet = { op: "ERROR", code: err.code, message: err.message };
       await conn.send(encodePacket(packet), client).catch(() => {});
-      out.status(`refused ${verb} ${name} from ${peer}: ${err.message}${tag}`, {
+      out.status(`refused ${verb} ${name} from ${peer}: ${escapeText(err.message)}${tag}`, {
         event: "refused",
         op: verb,
         file: request.filename,
@@ -386,7 +386,7 @@ async function transfer(
       const packet: Packet = { op: "ERROR", code: TftpError.notDefined, message: "server error" };
       await conn.send(encodePacket(packet), client).catch(() => {});
     }
-    out.status(`${verb} ${name} with ${peer} failed: ${message}${tag}`, {
+    out.status(`${verb} ${name} with ${peer} failed: ${escapeText(message)}${tag}`, {
       event: "failed",
       op: verb,
       file: request.filename,
@@ -470,13 +470,16 @@ export async function serveTftp(
       } catch (err) {
         if (!(err instanceof TftpParseError)) throw err;
         stats.refused++;
-        out.status(`refused a malformed request from ${datagram.from}: ${err.message}${tag}`, {
-          event: "refused",
-          peer: datagram.from,
-          code: err.code,
-          reason: err.message,
-          ...(label ? { service: label } : {}),
-        });
+        out.status(
+          `refused a malformed request from ${datagram.from}: ${escapeText(err.message)}${tag}`,
+          {
+            event: "refused",
+            peer: datagram.from,
+            code: err.code,
+            reason: err.message,
+            ...(label ? { service: label } : {}),
+          },
+        );
         await answer(client, err.code, err.message);
         continue;
       }

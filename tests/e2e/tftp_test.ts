@@ -571,3 +571,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test("tftp serve: a client's ERROR text and a malformed request are escaped in the server's log", async () => {
+  const base = await setup();
+  await Deno.writeFile(`${base}/share/big.bin`, randomBytes(10_000));
+  await using server = serve(base);
+  const port = await server.port({ label: "tftp" });
+  using peer = new RawPeer();
+  try {
+    await peer.send({ op: "RRQ", filename: "big.bin", mode: "octet", options: {} }, port);
+    const first = await peer.next();
+    assert.equal(first?.packet.op, "DATA");
+    await peer.send({ op: "ERROR", code: 0, message: "\x1b]0;PWNED\x07 gone" }, first!.port);
+    await server.waitFor(/get big\.bin with 127\.0\.0\.1:\d+ failed: .*PWNED/);
+    await peer.send(new TextEncoder().encode("\x00\x01bad\x1b[2Jname"), port);
+    await server.waitFor(/refused a malformed request from /);
+    assert.doesNotMatch(server.stderr, /[\x07\x1b]/);
+    assert.match(server.stderr, /\\x1b\]0;PWNED\\x07/);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
