@@ -43,3 +43,18 @@ export function formatSize(bytes: number): string {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * A count with its noun in the right number: `1 datagram`, `2 datagrams`.
+ *
+ * @param plural the plural form when it is not `singular` + "s"
+ * @example Counting
+ * ```ts
+ * import { count } from "./format.ts";
+ * count(1, "connection"); // "1 connection"
+ * count(3, "entry", "entries"); // "3 entries"
+ * ```
+ */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

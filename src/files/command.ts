@@ -4,6 +4,7 @@
  * @module
  */
 
+import { count } from "../console/format.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import {
   CliError,
@@ -306,7 +307,7 @@ const getCommand: CommandSpec = {
     return withClient(address, { args, signal }, async (client) => {
       if (args.flag("recursive")) {
         const files = await downloadTree(client, remote, options);
-        out.status(`fetched ${files} files into ${local}`);
+        out.status(`fetched ${count(files, "file")} into ${local}`);
         return ExitCode.ok;
       }
       try {

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { count } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { writeAll } from "./buffer.ts";
@@ -99,10 +100,10 @@ export function printSummary(
 ): void {
   const { datagrams, more = [], fields = {} } = options;
   const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
-  const udp = datagrams === undefined ? "" : `, ${datagrams} datagrams answered`;
+  const udp = datagrams === undefined ? "" : `, ${count(datagrams, "datagram")} answered`;
   const extra = more.map((part) => `, ${part}`).join("");
   out.essential(
-    `stopped: ${stats.connections} connections served${refused}, ` +
+    `stopped: ${count(stats.connections, "connection")} served${refused}, ` +
       `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}${extra}`,
     { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }), ...fields },
   );
@@ -220,9 +221,9 @@ export async function serveConnections(
       const host = hostOf(conn);
       const fromHost = host === undefined ? 0 : perAddress.get(host) ?? 0;
       const full = sessions.size >= maxConns
-        ? `${sessions.size} connections`
+        ? count(sessions.size, "connection")
         : fromHost >= maxPerAddress
-        ? `${fromHost} connections from ${host}`
+        ? `${count(fromHost, "connection")} from ${host}`
         : undefined;
       if (full !== undefined) {
         stats.refused++;

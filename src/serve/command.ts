@@ -38,10 +38,10 @@ export interface ServiceSpec {
 }
 
 /**
- * The services and their ports: the classic port number times 1000 plus
- * itself (echo 7 → 7007, daytime 13 → 1313), so no root is needed. TCP and
- * UDP share a port number, as the classic services do. The chat relay sits
- * on IRC's 6667, TFTP on 6969 (the usual stand-in for 69).
+ * The services and their ports: the classic port number written twice
+ * (echo 7 → 7007, daytime's 13 → 1313 for the timestamp service), so no root
+ * is needed. TCP and UDP share a port number, as the classic services do.
+ * The chat relay sits on IRC's 6667, TFTP on 6969 (the usual stand-in for 69).
  */
 export const SERVICES: ServiceSpec[] = [
   {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { count as quantity } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { formatAddress, type HostAddress, isLoopbackHost } from "../inet/address.ts";
 import { LineSplitter } from "../net/lines.ts";
@@ -123,7 +124,7 @@ export async function runUdpSend(
       const rest = splitter.flush();
       if (going && rest !== undefined) await handle(rest);
     }
-    out.status(`sent ${sent} datagrams (${bytes} bytes) to ${where}`, {
+    out.status(`sent ${quantity(sent, "datagram")} (${quantity(bytes, "byte")}) to ${where}`, {
       event: "sent",
       to: where,
       datagrams: sent,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { count } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { describeError } from "../console/errors.ts";
 import type { Encoding } from "../text/encoding.ts";
@@ -112,5 +113,7 @@ export async function serveUdp(
 /** The one-line summary of a UDP server run. */
 export function udpSummary(stats: UdpStats): string {
   const cut = stats.truncated > 0 ? `, ${stats.truncated} truncated` : "";
-  return `received ${stats.datagrams} datagrams (${stats.bytes} bytes) from ${stats.peers} peers${cut}`;
+  return `received ${count(stats.datagrams, "datagram")} (${count(stats.bytes, "byte")}) from ${
+    count(stats.peers, "peer")
+  }${cut}`;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CliError } from "../../src/console/errors.ts";
 import { eventJson, Output } from "../../src/console/output.ts";
+import { count } from "../../src/console/format.ts";
 
 function capture(json: boolean) {
   const stdout: string[] = [];
@@ -42,4 +43,12 @@ Deno.test("Output.error() without --json writes stderr only", async () => {
   out.error(new CliError("nope", { exitCode: 2 }));
   await out.flush();
   assert.deepEqual(stdout, []);
+});
+
+Deno.test("count() puts the noun in the right number", () => {
+  assert.equal(count(0, "connection"), "0 connections");
+  assert.equal(count(1, "connection"), "1 connection");
+  assert.equal(count(2, "datagram"), "2 datagrams");
+  assert.equal(count(1, "entry", "entries"), "1 entry");
+  assert.equal(count(5, "entry", "entries"), "5 entries");
 });

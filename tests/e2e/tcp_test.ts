@@ -167,7 +167,7 @@ Deno.test("tcp listen --max-conns: the extra client is told busy, the server kee
   await server.waitFor(/closed/);
   const { code } = await runSockit(["tcp", "connect", `127.0.0.1:${port}`], { input: "again" });
   assert.equal(code, 0);
-  assert.match(server.stderr, /refused 127\.0\.0\.1:\d+ \(busy: 1 connections\)/);
+  assert.match(server.stderr, /refused 127\.0\.0\.1:\d+ \(busy: 1 connection\)/);
 });
 
 Deno.test("tcp listen --idle closes a silent client while others are served", async () => {
@@ -340,7 +340,7 @@ Deno.test("SIGINT closes connected clients, prints the summary and exits 130", a
   const { code, stderr } = await server.finish();
   assert.equal(code, 130);
   assert.match(stderr, /closed 127\.0\.0\.1:\d+ \(5 bytes in, 5 bytes out, server stopped\)/);
-  assert.match(stderr, /stopped: 1 connections served, 5 bytes in, 5 bytes out/);
+  assert.match(stderr, /stopped: 1 connection served, 5 bytes in, 5 bytes out/);
 });
 
 Deno.test("--json: listening, connection and data events are JSON Lines on stdout", async () => {

@@ -336,5 +336,5 @@ Deno.test("udp listen: Ctrl-C prints the summary and exits 130", async () => {
   server.kill("SIGINT");
   const { code, stderr } = await server.finish();
   assert.equal(code, 130);
-  assert.match(stderr, /received 1 datagrams \(1 bytes\) from 1 peers/);
+  assert.match(stderr, /received 1 datagram \(1 byte\) from 1 peer/);
 });
