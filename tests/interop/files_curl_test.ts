@@ -3,6 +3,7 @@
  * 404, 416, uploads with PUT. In CI a missing curl fails; elsewhere it skips.
  */
 import assert from "node:assert/strict";
+import { isSettled, versionOf } from "../../src/share/version.ts";
 import { skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 async function curl(args: string[]): Promise<{ code: number; stdout: string; bytes: Uint8Array }> {
@@ -34,6 +35,9 @@ Deno.test({
       assert.deepEqual(full.bytes, data, "byte-for-byte");
       const ranged = await curl(["-r", "100-199", `${url}/data.bin`]);
       assert.deepEqual(ranged.bytes, data.subarray(100, 200));
+      // A file changed within the last second is named by its content until its version
+      // settles (share/version.ts); wait for that, so the ETag below stays the same.
+      await settled(`${base}/share/notes.txt`);
       const head = await curl(["-I", `${url}/notes.txt`]);
       assert.match(head.stdout, /^HTTP\/1\.1 200 OK\r\n/);
       assert.match(head.stdout, /content-length: 12\r\n/i);
@@ -116,3 +120,12 @@ Deno.test({
     }
   },
 });
+
+/** Waits (bounded) until the file's version is settled: its ctime is SETTLE_MS in the past. */
+async function settled(path: string): Promise<void> {
+  const info = await Deno.stat(path);
+  const version = versionOf(info);
+  for (let i = 0; i < 100 && !isSettled(version, Date.now()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
