@@ -110,6 +110,10 @@ export function habitHint(path: string, option: string): string | undefined {
 export function argumentHint(path: string, positionals: readonly string[]): string | undefined {
   const [first, second] = positionals;
   if (first === undefined) return undefined;
+  if (path === "files serve" && /^\d{1,5}$/.test(first)) {
+    // python -m http.server 8000
+    return `for browsers on port ${first} use: sockit files serve DIR --http ${first}`;
+  }
   const url = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(first);
   if (url && path !== "http get") {
     const scheme = url[1]!.toLowerCase();

@@ -61,6 +61,10 @@ const ROWS: [argv: string[], hint: RegExp][] = [
   // python -m http.server
   [["files", "serve", "--directory", "."], /hint: the folder is the argument/],
   [["files", "serve", "-b", "0.0.0.0"], /hint: choose the address with --listen ADDR/],
+  [
+    ["files", "serve", "8000"],
+    /hint: for browsers on port 8000 use: sockit files serve DIR --http 8000/,
+  ],
   // tftp
   [
     ["tftp", "get", "-m", "octet", "127.0.0.1", "x"],
