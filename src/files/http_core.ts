@@ -242,9 +242,9 @@ function sha256Source(text: string): string {
 }
 
 /**
- * The Content-Security-Policy of a directory page: nothing loads and
- * nothing runs but the page's own style and scripts (named by hash), and
- * with uploads, the upload script's requests to the same origin.
+ * The Content-Security-Policy of a directory page: nothing runs but the
+ * page's own style and scripts (named by hash), nothing loads from
+ * elsewhere, and requests go only to the share's own origin.
  *
  * @example The policy
  * ```ts
@@ -259,7 +259,8 @@ export function directoryPolicy(options: DirectoryPageOptions = {}): string {
     "default-src 'none'",
     `style-src ${sha256Source(STYLE)}`,
     `script-src ${scripts.map(sha256Source).join(" ")}`,
-    ...(allowUpload ? ["connect-src 'self'"] : []),
+    // Requests to the share itself, as a link could make (the upload script's PUTs).
+    "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

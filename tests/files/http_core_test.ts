@@ -284,7 +284,7 @@ Deno.test("directoryPolicy() allows exactly the page's inline script and style, 
     assert.deepEqual(directives.get("script-src")?.sort(), inlineHashes(page, "script").sort());
     assert.deepEqual(directives.get("style-src"), inlineHashes(page, "style"));
     assert.equal(inlineHashes(page, "script").length, allowUpload ? 2 : 1);
-    assert.deepEqual(directives.get("connect-src"), allowUpload ? ["'self'"] : undefined);
+    assert.deepEqual(directives.get("connect-src"), ["'self'"]);
     assert.deepEqual(directives.get("base-uri"), ["'none'"]);
   }
 });
