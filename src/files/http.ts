@@ -31,7 +31,9 @@ import { stageUpload, type StoredUpload } from "../share/upload.ts";
 import {
   contentType,
   directoryPage,
+  directoryPolicy,
   entityTag,
+  listingOrder,
   parseRange,
   SHARE_ERROR_STATUS,
 } from "./http_core.ts";
@@ -142,8 +144,9 @@ function text(status: number, message: string, headers: HeadersInit = {}): Respo
 }
 
 /**
- * Answers one request for the shared folder: a directory page (or JSON
- * with `?json`, or a 301 to the path with a trailing `/`), a file (HEAD,
+ * Answers one request for the shared folder: a directory page (ordered by
+ * `?sort=name|size|date&order=asc|desc`; JSON with `?json`; a 301 to the
+ * path with a trailing `/`), a file (HEAD,
  * conditional and range requests), or a PUT upload; refusals as plain-text
  * statuses. Needs no socket, so it is tested with `new Request(…)`.
  *
@@ -210,8 +213,14 @@ export async function handleRequest(
           headers: { "content-type": "application/json", ...NOSNIFF },
         });
       }
-      return new Response(directoryPage(path, entries, { allowUpload }), {
-        headers: { "content-type": "text/html; charset=utf-8", ...NOSNIFF },
+      const order = listingOrder(url.searchParams);
+      return new Response(directoryPage(path, entries, { allowUpload, order }), {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          ...NOSNIFF,
+          // Only the page's own script and style run: a name can never become one.
+          "content-security-policy": directoryPolicy({ allowUpload }),
+        },
       });
     }
     return await download(request, resolved, path.at(-1) ?? "", hashes);

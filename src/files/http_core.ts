@@ -124,43 +124,108 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-/** Options for {@linkcode directoryPage}. */
-export interface DirectoryPageOptions {
-  /** Show the upload form. @default {false} */
-  allowUpload?: boolean;
+/** A column of the directory page. */
+export type ListingSort = "name" | "size" | "date";
+
+/** How a directory page is ordered: by which column, which way. */
+export interface ListingOrder {
+  sort: ListingSort;
+  order: "asc" | "desc";
+}
+
+const SORTS: readonly ListingSort[] = ["name", "size", "date"];
+
+/**
+ * The order a directory page asks for in its query: `sort=name|size|date`
+ * and `order=asc|desc`. Anything else (absent, misspelt) means name,
+ * ascending: a page is always shown, never refused for its query.
+ *
+ * @example Reading a query
+ * ```ts
+ * import { listingOrder } from "./http_core.ts";
+ * listingOrder(new URLSearchParams("sort=size&order=desc")); // { sort: "size", order: "desc" }
+ * listingOrder(new URLSearchParams("")); // { sort: "name", order: "asc" }
+ * ```
+ */
+export function listingOrder(query: URLSearchParams): ListingOrder {
+  const sort = SORTS.find((s) => s === query.get("sort")) ?? "name";
+  return { sort, order: query.get("order") === "desc" ? "desc" : "asc" };
+}
+
+// Locale fixed to "en" so the order is the same on every server.
+const COLLATOR = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+
+/**
+ * Natural, case-insensitive order of names: runs of digits compare by
+ * value (`file2` before `file10`), case and accents are ignored (`Apple`
+ * next to `apple`, `éclair` next to `eclair`). Names that differ only
+ * there are then ordered by their code units, so two different names never
+ * compare equal and the order is total.
+ *
+ * @returns negative, zero or positive, as `Array.prototype.sort` expects
+ * @example Sorting names
+ * ```ts
+ * import { naturalCompare } from "./http_core.ts";
+ * ["file10", "File2", "file1"].sort(naturalCompare); // ["file1", "File2", "file10"]
+ * ```
+ */
+export function naturalCompare(a: string, b: string): number {
+  return COLLATOR.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /**
- * The HTML page for a directory: breadcrumbs, then a table of name (a
- * link), size and modification date. Every name is HTML-escaped and every
- * link percent-encoded.
+ * Entries as a directory page shows them: folders first, then files; each
+ * group by the column asked for, ties by name ({@linkcode naturalCompare}).
+ * Descending reverses each group, folders staying first.
  *
- * @param path the directory's components
+ * @returns a new array; `entries` is left as it is
  */
-export function directoryPage(
-  path: readonly string[],
+export function sortEntries(
   entries: readonly Entry[],
-  options: DirectoryPageOptions = {},
-): string {
-  const { allowUpload = false } = options;
-  const crumbs = [`<a href="/">files</a>`];
-  path.forEach((component, i) => {
-    const href = "/" + path.slice(0, i + 1).map(encodeURIComponent).join("/") + "/";
-    crumbs.push(`<a href="${escapeHtml(href)}">${escapeHtml(component)}</a>`);
-  });
-  const rows = entries.map((entry) => {
-    const slash = entry.type === "d" ? "/" : "";
-    const href = encodeURIComponent(entry.name) + slash;
-    const date = new Date(entry.mtime).toISOString().replace("T", " ").slice(0, 19);
-    const size = entry.type === "d" ? "—" : formatSize(entry.size);
-    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(entry.name)}${slash}</a></td>` +
-      `<td class="n" title="${entry.size} bytes">${size}</td><td>${date}</td></tr>`;
-  });
-  if (path.length > 0) rows.unshift(`<tr><td><a href="../">../</a></td><td></td><td></td></tr>`);
-  const title = "/" + path.join("/");
-  const upload = allowUpload
-    ? `<form id="up"><input type="file" id="file" multiple> <button>Upload</button> <span id="msg"></span></form>
-<script>
+  order: ListingOrder = { sort: "name", order: "asc" },
+): Entry[] {
+  const sign = order.order === "desc" ? -1 : 1;
+  const column = (a: Entry, b: Entry): number =>
+    order.sort === "size" ? a.size - b.size : order.sort === "date" ? a.mtime - b.mtime : 0;
+  return [...entries].sort((a, b) =>
+    (a.type === b.type ? 0 : a.type === "d" ? -1 : 1) ||
+    sign * (column(a, b) || naturalCompare(a.name, b.name))
+  );
+}
+
+/** Options for {@linkcode directoryPage} and {@linkcode directoryPolicy}. */
+export interface DirectoryPageOptions {
+  /** Show the upload form. @default {false} */
+  allowUpload?: boolean;
+  /** The order of the rows (see {@linkcode listingOrder}). @default {{ sort: "name", order: "asc" }} */
+  order?: ListingOrder;
+}
+
+// The page's only style and scripts. They are constants so that the page's
+// Content-Security-Policy can name each by its hash (directoryPolicy).
+const STYLE = `body{font:15px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+h1{font-size:1.4em;font-weight:600}table{border-collapse:collapse;min-width:32em}
+th,td{padding:.25em 1.5em .25em 0}th{text-align:left;border-bottom:1px solid #ccc}
+th a{color:inherit}.n{text-align:right}a{text-decoration:none;color:#0645ad}
+a:hover{text-decoration:underline}tbody tr:hover{background:#f3f6fa}
+td time{font-variant-numeric:tabular-nums;color:#555}
+#filter{font:inherit;padding:.2em .4em;margin-bottom:.8em;width:20em}.off{display:none}`;
+
+const FILTER_SCRIPT = `
+const box = document.getElementById("filter");
+const rows = document.querySelectorAll("tbody tr:not(.up)");
+const filter = () => {
+  const text = box.value.toLowerCase();
+  for (const row of rows) {
+    row.classList.toggle("off", !row.cells[0].textContent.toLowerCase().includes(text));
+  }
+};
+box.addEventListener("input", filter);
+box.classList.remove("off");
+filter();
+`;
+
+const UPLOAD_SCRIPT = `
 document.getElementById("up").onsubmit = async (event) => {
   event.preventDefault();
   const msg = document.getElementById("msg");
@@ -170,19 +235,108 @@ document.getElementById("up").onsubmit = async (event) => {
   }
   location.reload();
 };
-</script>`
+`;
+
+function sha256Source(text: string): string {
+  return `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+}
+
+/**
+ * The Content-Security-Policy of a directory page: nothing runs but the
+ * page's own style and scripts (named by hash), nothing loads from
+ * elsewhere, and requests go only to the share's own origin.
+ *
+ * @example The policy
+ * ```ts
+ * import { directoryPolicy } from "./http_core.ts";
+ * directoryPolicy(); // "default-src 'none'; style-src 'sha256-…'; script-src 'sha256-…'; …"
+ * ```
+ */
+export function directoryPolicy(options: DirectoryPageOptions = {}): string {
+  const { allowUpload = false } = options;
+  const scripts = [FILTER_SCRIPT, ...(allowUpload ? [UPLOAD_SCRIPT] : [])];
+  return [
+    "default-src 'none'",
+    `style-src ${sha256Source(STYLE)}`,
+    `script-src ${scripts.map(sha256Source).join(" ")}`,
+    // Requests to the share itself, as a link could make (the upload script's PUTs).
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+const COLUMNS: readonly { sort: ListingSort; label: string; numeric: boolean }[] = [
+  { sort: "name", label: "Name", numeric: false },
+  { sort: "size", label: "Size", numeric: true },
+  { sort: "date", label: "Modified (UTC)", numeric: false },
+];
+
+/**
+ * The HTML page for a directory: breadcrumbs, a filter box, then a table of
+ * name (a link), size and modification date, folders first (see
+ * {@linkcode sortEntries}). Each column header is a plain link
+ * (`?sort=size&order=desc`) that the server orders by, so the page works
+ * without JavaScript; only the filter box needs its script, and is not
+ * shown without it. Every name is HTML-escaped and every link
+ * percent-encoded. Serve it with {@linkcode directoryPolicy}.
+ *
+ * @param path the directory's components
+ */
+export function directoryPage(
+  path: readonly string[],
+  entries: readonly Entry[],
+  options: DirectoryPageOptions = {},
+): string {
+  const { allowUpload = false, order = { sort: "name", order: "asc" } } = options;
+  const crumbs = [`<a href="/">files</a>`];
+  path.forEach((component, i) => {
+    const href = "/" + path.slice(0, i + 1).map(encodeURIComponent).join("/") + "/";
+    crumbs.push(`<a href="${escapeHtml(href)}">${escapeHtml(component)}</a>`);
+  });
+  const headers = COLUMNS.map(({ sort, label, numeric }) => {
+    const current = sort === order.sort;
+    // The sorted column links to its other direction, the others to ascending.
+    const next = current && order.order === "asc" ? "desc" : "asc";
+    const href = `?sort=${sort}&order=${next}`;
+    const aria = current
+      ? ` aria-sort="${order.order === "asc" ? "ascending" : "descending"}"`
+      : "";
+    const arrow = current ? (order.order === "asc" ? " ▲" : " ▼") : "";
+    const align = numeric ? ` class="n"` : "";
+    return `<th${align}${aria}><a href="${escapeHtml(href)}">${label}</a>${arrow}</th>`;
+  });
+  const rows = sortEntries(entries, order).map((entry) => {
+    const slash = entry.type === "d" ? "/" : "";
+    const href = encodeURIComponent(entry.name) + slash;
+    const iso = new Date(entry.mtime).toISOString();
+    const date = iso.replace("T", " ").slice(0, 19);
+    const size = entry.type === "d" ? "—" : formatSize(entry.size);
+    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(entry.name)}${slash}</a></td>` +
+      `<td class="n" title="${entry.size} bytes">${size}</td>` +
+      `<td><time datetime="${iso}">${date}</time></td></tr>`;
+  });
+  if (path.length > 0) {
+    rows.unshift(`<tr class="up"><td><a href="../">../</a></td><td></td><td></td></tr>`);
+  }
+  const title = "/" + path.join("/");
+  const upload = allowUpload
+    ? `<form id="up"><input type="file" id="file" multiple> <button>Upload</button> <span id="msg"></span></form>
+<script>${UPLOAD_SCRIPT}</script>`
     : "";
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(title)} — sockit</title>
-<style>body{font:15px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
-td{padding:.2em 1.2em .2em 0}.n{text-align:right}a{text-decoration:none}</style></head>
+<style>${STYLE}</style></head>
 <body><h1>${crumbs.join(" / ")}</h1>
-<table><thead><tr><th align="left">Name</th><th>Size</th><th align="left">Modified (UTC)</th></tr></thead>
+<input type="search" id="filter" class="off" placeholder="Filter names" aria-label="Filter names">
+<table><thead><tr>${headers.join("")}</tr></thead>
 <tbody>
 ${rows.join("\n")}
 </tbody></table>
 <p><a href="?json">JSON</a></p>
+<script>${FILTER_SCRIPT}</script>
 ${upload}
 </body></html>
 `;

@@ -283,3 +283,58 @@ Deno.test("handleRequest() refuses FIFOs and other special files; listings leave
     assert.ok(!listing.some((e) => e.name === "pipe"));
   });
 });
+
+Deno.test("handleRequest() lists folders first in natural order and sorts by the query", async () => {
+  await withShare(async (share, root) => {
+    await Deno.mkdir(`${root}/Photos`);
+    await Deno.writeTextFile(`${root}/file10.txt`, "x".repeat(3000));
+    await Deno.writeTextFile(`${root}/file2.txt`, "x");
+    await Deno.writeTextFile(`${root}/Apple.txt`, "x".repeat(20));
+    const rows = async (path: string) => {
+      const page = await (await get(share, path)).text();
+      return [...page.matchAll(/<tr[^>]*><td><a href="[^"]*">([^<]*)<\/a>/g)].map((m) => m[1]);
+    };
+    assert.deepEqual(await rows("/"), [
+      "docs/",
+      "Photos/",
+      "Apple.txt",
+      "file2.txt",
+      "file10.txt",
+      "notes.txt",
+    ]);
+    assert.deepEqual(await rows("/?sort=size&order=desc"), [
+      "Photos/",
+      "docs/",
+      "file10.txt",
+      "Apple.txt",
+      "notes.txt",
+      "file2.txt",
+    ]);
+    assert.deepEqual(await rows("/?sort=nonsense"), await rows("/"));
+    const page = await (await get(share, "/?sort=size&order=desc")).text();
+    assert.match(page, /<a href="\?sort=size&#38;order=asc">Size<\/a> ▼/);
+    assert.match(page, /title="3000 bytes">3\.0 kB</);
+  });
+});
+
+Deno.test("handleRequest() sends directory pages a CSP that allows only their own script and style", async () => {
+  await withShare(async (share) => {
+    for (const allowUpload of [false, true]) {
+      const response = await get(share, "/", {}, { allowUpload });
+      const policy = response.headers.get("content-security-policy") ?? "";
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+      assert.match(policy, /^default-src 'none'; /);
+      const page = await response.text();
+      for (const [, script = ""] of page.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
+        const hash = createHash("sha256").update(script).digest("base64");
+        assert.ok(policy.includes(`'sha256-${hash}'`), `script allowed (upload ${allowUpload})`);
+      }
+      assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval|\*/);
+      assert.match(policy, /; connect-src 'self';/);
+    }
+    // Files keep their own policy: a sandbox.
+    const file = await get(share, "/notes.txt");
+    assert.equal(file.headers.get("content-security-policy"), "sandbox");
+    await file.body?.cancel();
+  });
+});
