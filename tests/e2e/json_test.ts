@@ -127,3 +127,40 @@ Deno.test("udp chat --json: the end names the peer as to", async () => {
   const done = await chat.finish();
   assert.deepEqual(events(done.stdout).at(-1), { event: "closed", to: `127.0.0.1:${other}` });
 });
+
+Deno.test("files put and files serve --json: an upload is an uploaded event on both ends", async () => {
+  const base = await Deno.makeTempDir({ prefix: "sockit-json-" });
+  try {
+    await Deno.mkdir(`${base}/share`);
+    await Deno.writeTextFile(`${base}/up.txt`, "uploaded\n");
+    await using server = sockit(
+      ["files", "serve", `${base}/share`, "--listen", "0", "--allow-upload", "--json"],
+      ["--allow-net=127.0.0.1", `--allow-read=${base}/share`, `--allow-write=${base}/share`],
+    );
+    await server.waitFor(/"event":"listening"/, { on: "stdout" });
+    const port = listeningPort(server.stdout);
+    const put = await runSockit(
+      ["files", "put", `127.0.0.1:${port}`, `${base}/up.txt`, "copy.txt", "--json"],
+      { permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}/up.txt`] },
+    );
+    assert.equal(put.code, 0, put.stderr);
+    const [uploaded] = events(put.stdout);
+    assert.deepEqual({ ...uploaded, sha256: typeof uploaded?.sha256 }, {
+      event: "uploaded",
+      path: `${base}/up.txt`,
+      remote: "copy.txt",
+      size: 9,
+      sha256: "string",
+    });
+    const [line] = await server.waitFor(/\{"event":"uploaded"[^\n]*\n/, { on: "stdout" });
+    const stored = JSON.parse(line);
+    assert.equal(stored.path, "copy.txt");
+    assert.equal(stored.size, 9);
+    assert.equal(stored.sha256, uploaded?.sha256);
+    assert.match(stored.from, /^127\.0\.0\.1:\d+$/);
+    server.kill("SIGINT");
+    assert.equal(events((await server.finish()).stdout).at(-1)?.event, "summary");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
