@@ -307,7 +307,11 @@ const getCommand: CommandSpec = {
     return withClient(address, { args, signal }, async (client) => {
       if (args.flag("recursive")) {
         const files = await downloadTree(client, remote, options);
-        out.status(`fetched ${count(files, "file")} into ${local}`);
+        out.status(`fetched ${count(files, "file")} into ${local}`, {
+          event: "fetched",
+          path: local,
+          files,
+        });
         return ExitCode.ok;
       }
       try {
@@ -396,7 +400,16 @@ const putCommand: CommandSpec = {
         if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
         throw err;
       }
-      out.status(`uploaded ${local} (${result.size} bytes, sha256 ${result.sha256.slice(0, 12)}…)`);
+      out.status(
+        `uploaded ${local} (${result.size} bytes, sha256 ${result.sha256.slice(0, 12)}…)`,
+        {
+          event: "uploaded",
+          path: local,
+          remote: remote.join("/"),
+          size: result.size,
+          sha256: result.sha256,
+        },
+      );
       return ExitCode.ok;
     });
   },

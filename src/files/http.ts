@@ -100,7 +100,14 @@ export function serveHttp(
         },
         onUpload(stored) {
           const size = `${stored.size} bytes`;
-          out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peer}${tag}`);
+          out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peer}${tag}`, {
+            event: "uploaded",
+            path: stored.rel,
+            size: stored.size,
+            ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
+            from: peer,
+            ...(label ? { service: label } : {}),
+          });
         },
       }),
     { ...limits, label, signal },

@@ -291,7 +291,13 @@ async function receiveFile(
     });
     const stored = upload.commit();
     const rel = escapeText(stored.rel);
-    context.out.status(`uploaded ${rel} (${stored.size} bytes) from ${session.peer}`);
+    context.out.status(`uploaded ${rel} (${stored.size} bytes) from ${session.peer}`, {
+      event: "uploaded",
+      path: stored.rel,
+      size: stored.size,
+      ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
+      from: session.peer,
+    });
     await reply(session, `OK PUT ${stored.size} ${stored.sha256}`);
     return true;
   } catch (err) {

@@ -110,7 +110,7 @@ export async function runHttpGet(
       out.status(`following ${head.status} to ${next.url.href}`, {
         event: "redirect",
         status: head.status,
-        to: next.url.href,
+        url: next.url.href,
       });
       target = next;
       continue;
@@ -123,9 +123,9 @@ export async function runHttpGet(
         status: head.status,
         reason: head.reason,
         headers: head.headers,
-        bytes,
+        size: bytes,
         seconds,
-        ...(output ? { file: output } : {}),
+        ...(output ? { path: output } : {}),
       });
     }
     if (fail && head.status >= 400) {

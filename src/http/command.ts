@@ -50,7 +50,7 @@ const getCommand: CommandSpec = {
     "Written on Deno.connect/connectTls, not fetch: it sends 'GET PATH HTTP/1.1' with Host, " +
     "User-Agent: sockit/VERSION, Accept: */* and Connection: close, and reads Content-Length, " +
     "chunked and close-delimited bodies. -v shows request and response headers (and trailers) " +
-    'on stderr. --json prints {"event":"response","status","headers","bytes","seconds"} ' +
+    'on stderr. --json prints {"event":"response","status","headers","size","seconds"} ' +
     "on stdout instead of the body (use -o to keep the body).",
     "With -o the body goes to a temporary file renamed to FILE only when the response is " +
     "complete: a truncated or malformed response, or a timeout, exits 1 and leaves no FILE. " +

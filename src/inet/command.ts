@@ -276,9 +276,11 @@ const scanCommand: CommandSpec = {
       }
     }
     if (lines.length) await out.data(encoder.encode(lines.join("\n") + "\n"));
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    const elapsed = (performance.now() - started) / 1000;
+    const seconds = elapsed.toFixed(2);
     out.status(
       `scanned ${ports.length} ports on ${host} in ${seconds} s: ${counts.open} open, ${counts.closed} closed, ${counts.filtered} filtered`,
+      { event: "summary", host, ports: ports.length, ...counts, seconds: elapsed },
     );
     if (signal.aborted) return exitCodeOf(signal);
     return counts.open > 0 ? ExitCode.ok : ExitCode.failed;

@@ -129,7 +129,7 @@ async function sink(session: Session, out: Output): Promise<void> {
     {
       event: "sink",
       from: session.peer,
-      bytes: session.bytesIn,
+      bytesIn: session.bytesIn,
       seconds,
       bytesPerSecond: session.bytesIn / seconds,
     },

@@ -118,7 +118,7 @@ const serveCommand: CommandSpec = {
       maxPerAddress,
       signal,
     });
-    out.status(tftpSummary(stats));
+    out.status(tftpSummary(stats), { event: "summary", ...stats });
     return exitCodeOf(signal);
   },
 };

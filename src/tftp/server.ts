@@ -69,7 +69,10 @@ export interface TftpStats {
   received: number;
   refused: number;
   failed: number;
-  bytes: number;
+  /** File bytes received (uploads). */
+  bytesIn: number;
+  /** File bytes sent (downloads). */
+  bytesOut: number;
 }
 
 type Request = Extract<Packet, { op: "RRQ" | "WRQ" }>;
@@ -249,7 +252,7 @@ async function sendFile(transfer: Transfer): Promise<void> {
     beforeWait: () => reader.prefetch(session.upcoming),
   });
   context.stats.sent++;
-  context.stats.bytes += size;
+  context.stats.bytesOut += size;
   report(
     `sent ${escapeText(resolved.rel)} (${transferSummary(size, params, started)})`,
     size,
@@ -306,7 +309,7 @@ async function receiveFile(transfer: Transfer): Promise<void> {
     },
     onDone() {
       context.stats.received++;
-      context.stats.bytes += writer.written;
+      context.stats.bytesIn += writer.written;
       report(
         `received ${escapeText(upload.rel)} (${transferSummary(writer.written, params, started)})`,
         writer.written,
@@ -353,7 +356,7 @@ async function transfer(
       out.status(`${summary} ${request.op === "RRQ" ? "to" : "from"} ${peer}${tag}`, {
         event: request.op === "RRQ" ? "sent" : "received",
         file: request.filename,
-        peer,
+        ...(request.op === "RRQ" ? { to: peer } : { from: peer }),
         size,
         ...service,
       });
@@ -370,7 +373,7 @@ async function transfer(
         event: "refused",
         op: verb,
         file: request.filename,
-        peer,
+        from: peer,
         code: err.code,
         reason: err.message,
         ...service,
@@ -390,7 +393,7 @@ async function transfer(
       event: "failed",
       op: verb,
       file: request.filename,
-      peer,
+      from: peer,
       reason: message,
       ...service,
     });
@@ -427,7 +430,14 @@ export async function serveTftp(
     label,
     signal,
   } = options;
-  const stats: TftpStats = { sent: 0, received: 0, refused: 0, failed: 0, bytes: 0 };
+  const stats: TftpStats = {
+    sent: 0,
+    received: 0,
+    refused: 0,
+    failed: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
   const tag = label ? ` (${label})` : "";
   const context: Context = {
     socket,
@@ -474,7 +484,7 @@ export async function serveTftp(
           `refused a malformed request from ${datagram.from}: ${escapeText(err.message)}${tag}`,
           {
             event: "refused",
-            peer: datagram.from,
+            from: datagram.from,
             code: err.code,
             reason: err.message,
             ...(label ? { service: label } : {}),
@@ -523,5 +533,5 @@ export async function serveTftp(
 /** The one-line summary of a server run. */
 export function tftpSummary(stats: TftpStats): string {
   return `${stats.sent} sent, ${stats.received} received, ${stats.refused} refused, ` +
-    `${stats.failed} failed (${formatSize(stats.bytes)})`;
+    `${stats.failed} failed (${formatSize(stats.bytesIn + stats.bytesOut)})`;
 }

@@ -76,7 +76,7 @@ export async function runUdpChat(
     socket.close();
     await receiving;
   }
-  out.status(`chat with ${peerName} ended`, { event: "closed", peer: peerName });
+  out.status(`chat with ${peerName} ended`, { event: "closed", to: peerName });
 }
 
 /** `localhost` datagrams arrive from 127.0.0.1. */

@@ -179,7 +179,13 @@ const listenCommand: CommandSpec = {
       signal,
     });
     await out.flush();
-    out.status(udpSummary(stats), { event: "summary", ...stats });
+    out.status(udpSummary(stats), {
+      event: "summary",
+      datagrams: stats.datagrams,
+      bytesIn: stats.bytes,
+      peers: stats.peers,
+      truncated: stats.truncated,
+    });
     return exitCodeOf(signal);
   },
 };

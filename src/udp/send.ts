@@ -128,7 +128,7 @@ export async function runUdpSend(
       event: "sent",
       to: where,
       datagrams: sent,
-      bytes,
+      bytesOut: bytes,
     });
     if (replies && !signal?.aborted) {
       await new Promise<void>((resolve) => {

@@ -165,7 +165,7 @@ Deno.test("http get -L: relative and scheme-less Locations are followed; loops a
   assert.match(capped.stderr, /more than 1 redirects/);
 });
 
-Deno.test("http get --json reports status, headers, bytes and time", async () => {
+Deno.test("http get --json reports status, headers, size and time", async () => {
   await using server = rawServer(() =>
     "HTTP/1.1 201 Created\r\nX-A: 1\r\nContent-Length: 3\r\n\r\nabc"
   );
@@ -173,7 +173,7 @@ Deno.test("http get --json reports status, headers, bytes and time", async () =>
   assert.equal(code, 0);
   const event = JSON.parse(stdout);
   assert.equal(event.status, 201);
-  assert.equal(event.bytes, 3);
+  assert.equal(event.size, 3);
   assert.deepEqual(event.headers, [["X-A", "1"], ["Content-Length", "3"]]);
   assert.equal(typeof event.seconds, "number");
 });

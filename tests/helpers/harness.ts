@@ -8,6 +8,7 @@
  */
 
 import { concatBytes } from "../../src/net/buffer.ts";
+import { jsonLinesViolations } from "./json_schema.ts";
 
 /** The Deno running the tests or benchmarks; subprocesses use the same one. */
 export const DENO = Deno.execPath();
@@ -37,6 +38,14 @@ export interface SpawnOptions {
    * @default {false}
    */
   trackMemory?: boolean;
+  /**
+   * stdout is JSON Lines (`--json`): {@linkcode Spawned.finish} and
+   * {@linkcode Spawned.stop} fail when a line is not an event of the
+   * vocabulary in `json_schema.ts`.
+   *
+   * @default {false}
+   */
+  jsonEvents?: boolean;
 }
 
 /** The outcome of a finished process. */
@@ -70,6 +79,7 @@ export class Spawned implements AsyncDisposable {
   #status: Promise<Deno.CommandStatus>;
   #exited = false;
   #waitTimeoutMs: number;
+  #jsonEvents: boolean;
   #memory: Memory = { peak: 0, current: 0 };
   // One streaming decoder per stream: a partial UTF-8 sequence must not leak across processes.
   #stdoutDecoder = new TextDecoder();
@@ -84,9 +94,11 @@ export class Spawned implements AsyncDisposable {
       name = command.split("/").at(-1) ?? command,
       waitTimeoutMs = 10_000,
       trackMemory = false,
+      jsonEvents = false,
     } = options;
     this.name = name;
     this.#waitTimeoutMs = waitTimeoutMs;
+    this.#jsonEvents = jsonEvents && stdout === "piped";
     this.child = new Deno.Command(command, {
       args,
       stdin,
@@ -261,6 +273,7 @@ export class Spawned implements AsyncDisposable {
       const status = await Promise.race([this.#status, timeout]);
       await this.#pumps;
       const stdoutBytes = concatBytes(this.#stdout);
+      this.#checkJson(true);
       return {
         code: status.code,
         signal: status.signal,
@@ -294,6 +307,23 @@ export class Spawned implements AsyncDisposable {
     }
     await this.#status;
     await this.#pumps;
+    // Killed: a last line cut short by the kill is not held against the process.
+    this.#checkJson(false);
+  }
+
+  /** With `jsonEvents`, throws on the first stdout lines that break the vocabulary (once). */
+  #checkJson(complete: boolean): void {
+    if (!this.#jsonEvents) return;
+    this.#jsonEvents = false;
+    const violations = jsonLinesViolations(this.#stdoutText, { complete });
+    if (violations.length === 0) return;
+    const list = violations.slice(0, 5).map(({ line, reason }) =>
+      `  ${line.length > 300 ? line.slice(0, 300) + "…" : line}\n    ${reason}`
+    );
+    throw new Error(
+      `${this.name} --json printed ${violations.length} line(s) outside the vocabulary ` +
+        `(tests/helpers/json_schema.ts, docs/json.md):\n${list.join("\n")}`,
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -309,6 +339,7 @@ export function sockit(
 ): Spawned {
   return new Spawned(DENO, ["run", "--no-prompt", ...permissions, MAIN, ...args], {
     name: ["sockit", ...args.slice(0, 2)].join(" "),
+    jsonEvents: args.includes("--json"),
     ...options,
   });
 }
