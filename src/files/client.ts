@@ -33,6 +33,7 @@ import {
 } from "./protocol.ts";
 import { type Entry, MAX_LIST } from "../share/entry.ts";
 import { MAX_COMPONENTS } from "../share/path.ts";
+import { STDOUT } from "../command/destination.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -287,7 +288,10 @@ interface PartMeta {
 
 /** Options for {@linkcode downloadFile} and {@linkcode downloadTree}. */
 export interface DownloadOptions {
-  /** Where to save: the file (or, for a tree, the folder that receives its contents). */
+  /**
+   * Where to save: the file (or, for a tree, the folder that receives its
+   * contents); `-` streams a single file to stdout.
+   */
   local: string;
   /** Progress and status lines. */
   out: Output;
@@ -339,6 +343,7 @@ export async function downloadFile(
   if (stat.type !== "f") {
     throw new FileClientError(`${encodePath(remote) || "/"} is a directory`, "is-directory");
   }
+  if (local === STDOUT) return await downloadToStdout(client, remote, out, signal);
   if (!force && await exists(local)) {
     throw new FileClientError(`${local} exists`, "exists");
   }
@@ -446,6 +451,81 @@ export async function downloadFile(
   } finally {
     file?.close();
   }
+}
+
+/**
+ * Streams one remote file to stdout. The bytes go out as they arrive, so
+ * the SHA-256 can only be checked at the end: a mismatch is reported as an
+ * error saying the output was not verified.
+ */
+async function downloadToStdout(
+  client: FileClient,
+  remote: readonly string[],
+  out: Output,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const hash = createHash("sha256");
+  const started = performance.now();
+  let progress: Progress | undefined;
+  let size: number | undefined;
+  let arrived = 0;
+  try {
+    const { header, received } = await client.get(remote, 0, (header) => {
+      size = header.size;
+      progress = new Progress("stdout", header.size, { enabled: !out.quiet && !out.json });
+      return true;
+    }, async (chunk) => {
+      hash.update(chunk);
+      arrived += chunk.length;
+      await out.data(chunk.slice());
+      progress?.add(chunk.length);
+    });
+    progress?.finish();
+    if (signal?.aborted) throw new InterruptedError();
+    if (received < header.length) {
+      throw new FileClientError(
+        `transfer to stdout cut off after ${received} of ${header.size} bytes; ` +
+          "the output is incomplete",
+        "peer",
+      );
+    }
+    const sha256 = hash.digest("hex");
+    if (sha256 !== header.sha256) {
+      throw new FileClientError(
+        `SHA-256 mismatch: expected ${header.sha256}, got ${sha256}; ` +
+          "the output written to stdout was not verified",
+        "mismatch",
+      );
+    }
+    out.status(
+      `saved stdout (${formatSize(header.size)}, sha256 ${sha256.slice(0, 12)}…${
+        rateOf(header.length, started)
+      })`,
+      {
+        event: "saved",
+        path: STDOUT,
+        size: header.size,
+        sha256,
+        seconds: Math.max((performance.now() - started) / 1000, 1e-6),
+      },
+    );
+  } catch (err) {
+    progress?.finish();
+    if (signal?.aborted) throw new InterruptedError();
+    if (err instanceof FileClientError && err.reason === "peer" && size !== undefined) {
+      throw new FileClientError(
+        `transfer to stdout cut off after ${arrived} of ${size} bytes: ${err.message}`,
+        "peer",
+      );
+    }
+    throw err;
+  }
+}
+
+/** `, 12.3 MB/s` for a transfer of 1 MB or more; below that a rate measures round trips. */
+function rateOf(bytes: number, started: number): string {
+  const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+  return bytes >= 1e6 ? `, ${formatRate(bytes / seconds)}` : "";
 }
 
 /** The file changed under a resume: start over on a fresh connection. */

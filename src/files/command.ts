@@ -14,7 +14,9 @@ import {
   input,
   inputAsync,
   isExpectedError,
+  UsageError,
 } from "../console/errors.ts";
+import { checkDestination, STDOUT } from "../command/destination.ts";
 import type { Output } from "../console/output.ts";
 import {
   type Address,
@@ -259,7 +261,12 @@ const getCommand: CommandSpec = {
   usage: "TARGET REMOTE_PATH",
   args: { min: 2, max: 2 },
   options: {
-    output: { type: "string", short: "o", value: "LOCAL", help: "where to save (the base name)" },
+    output: {
+      type: "string",
+      short: "o",
+      value: "LOCAL",
+      help: "where to save (default the base name; - for stdout)",
+    },
     recursive: { type: "boolean", short: "r", help: "fetch a directory and everything in it" },
     "no-resume": { type: "boolean", help: "start over instead of continuing a .part" },
     force: { type: "boolean", help: "replace an existing LOCAL" },
@@ -273,6 +280,10 @@ const getCommand: CommandSpec = {
     "Exit 1, with no LOCAL left behind, on not-found, refusal or hash mismatch; 130 on Ctrl-C " +
     "(the .part stays). With -r, LOCAL names the directory that receives REMOTE_PATH's contents; " +
     "names from the server that could leave it are refused.",
+    "An existing LOCAL is replaced only with --force; a LOCAL that is a folder, or whose folder " +
+    "is missing, is refused (exit 2) before anything is fetched. -o - writes the file to stdout " +
+    "as it arrives: its SHA-256 can only be checked at the end, so a mismatch exits 1 with an " +
+    "error saying the output was not verified.",
     "A server that stops answering, or stops reading an upload, is given up on after --timeout " +
     "(exit 1, naming it); a listing longer than the protocol allows is refused, and whatever " +
     "the server sends is escaped before it reaches the terminal.",
@@ -289,14 +300,21 @@ const getCommand: CommandSpec = {
     if (args.flag("recursive")) {
       p.read(local);
       p.write(local);
-    } else {
+    } else if (local !== STDOUT) {
       p.besides(local);
     }
   },
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = target(args.positional(0));
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? localName(remote);
+    if (args.flag("recursive")) {
+      if (local === STDOUT) {
+        throw new UsageError("-r saves a folder; it cannot go to stdout (-o -)");
+      }
+    } else {
+      await checkOutput(local, args.flag("force"));
+    }
     const options = {
       local,
       out,
@@ -304,7 +322,7 @@ const getCommand: CommandSpec = {
       force: args.flag("force"),
       signal,
     };
-    return withClient(address, { args, signal }, async (client) => {
+    return await withClient(address, { args, signal }, async (client) => {
       if (args.flag("recursive")) {
         const files = await downloadTree(client, remote, options);
         out.status(`fetched ${count(files, "file")} into ${local}`);
@@ -325,6 +343,23 @@ const getCommand: CommandSpec = {
     });
   },
 };
+
+/**
+ * Refuses a destination `get` cannot write, before anything is fetched: a
+ * folder or a missing folder is a usage error (exit 2), an existing file
+ * without --force exit 1.
+ */
+async function checkOutput(local: string, force: boolean): Promise<void> {
+  const refusal = await checkDestination(local, { force });
+  if (refusal === undefined) return;
+  if (refusal.problem === "exists") {
+    throw new CliError(refusal.message, { hint: FILE_HINTS.exists });
+  }
+  throw new UsageError(
+    refusal.message,
+    refusal.problem === "directory" ? "use -o DIR/NAME" : undefined,
+  );
+}
 
 const lsCommand: CommandSpec = {
   kind: "command",
