@@ -168,6 +168,17 @@ export class FileClient {
     }
   }
 
+  /** The server's `ERR` reply, if one arrived before the connection broke. */
+  async #refusal(): Promise<RemoteError | undefined> {
+    try {
+      const line = await this.#readLine();
+      const reply = line === null ? undefined : parseReply(line);
+      return reply && !reply.ok ? new RemoteError(reply.code, reply.reason) : undefined;
+    } catch {
+      return undefined; // nothing readable: the write's own error stands
+    }
+  }
+
   async #reply(): Promise<string> {
     const line = await this.#readLine();
     if (line === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
@@ -254,16 +265,30 @@ export class FileClient {
     }
   }
 
-  /** PUT: streams `size` bytes from `file`. */
+  /**
+   * PUT: streams `size` bytes from `file`. A server that refuses the upload
+   * (too large, a name that exists) answers at once and closes while the
+   * body is still going out: when a write fails, its reply is read and
+   * reported instead of the broken connection.
+   *
+   * @throws {RemoteError} the server refused the upload
+   */
   async put(path: readonly string[], file: Deno.FsFile, size: number, sha256: string) {
-    await this.#write(encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
     const buffer = new Uint8Array(256 * 1024);
-    let left = size;
-    while (left > 0) {
-      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-      if (n === null) throw new FileClientError("the local file shrank while being sent", "local");
-      await this.#write(buffer.subarray(0, n));
-      left -= n;
+    try {
+      await this.#write(encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
+      let left = size;
+      while (left > 0) {
+        const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+        if (n === null) {
+          throw new FileClientError("the local file shrank while being sent", "local");
+        }
+        await this.#write(buffer.subarray(0, n));
+        left -= n;
+      }
+    } catch (err) {
+      if (err instanceof FileClientError) throw err; // a timeout or a local failure
+      throw await this.#refusal() ?? err;
     }
     const reply = parseReply(await this.#reply());
     if (!reply.ok) throw new RemoteError(reply.code, reply.reason);

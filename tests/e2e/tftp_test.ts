@@ -595,6 +595,7 @@ Deno.test("tftp serve: a client's ERROR text and a malformed request are escaped
     await server.waitFor(/get big\.bin with 127\.0\.0\.1:\d+ failed: .*PWNED/);
     await peer.send(new TextEncoder().encode("\x00\x01bad\x1b[2Jname"), port);
     await server.waitFor(/refused a malformed request from /);
+    // deno-lint-ignore no-control-regex
     assert.doesNotMatch(server.stderr, /[\x07\x1b]/);
     assert.match(server.stderr, /\\x1b\]0;PWNED\\x07/);
   } finally {
