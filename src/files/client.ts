@@ -52,9 +52,17 @@ export class RemoteError extends Error {
  * Why a file-service client operation failed, for the command to add its
  * hint: `is-directory` (a GET of a folder without -r), `exists` (LOCAL is
  * there without --force), `cut-off` (the `.part` stays for resuming),
- * `mismatch`, `peer` (the server broke off or broke the protocol), `local`.
+ * `mismatch`, `peer` (the server broke off or broke the protocol), `busy`
+ * (the server turned the connection away), `local`.
  */
-export type FileFailure = "is-directory" | "exists" | "cut-off" | "mismatch" | "peer" | "local";
+export type FileFailure =
+  | "is-directory"
+  | "exists"
+  | "cut-off"
+  | "mismatch"
+  | "peer"
+  | "busy"
+  | "local";
 
 /** A failed download, listing or upload, with a reason the command maps to a hint. */
 export class FileClientError extends OperationError {
@@ -182,6 +190,10 @@ export class FileClient {
   async #reply(): Promise<string> {
     const line = await this.#readLine();
     if (line === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
+    if (line === "busy") {
+      // A sockit server over --max-conns or --max-per-address says this and closes.
+      throw new FileClientError(`${this.where} is busy: it turned the connection away`, "busy");
+    }
     return line;
   }
 

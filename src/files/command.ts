@@ -4,7 +4,7 @@
  * @module
  */
 
-import { count } from "../console/format.ts";
+import { count, formatRate, formatSize } from "../console/format.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import {
   CliError,
@@ -225,6 +225,7 @@ const FILE_HINTS: Partial<Record<FileFailure, string>> = {
   "is-directory": "use -r",
   exists: "use --force to replace it",
   "cut-off": "run the same command again to resume from the .part file",
+  busy: "try again later",
 };
 
 function remotePath(value: string): string[] {
@@ -419,19 +420,33 @@ const putCommand: CommandSpec = {
     p.address(args.positional(0), targetAddress, "connect");
     p.read(args.positional(1));
   },
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = target(args.positional(0));
     const local = args.positional(1);
     const remote = remotePath(args.positional(2, local.split(/[\\/]/).at(-1) ?? ""));
-    return withClient(address, { args, signal }, async (client) => {
+    // LOCAL is checked before connecting: a folder is the user's mistake (exit 2), as in tftp put.
+    const info = await Deno.stat(local).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
+      throw err;
+    });
+    if (!info.isFile) throw new UsageError(`Cannot send "${local}": not a file`);
+    return await withClient(address, { args, signal }, async (client) => {
       let result;
+      const started = performance.now();
       try {
         result = await uploadFile(client, local, { remote });
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
         throw err;
       }
-      out.status(`uploaded ${local} (${result.size} bytes, sha256 ${result.sha256.slice(0, 12)}…)`);
+      const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+      // A rate over a few bytes measures round trips, not transfer: shown from 1 MB on.
+      const rate = result.size >= 1e6 ? `, ${formatRate(result.size / seconds)}` : "";
+      out.status(
+        `uploaded ${local} (${formatSize(result.size)}, sha256 ${
+          result.sha256.slice(0, 12)
+        }…${rate})`,
+      );
       return ExitCode.ok;
     });
   },
