@@ -7,7 +7,7 @@
  * @module
  */
 
-import { SocketError } from "../console/errors.ts";
+import { OperationError, SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
@@ -47,10 +47,26 @@ export async function runChatClient(
     await conn.closeWrite();
   })();
   sending.catch(() => closeQuietly(conn));
+  let refused = false;
   try {
     const splitter = new LineSplitter({ maxLength: 64 * 1024 });
     const buffer = new Uint8Array(64 * 1024);
+    // A sockit server over --max-conns says `busy` as its first line and closes: a refusal.
+    let first = true;
     const print = async (line: Uint8Array) => {
+      const isFirst = first;
+      first = false;
+      if (isFirst && decoder.decode(line) === "busy") {
+        refused = true;
+        return;
+      }
+      if (refused) {
+        refused = false; // more followed: not a refusal after all, so the line is shown
+        await show(encoder.encode("busy"));
+      }
+      await show(line);
+    };
+    const show = async (line: Uint8Array) => {
       const text = escapeText(decoder.decode(line));
       await (out.json ? out.event({ event: "line", text }) : out.data(encoder.encode(text + "\n")));
     };
@@ -68,5 +84,6 @@ export async function runChatClient(
     closeQuietly(conn);
   }
   if (signal?.aborted) return;
+  if (refused) throw new OperationError(`${where} is busy: it turned the connection away`);
   out.status(`closed by ${where}`, { event: "closed", reason: "server closed" });
 }

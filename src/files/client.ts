@@ -33,6 +33,7 @@ import {
 } from "./protocol.ts";
 import { type Entry, MAX_LIST } from "../share/entry.ts";
 import { MAX_COMPONENTS } from "../share/path.ts";
+import { STDOUT } from "../command/destination.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -51,9 +52,17 @@ export class RemoteError extends Error {
  * Why a file-service client operation failed, for the command to add its
  * hint: `is-directory` (a GET of a folder without -r), `exists` (LOCAL is
  * there without --force), `cut-off` (the `.part` stays for resuming),
- * `mismatch`, `peer` (the server broke off or broke the protocol), `local`.
+ * `mismatch`, `peer` (the server broke off or broke the protocol), `busy`
+ * (the server turned the connection away), `local`.
  */
-export type FileFailure = "is-directory" | "exists" | "cut-off" | "mismatch" | "peer" | "local";
+export type FileFailure =
+  | "is-directory"
+  | "exists"
+  | "cut-off"
+  | "mismatch"
+  | "peer"
+  | "busy"
+  | "local";
 
 /** A failed download, listing or upload, with a reason the command maps to a hint. */
 export class FileClientError extends OperationError {
@@ -167,9 +176,24 @@ export class FileClient {
     }
   }
 
+  /** The server's `ERR` reply, if one arrived before the connection broke. */
+  async #refusal(): Promise<RemoteError | undefined> {
+    try {
+      const line = await this.#readLine();
+      const reply = line === null ? undefined : parseReply(line);
+      return reply && !reply.ok ? new RemoteError(reply.code, reply.reason) : undefined;
+    } catch {
+      return undefined; // nothing readable: the write's own error stands
+    }
+  }
+
   async #reply(): Promise<string> {
     const line = await this.#readLine();
     if (line === null) throw new FileClientError(`${this.where} closed the connection`, "peer");
+    if (line === "busy") {
+      // A sockit server over --max-conns or --max-per-address says this and closes.
+      throw new FileClientError(`${this.where} is busy: it turned the connection away`, "busy");
+    }
     return line;
   }
 
@@ -253,16 +277,30 @@ export class FileClient {
     }
   }
 
-  /** PUT: streams `size` bytes from `file`. */
+  /**
+   * PUT: streams `size` bytes from `file`. A server that refuses the upload
+   * (too large, a name that exists) answers at once and closes while the
+   * body is still going out: when a write fails, its reply is read and
+   * reported instead of the broken connection.
+   *
+   * @throws {RemoteError} the server refused the upload
+   */
   async put(path: readonly string[], file: Deno.FsFile, size: number, sha256: string) {
-    await this.#write(encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
     const buffer = new Uint8Array(256 * 1024);
-    let left = size;
-    while (left > 0) {
-      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-      if (n === null) throw new FileClientError("the local file shrank while being sent", "local");
-      await this.#write(buffer.subarray(0, n));
-      left -= n;
+    try {
+      await this.#write(encoder.encode(`PUT ${encodePath(path)} ${size} ${sha256}\n`));
+      let left = size;
+      while (left > 0) {
+        const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
+        if (n === null) {
+          throw new FileClientError("the local file shrank while being sent", "local");
+        }
+        await this.#write(buffer.subarray(0, n));
+        left -= n;
+      }
+    } catch (err) {
+      if (err instanceof FileClientError) throw err; // a timeout or a local failure
+      throw await this.#refusal() ?? err;
     }
     const reply = parseReply(await this.#reply());
     if (!reply.ok) throw new RemoteError(reply.code, reply.reason);
@@ -287,7 +325,10 @@ interface PartMeta {
 
 /** Options for {@linkcode downloadFile} and {@linkcode downloadTree}. */
 export interface DownloadOptions {
-  /** Where to save: the file (or, for a tree, the folder that receives its contents). */
+  /**
+   * Where to save: the file (or, for a tree, the folder that receives its
+   * contents); `-` streams a single file to stdout.
+   */
   local: string;
   /** Progress and status lines. */
   out: Output;
@@ -339,6 +380,7 @@ export async function downloadFile(
   if (stat.type !== "f") {
     throw new FileClientError(`${encodePath(remote) || "/"} is a directory`, "is-directory");
   }
+  if (local === STDOUT) return await downloadToStdout(client, remote, out, signal);
   if (!force && await exists(local)) {
     throw new FileClientError(`${local} exists`, "exists");
   }
@@ -446,6 +488,81 @@ export async function downloadFile(
   } finally {
     file?.close();
   }
+}
+
+/**
+ * Streams one remote file to stdout. The bytes go out as they arrive, so
+ * the SHA-256 can only be checked at the end: a mismatch is reported as an
+ * error saying the output was not verified.
+ */
+async function downloadToStdout(
+  client: FileClient,
+  remote: readonly string[],
+  out: Output,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const hash = createHash("sha256");
+  const started = performance.now();
+  let progress: Progress | undefined;
+  let size: number | undefined;
+  let arrived = 0;
+  try {
+    const { header, received } = await client.get(remote, 0, (header) => {
+      size = header.size;
+      progress = new Progress("stdout", header.size, { enabled: !out.quiet && !out.json });
+      return true;
+    }, async (chunk) => {
+      hash.update(chunk);
+      arrived += chunk.length;
+      await out.data(chunk.slice());
+      progress?.add(chunk.length);
+    });
+    progress?.finish();
+    if (signal?.aborted) throw new InterruptedError();
+    if (received < header.length) {
+      throw new FileClientError(
+        `transfer to stdout cut off after ${received} of ${header.size} bytes; ` +
+          "the output is incomplete",
+        "peer",
+      );
+    }
+    const sha256 = hash.digest("hex");
+    if (sha256 !== header.sha256) {
+      throw new FileClientError(
+        `SHA-256 mismatch: expected ${header.sha256}, got ${sha256}; ` +
+          "the output written to stdout was not verified",
+        "mismatch",
+      );
+    }
+    out.status(
+      `saved stdout (${formatSize(header.size)}, sha256 ${sha256.slice(0, 12)}…${
+        rateOf(header.length, started)
+      })`,
+      {
+        event: "saved",
+        path: STDOUT,
+        size: header.size,
+        sha256,
+        seconds: Math.max((performance.now() - started) / 1000, 1e-6),
+      },
+    );
+  } catch (err) {
+    progress?.finish();
+    if (signal?.aborted) throw new InterruptedError();
+    if (err instanceof FileClientError && err.reason === "peer" && size !== undefined) {
+      throw new FileClientError(
+        `transfer to stdout cut off after ${arrived} of ${size} bytes: ${err.message}`,
+        "peer",
+      );
+    }
+    throw err;
+  }
+}
+
+/** `, 12.3 MB/s` for a transfer of 1 MB or more; below that a rate measures round trips. */
+function rateOf(bytes: number, started: number): string {
+  const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+  return bytes >= 1e6 ? `, ${formatRate(bytes / seconds)}` : "";
 }
 
 /** The file changed under a resume: start over on a fresh connection. */

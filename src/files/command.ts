@@ -4,7 +4,7 @@
  * @module
  */
 
-import { count } from "../console/format.ts";
+import { count, formatRate, formatSize } from "../console/format.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import {
   CliError,
@@ -14,7 +14,9 @@ import {
   input,
   inputAsync,
   isExpectedError,
+  UsageError,
 } from "../console/errors.ts";
+import { checkDestination, STDOUT } from "../command/destination.ts";
 import type { Output } from "../console/output.ts";
 import {
   type Address,
@@ -223,6 +225,7 @@ const FILE_HINTS: Partial<Record<FileFailure, string>> = {
   "is-directory": "use -r",
   exists: "use --force to replace it",
   "cut-off": "run the same command again to resume from the .part file",
+  busy: "try again later",
 };
 
 function remotePath(value: string): string[] {
@@ -259,7 +262,12 @@ const getCommand: CommandSpec = {
   usage: "TARGET REMOTE_PATH",
   args: { min: 2, max: 2 },
   options: {
-    output: { type: "string", short: "o", value: "LOCAL", help: "where to save (the base name)" },
+    output: {
+      type: "string",
+      short: "o",
+      value: "LOCAL",
+      help: "where to save (default the base name; - for stdout)",
+    },
     recursive: { type: "boolean", short: "r", help: "fetch a directory and everything in it" },
     "no-resume": { type: "boolean", help: "start over instead of continuing a .part" },
     force: { type: "boolean", help: "replace an existing LOCAL" },
@@ -273,6 +281,10 @@ const getCommand: CommandSpec = {
     "Exit 1, with no LOCAL left behind, on not-found, refusal or hash mismatch; 130 on Ctrl-C " +
     "(the .part stays). With -r, LOCAL names the directory that receives REMOTE_PATH's contents; " +
     "names from the server that could leave it are refused.",
+    "An existing LOCAL is replaced only with --force; a LOCAL that is a folder, or whose folder " +
+    "is missing, is refused (exit 2) before anything is fetched. -o - writes the file to stdout " +
+    "as it arrives: its SHA-256 can only be checked at the end, so a mismatch exits 1 with an " +
+    "error saying the output was not verified.",
     "A server that stops answering, or stops reading an upload, is given up on after --timeout " +
     "(exit 1, naming it); a listing longer than the protocol allows is refused, and whatever " +
     "the server sends is escaped before it reaches the terminal.",
@@ -289,14 +301,21 @@ const getCommand: CommandSpec = {
     if (args.flag("recursive")) {
       p.read(local);
       p.write(local);
-    } else {
+    } else if (local !== STDOUT) {
       p.besides(local);
     }
   },
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = target(args.positional(0));
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? localName(remote);
+    if (args.flag("recursive")) {
+      if (local === STDOUT) {
+        throw new UsageError("-r saves a folder; it cannot go to stdout (-o -)");
+      }
+    } else {
+      await checkOutput(local, args.flag("force"));
+    }
     const options = {
       local,
       out,
@@ -304,7 +323,7 @@ const getCommand: CommandSpec = {
       force: args.flag("force"),
       signal,
     };
-    return withClient(address, { args, signal }, async (client) => {
+    return await withClient(address, { args, signal }, async (client) => {
       if (args.flag("recursive")) {
         const files = await downloadTree(client, remote, options);
         out.status(`fetched ${count(files, "file")} into ${local}`, {
@@ -329,6 +348,23 @@ const getCommand: CommandSpec = {
     });
   },
 };
+
+/**
+ * Refuses a destination `get` cannot write, before anything is fetched: a
+ * folder or a missing folder is a usage error (exit 2), an existing file
+ * without --force exit 1.
+ */
+async function checkOutput(local: string, force: boolean): Promise<void> {
+  const refusal = await checkDestination(local, { force });
+  if (refusal === undefined) return;
+  if (refusal.problem === "exists") {
+    throw new CliError(refusal.message, { hint: FILE_HINTS.exists });
+  }
+  throw new UsageError(
+    refusal.message,
+    refusal.problem === "directory" ? "use -o DIR/NAME" : undefined,
+  );
+}
 
 const lsCommand: CommandSpec = {
   kind: "command",
@@ -388,20 +424,32 @@ const putCommand: CommandSpec = {
     p.address(args.positional(0), targetAddress, "connect");
     p.read(args.positional(1));
   },
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = target(args.positional(0));
     const local = args.positional(1);
     const remote = remotePath(args.positional(2, local.split(/[\\/]/).at(-1) ?? ""));
-    return withClient(address, { args, signal }, async (client) => {
+    // LOCAL is checked before connecting: a folder is the user's mistake (exit 2), as in tftp put.
+    const info = await Deno.stat(local).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
+      throw err;
+    });
+    if (!info.isFile) throw new UsageError(`Cannot send "${local}": not a file`);
+    return await withClient(address, { args, signal }, async (client) => {
       let result;
+      const started = performance.now();
       try {
         result = await uploadFile(client, local, { remote });
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) throw new CliError(`${local}: no such file`);
         throw err;
       }
+      const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+      // A rate over a few bytes measures round trips, not transfer: shown from 1 MB on.
+      const rate = result.size >= 1e6 ? `, ${formatRate(result.size / seconds)}` : "";
       out.status(
-        `uploaded ${local} (${result.size} bytes, sha256 ${result.sha256.slice(0, 12)}…)`,
+        `uploaded ${local} (${formatSize(result.size)}, sha256 ${
+          result.sha256.slice(0, 12)
+        }…${rate})`,
         {
           event: "uploaded",
           path: local,

@@ -13,6 +13,7 @@
 
 import config from "../../deno.json" with { type: "json" };
 import { InterruptedError, OperationError, SocketError } from "../console/errors.ts";
+import { formatRate, formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { Progress } from "../console/progress.ts";
 import { formatHostPort } from "../inet/address.ts";
@@ -134,7 +135,11 @@ export async function runHttpGet(
         "status",
       );
     }
-    if (output) out.status(`saved ${escapeText(output)} (${bytes} bytes, HTTP ${head.status})`);
+    if (output) {
+      // A rate over a few bytes measures round trips, not transfer: shown from 1 MB on.
+      const rate = bytes >= 1e6 ? `, ${formatRate(bytes / Math.max(seconds, 1e-6))}` : "";
+      out.status(`saved ${escapeText(output)} (${formatSize(bytes)}, HTTP ${head.status}${rate})`);
+    }
     return;
   }
 }

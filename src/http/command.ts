@@ -7,6 +7,7 @@
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { timeoutOption } from "../command/options.ts";
+import { checkDestination, STDOUT } from "../command/destination.ts";
 import { HttpError, runHttpGet } from "./client.ts";
 import { parseHeaderOption, parseHttpUrl } from "./request.ts";
 
@@ -21,8 +22,9 @@ const getCommand: CommandSpec = {
       type: "string",
       short: "o",
       value: "FILE",
-      help: "save the body to FILE (complete or not at all)",
+      help: "save the body to FILE (complete or not at all; - for stdout)",
     },
+    force: { type: "boolean", help: "replace an existing FILE" },
     include: {
       type: "boolean",
       short: "i",
@@ -54,6 +56,8 @@ const getCommand: CommandSpec = {
     "on stdout instead of the body (use -o to keep the body).",
     "With -o the body goes to a temporary file renamed to FILE only when the response is " +
     "complete: a truncated or malformed response, or a timeout, exits 1 and leaves no FILE. " +
+    "An existing FILE is replaced only with --force; a FILE that is a folder, or whose folder " +
+    "is missing, is refused (exit 2) before the request goes out. -o - is stdout. " +
     "--timeout bounds the connect, each wait for a byte, and the whole response header " +
     "(interim 1xx responses included; more than 100 of them is an error). Whatever the server " +
     "sends is escaped before it reaches stderr; -i prints its header raw, as curl does. A bad " +
@@ -75,7 +79,7 @@ const getCommand: CommandSpec = {
       return { transport: "tcp", hostname, port };
     });
     const output = args.text("output");
-    if (output !== undefined) p.besides(output);
+    if (output !== undefined && output !== STDOUT) p.besides(output);
     const cacert = args.text("cacert");
     if (cacert !== undefined) p.read(cacert);
   },
@@ -96,12 +100,25 @@ const getCommand: CommandSpec = {
       }
     }
     if (args.flag("insecure")) out.warn("--insecure: TLS hostname verification is off");
-    if (args.flag("head") && args.text("output") !== undefined) {
+    const output = args.text("output");
+    if (args.flag("head") && output !== undefined) {
       throw new CliError("-I prints headers only; it cannot be combined with -o", { exitCode: 2 });
+    }
+    if (output !== undefined) {
+      const refusal = await checkDestination(output, { force: args.flag("force") });
+      if (refusal?.problem === "exists") {
+        throw new CliError(refusal.message, { hint: "use --force to replace it" });
+      }
+      if (refusal) {
+        throw new UsageError(
+          refusal.message,
+          refusal.problem === "directory" ? "use -o DIR/NAME" : undefined,
+        );
+      }
     }
     try {
       await runHttpGet(url, out, {
-        output: args.text("output"),
+        output: output === STDOUT ? undefined : output,
         include: args.flag("include"),
         head: args.flag("head"),
         follow: args.flag("location"),

@@ -30,6 +30,10 @@ export interface HttpTarget {
  * @throws {SyntaxError|RangeError} naming the URL and what is wrong with it
  */
 export function parseHttpUrl(text: string, base?: URL): HttpTarget {
+  // `http:///path` parses as host "path" (WHATWG), but the user wrote no host.
+  if (/^\s*[a-z][a-z0-9+.-]*:\/\/[/?#\\]/i.test(text)) {
+    throw new SyntaxError(`Cannot fetch "${text}": missing host`);
+  }
   let url: URL;
   try {
     url = new URL(text, base);

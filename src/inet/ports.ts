@@ -73,7 +73,7 @@ export const SERVICES: readonly (readonly [string, number, string, string])[] = 
   ["ircd", 6667, "tcp", "IRC (sockit chat)"],
   ["http-alt", 8080, "tcp", "HTTP alternate (sockit files --http)"],
   ["https-alt", 8443, "tcp", "HTTPS alternate"],
-  ["sockit-files", 9000, "tcp", "sockit file protocol"],
+  ["cslistener", 9000, "tcp/udp", "CSlistener; note: sockit files (default) uses it too"],
   ["memcache", 11211, "tcp/udp", "memcached"],
   ["mongodb", 27017, "tcp", "MongoDB"],
 ];

@@ -27,6 +27,7 @@ import { escapeText } from "../text/escape.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { defaultBind } from "../udp/send.ts";
 import type { Planner } from "../command/plan.ts";
+import { checkDestination } from "../command/destination.ts";
 import { type ClientOptions, LocalFileError, tftpGet, tftpPut } from "./client.ts";
 import { MAX_FILENAME, type Mode, TFTP_PORT } from "./packet.ts";
 import { serveTftp, tftpSummary } from "./server.ts";
@@ -251,13 +252,16 @@ const getCommand: CommandSpec = {
   args: { min: 2, max: 2 },
   options: {
     output: { type: "string", short: "o", value: "LOCAL", help: "where to save (- for stdout)" },
+    force: { type: "boolean", help: "replace an existing LOCAL" },
     ...transferOptions,
   },
   description: [
     transferDescription,
-    "LOCAL defaults to REMOTE's base name and is replaced if it exists (as tftp and curl -o " +
-    "do). Data goes to LOCAL.part, renamed to LOCAL once the last block is written; a failed " +
-    "or interrupted transfer removes the .part, since TFTP cannot resume.",
+    "LOCAL defaults to REMOTE's base name; an existing LOCAL is replaced only with --force, " +
+    "and a LOCAL that is a folder, or whose folder is missing, is refused (exit 2) before " +
+    "anything is asked of the server. Data goes to LOCAL.part, renamed to LOCAL once the last " +
+    "block is written; a failed or interrupted transfer removes the .part, since TFTP cannot " +
+    "resume.",
   ],
   examples: [
     `sockit tftp get 127.0.0.1:${TFTP_PORT} notes.txt`,
@@ -274,8 +278,15 @@ const getCommand: CommandSpec = {
     const remote = remoteName(args.positional(1));
     const local = args.text("output") ?? baseName(remote);
     if (local === "") throw new UsageError(`Cannot name the download of "${remote}": use -o`);
-    if (local !== "-" && (await Deno.stat(local).catch(() => undefined))?.isDirectory) {
-      throw new UsageError(`Cannot save to "${local}": it is a directory; use -o DIR/NAME`);
+    const refusal = await checkDestination(local, { force: args.flag("force") });
+    if (refusal?.problem === "exists") {
+      throw new CliError(refusal.message, { hint: "use --force to replace it" });
+    }
+    if (refusal) {
+      throw new UsageError(
+        refusal.message,
+        refusal.problem === "directory" ? "use -o DIR/NAME" : undefined,
+      );
     }
     try {
       await tftpGet(target, out, { ...clientOptions(args, signal), remote, local });

@@ -67,6 +67,7 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     ["files", "get", "127.0.0.1", "docs", "-r", "-o", "copy"],
     "--allow-net=127.0.0.1:9000 --allow-read=copy --allow-write=copy",
   ],
+  ["files", ["files", "get", "127.0.0.1", "notes.txt", "-o", "-"], "--allow-net=127.0.0.1:9000"],
   ["files", ["files", "ls", "127.0.0.1", "docs"], "--allow-net=127.0.0.1:9000"],
   [
     "files",
@@ -79,6 +80,7 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     ["http", "get", "https://example.com/x", "-o", "dl/page.html", "--cacert", "ca.pem"],
     "--allow-net=example.com:443 --allow-read=dl,ca.pem --allow-write=dl",
   ],
+  ["http", ["http", "get", "-o", "-", "http://127.0.0.1:8080/"], "--allow-net=127.0.0.1:8080"],
   ["http", ["http", "get", "-L", "http://127.0.0.1:8080/old"], "--allow-net"],
   ["tftp", ["tftp", "serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   [

@@ -372,3 +372,28 @@ for (const [name, answer, args] of hostileReplies) {
     }
   });
 }
+
+// --- output policy: -o - streams, and says so when the hash does not match -------------------
+
+Deno.test("files get -o -: a body that fails its SHA-256 exits 1 saying the output was not verified", async () => {
+  await using server = hostileServer(
+    afterHello((line) =>
+      line.startsWith("STAT")
+        ? { send: "OK STAT f 5 0\n" }
+        : { send: `OK GET 5 0 0 5 ${SHA}\nhello`, then: "close" }
+    ),
+  );
+  const { code, stdout, stderr, files: left } = await files([
+    "get",
+    server.target,
+    "x.txt",
+    "-o",
+    "-",
+    "--timeout",
+    "5000",
+  ]);
+  assert.equal(code, 1, stderr);
+  assert.equal(stdout, "hello");
+  assert.match(stderr, /SHA-256 mismatch: .*the output written to stdout was not verified/);
+  assert.deepEqual(left, []);
+});

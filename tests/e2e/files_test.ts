@@ -361,6 +361,29 @@ Deno.test("slow or silent clients time out and never block the others", async ()
   }
 });
 
+Deno.test("files put of a file far over --max-upload shows the server's 413 reason", async () => {
+  const base = await setup();
+  try {
+    // Far more than socket buffers hold: the server answers and closes while the client writes.
+    await bigFile(`${base}/dl/huge.bin`, 32);
+    await using server = serve(base, ["--allow-upload", "--max-upload", "1000"], [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${base}/share`,
+      `--allow-write=${base}/share`,
+    ]);
+    const port = await server.port();
+    const { code, stderr } = await runSockit(
+      ["files", "put", `127.0.0.1:${port}`, `${base}/dl/huge.bin`],
+      { permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}/dl`] },
+    );
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /uploads are at most 1000 bytes \(413\)/);
+    assert.doesNotMatch(stderr, /closed by peer/);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
 Deno.test("uploads over --max-upload are refused and leave nothing behind", async () => {
   const base = await setup();
   try {

@@ -217,7 +217,14 @@ Deno.test("permissions: http get -o runs with exactly its plan", async () => {
     const port = await server.port({ label: "http" });
     await check({
       name: "http get -o",
-      args: () => ["http", "get", `http://127.0.0.1:${port}/page.html`, "-o", `${base}/dl/x.html`],
+      args: () => [
+        "http",
+        "get",
+        `http://127.0.0.1:${port}/page.html`,
+        "-o",
+        `${base}/dl/x.html`,
+        "--force",
+      ],
     });
     assert.equal(await Deno.readTextFile(`${base}/dl/x.html`), "<p>hi</p>\n");
   } finally {
@@ -252,7 +259,7 @@ Deno.test("permissions: tftp serve, get and put run with exactly their plans", a
     });
     await check({
       name: "tftp get",
-      args: () => ["tftp", "get", at, "a.txt", "-o", `${base}/dl/a.txt`],
+      args: () => ["tftp", "get", at, "a.txt", "-o", `${base}/dl/a.txt`, "--force"],
     });
     await check({
       name: "tftp put",

@@ -71,7 +71,7 @@ Deno.test("tftp get and put carry files of every shape unchanged", async () => {
     for (const [name, size, options] of sizes) {
       const bytes = randomBytes(size);
       await Deno.writeFile(`${base}/share/f.bin`, bytes);
-      const got = await get(base, port, "f.bin", "f.bin", options);
+      const got = await get(base, port, "f.bin", "f.bin", [...options, "--force"]);
       assert.equal(got.code, 0, `${name}: ${got.stderr}`);
       assert.match(got.stderr, /^saved .*f\.bin/m);
       assert.equal(sha256(await Deno.readFile(`${base}/dl/f.bin`)), sha256(bytes), name);
@@ -555,7 +555,16 @@ Deno.test({
     try {
       for (const flags of [[], ["--json"], ["-q"], ["--quiet"]]) {
         const transfers = [
-          ["tftp", "get", `127.0.0.1:${port}`, "mid.bin", "-o", `${base}/dl/mid.bin`, ...flags],
+          [
+            "tftp",
+            "get",
+            `127.0.0.1:${port}`,
+            "mid.bin",
+            "-o",
+            `${base}/dl/mid.bin`,
+            "--force",
+            ...flags,
+          ],
           ["tftp", "put", `127.0.0.1:${port}`, `${base}/dl/up.bin`, "up.bin", ...flags],
         ];
         for (const args of transfers) {

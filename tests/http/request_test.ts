@@ -25,6 +25,7 @@ const badUrls: [string, RegExp][] = [
   ["ftp://example.com/", /unsupported scheme "ftp"/],
   ["example.com/path", /missing scheme/],
   ["http://", /Cannot parse URL/],
+  ["http:///path", /missing host/],
   ["http://example.com:99999/", /Cannot parse URL/],
   ["http://example.com:0/", /port 0 is out of range/],
   ["http://1.2.3.999/", /Cannot parse URL|not a valid IPv4/],

@@ -162,6 +162,7 @@ Deno.test({
           "down.bin",
           "-o",
           `${base}/local/down.bin`,
+          "--force",
           ...options,
         ], { permissions: perms, timeoutMs: 60_000 });
         assert.equal(got.code, 0, got.stderr);
