@@ -41,7 +41,7 @@ const getCommand: CommandSpec = {
       help: "add or replace a request header",
     },
     timeout: timeoutOption("give up when connecting, a byte or the whole header takes longer"),
-    fail: { type: "boolean", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
+    fail: { type: "boolean", short: "f", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
     insecure: {
       type: "boolean",
       help: "skip TLS hostname verification (the chain is still checked)",

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runCli } from "../../src/cli/run.ts";
+import { resolveInvocation, runCli } from "../../src/cli/run.ts";
 import { TABLE } from "../../src/cli/table.ts";
 import { Output } from "../../src/console/output.ts";
 
@@ -86,4 +86,10 @@ Deno.test("netcat's tcp connect HOST PORT means HOST:PORT", async () => {
   const refused = await run(["tcp", "connect", "127.0.0.1", "nine"]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /unexpected argument "nine"/);
+});
+
+Deno.test("curl's -f works as http get --fail", () => {
+  const resolved = resolveInvocation(["http", "get", "-f", "http://127.0.0.1/x"], TABLE, "test");
+  assert.equal(resolved.kind, "command");
+  if (resolved.kind === "command") assert.equal(resolved.args.flag("fail"), true);
 });
