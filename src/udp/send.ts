@@ -93,7 +93,9 @@ export async function runUdpSend(
   const destination = udpAddr(target);
   let sent = 0;
   let bytes = 0;
-  const replies = waitMs === undefined ? undefined : printIncoming(socket.conn, out, encoding);
+  // Replies are printed as they arrive, while sending and while lines are typed (nc -u);
+  // --wait only keeps listening for MS after the last send.
+  const replies = printIncoming(socket.conn, out, encoding);
   const pause = () => new Promise<void>((resolve) => setTimeout(resolve, intervalMs));
   const sendOne = async (data: Uint8Array) => {
     if (sent > 0 && intervalMs > 0) await pause();
@@ -130,7 +132,7 @@ export async function runUdpSend(
       datagrams: sent,
       bytesOut: bytes,
     });
-    if (replies && !signal?.aborted) {
+    if (waitMs !== undefined && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         signal?.addEventListener("abort", () => {

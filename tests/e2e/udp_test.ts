@@ -338,3 +338,31 @@ Deno.test("udp listen: Ctrl-C prints the summary and exits 130", async () => {
   assert.equal(code, 130);
   assert.match(stderr, /received 1 datagram \(1 byte\) from 1 peer/);
 });
+
+Deno.test("udp send prints replies as they arrive while lines are typed, without --wait (nc -u)", async () => {
+  const echo = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const port = (echo.addr as Deno.NetAddr).port;
+  const echoing = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await echo.receive();
+        await echo.send(data, from);
+      }
+    } catch {
+      // closed at the end of the test
+    }
+  })();
+  try {
+    await using client = sockit(["udp", "send", `127.0.0.1:${port}`]);
+    await client.write("one\n");
+    await client.waitFor(new RegExp(`^127\\.0\\.0\\.1:${port} one$`, "m"), { on: "stdout" });
+    await client.write("two\n");
+    await client.waitFor(new RegExp(`^127\\.0\\.0\\.1:${port} two$`, "m"), { on: "stdout" });
+    const { code, stderr } = await client.finish();
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /sent 2 datagrams \(6 bytes\)/);
+  } finally {
+    echo.close();
+    await echoing;
+  }
+});
