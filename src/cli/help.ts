@@ -33,7 +33,7 @@ export function topHelp(table: TableEntry[], version: string): string {
   for (const entry of table) lines.push(`  ${entry.name.padEnd(width)}  ${entry.summary}`);
   lines.push(
     "",
-    "Every group and command takes -h/--help. Global options: --json, -q/--quiet, -v/--verbose.",
+    "Every group and command takes -h/--help. Global options: --json, -q/--quiet (and -v/--verbose where a command lists it).",
     "Exit codes: 0 ok, 1 failed, 2 usage error or invalid input, 130 Ctrl-C, 143 SIGTERM.",
     "",
     "Examples:",
@@ -62,7 +62,12 @@ export function commandHelp(command: CommandSpec, group?: GroupSpec): string {
   const lines = [`Usage: ${usageLine(command, group)}`, "", command.summary];
   for (const paragraph of command.description) lines.push("", paragraph);
   lines.push("", "Options:");
-  const all = { ...command.options, ...GLOBAL_OPTIONS };
+  const { verbose: _, ...globals } = GLOBAL_OPTIONS;
+  const all: Record<string, OptionSpec> = {
+    ...command.options,
+    ...globals,
+    ...(command.verbose ? { verbose: { ...GLOBAL_OPTIONS.verbose!, help: command.verbose } } : {}),
+  };
   const rows = Object.entries(all).map(([name, spec]) => {
     const short = spec.short ? `-${spec.short}, ` : "    ";
     const value = spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : "";

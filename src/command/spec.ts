@@ -54,6 +54,11 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   /** Paragraphs shown in `--help` after the usage line. */
   description: string[];
+  /**
+   * What `-v` adds for this command (shown in help). Without it `-v` is
+   * still accepted, as everywhere, but not listed: it would add nothing.
+   */
+  verbose?: string;
   /** Example command lines (with a `# comment` where useful). */
   examples: string[];
   /**

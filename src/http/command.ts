@@ -64,6 +64,7 @@ const getCommand: CommandSpec = {
     "URL (scheme, host, port) exits 2. Certificates are verified; --insecure only skips the " +
     "hostname check (Deno cannot skip chain verification): for a private CA use --cacert.",
   ],
+  verbose: "show the request and response headers (and trailers) on stderr",
   examples: [
     "sockit http get http://127.0.0.1:8080/",
     "sockit http get -i http://example.com/",

@@ -244,6 +244,7 @@ const scanCommand: CommandSpec = {
     "prints closed (refused) and filtered (no answer in time) ports. Exit 0 if any port is " +
     "open, 1 if none. Scan only hosts you are allowed to.",
   ],
+  verbose: "list closed and filtered ports too, not only the open ones",
   examples: [
     "sockit port scan 127.0.0.1 1-1024",
     "sockit port scan localhost 22,80,443,8000-8100 --timeout 300",

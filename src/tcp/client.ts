@@ -10,7 +10,7 @@
 import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
-import { type Address, formatAddress } from "../inet/address.ts";
+import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
 import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";
 import { CrlfEncoder } from "../net/lines.ts";
@@ -59,6 +59,8 @@ export async function runTcpClient(
   const where = formatAddress(address);
   const conn = await connect(address, { timeoutMs, ...(signal ? { signal } : {}) });
   out.status(`connected to ${where}`, { event: "connected", to: where });
+  const local = conn.localAddr;
+  if (local.transport === "tcp") out.detail(`from ${formatHostPort(local.hostname, local.port)}`);
   let bytesIn = 0;
   let bytesOut = 0;
   let lastActive = Date.now();

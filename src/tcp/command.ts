@@ -39,6 +39,7 @@ const connectCommand: CommandSpec = {
     '--json: stdout carries {"event":"connected"|"data"|"closed",…}; data events have ' +
     '"text" (UTF-8) and "base64" when the bytes are not valid UTF-8.',
   ],
+  verbose: "show the local address the connection was made from",
   examples: [
     "echo hello | sockit tcp connect 127.0.0.1:7007",
     "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit tcp connect example.com:80",

@@ -81,6 +81,7 @@ const serveCommand: CommandSpec = {
     `Try: curl -o FILE tftp://127.0.0.1:${TFTP_PORT}/FILE, or tftp-hpa: ` +
     `tftp 127.0.0.1 ${TFTP_PORT} -m octet -c get FILE.`,
   ],
+  verbose: "log every request, and each repeated request ignored",
   examples: [
     `sockit tftp serve                         # share . on 127.0.0.1:${TFTP_PORT}`,
     "sudo sockit tftp serve /srv/tftp --listen 0.0.0.0:69",

@@ -67,3 +67,16 @@ Deno.test("runCli() takes global options before the group too", async () => {
   const quiet = await run(["-q", "--json", "ip", "info", "::1"]);
   assert.equal(JSON.parse(quiet.stdout).scope, "loopback");
 });
+
+Deno.test("help lists -v only where it adds something, with what it adds", async () => {
+  const { commandHelp } = await import("../../src/cli/help.ts");
+  for (const entry of TABLE) {
+    const commands = entry.kind === "group" ? entry.commands : [entry];
+    for (const command of commands) {
+      const help = commandHelp(command, entry.kind === "group" ? entry : undefined);
+      if (command.verbose) {
+        assert.ok(help.includes(`-v, --verbose`) && help.includes(command.verbose));
+      } else assert.ok(!help.includes("--verbose"), `${entry.name} ${command.name} lists -v`);
+    }
+  }
+});

@@ -405,3 +405,20 @@ Deno.test("tcp connect localhost reaches a server on either loopback (127.0.0.1,
     assert.equal(stdout, `hello from ${hostname}\n`);
   }
 });
+
+Deno.test("tcp connect -v shows the local address it connected from", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept().then((conn) => conn.close());
+  const { code, stderr } = await runSockit([
+    "tcp",
+    "connect",
+    `127.0.0.1:${listener.addr.port}`,
+    "-v",
+  ], {
+    input: "",
+  });
+  await accepted;
+  listener.close();
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /^from 127\.0\.0\.1:\d+$/m);
+});
