@@ -7,6 +7,7 @@
  */
 
 import type { CliError } from "./errors.ts";
+import { clearProgressLine } from "./progress.ts";
 
 /** A byte sink like `Deno.stdout`. */
 export interface ByteWriter {
@@ -207,6 +208,7 @@ export class Output {
   }
 
   #line(text: string): void {
+    clearProgressLine();
     const bytes = encoder.encode(text + "\n");
     try {
       let done = 0;

@@ -9,7 +9,10 @@
 import { formatRate, formatSize } from "./format.ts";
 
 /**
- * One line of progress: bar, percentage, bytes, rate and ETA.
+ * One line of progress: bar, percentage, bytes, rate and ETA; for a body of
+ * unknown length (`total` undefined), bytes and rate. With `columns`, the
+ * line fits a terminal that wide: the bar shrinks (and goes) first, then the
+ * label; the numbers stay.
  *
  * @example Rendering
  * ```ts
@@ -19,20 +22,44 @@ import { formatRate, formatSize } from "./format.ts";
  * ```
  */
 export function renderProgress(
-  state: { label: string; done: number; total: number; seconds: number; width?: number },
+  state: {
+    label: string;
+    done: number;
+    total: number | undefined;
+    seconds: number;
+    width?: number;
+    columns?: number;
+  },
 ): string {
-  const { label, done, total, seconds, width = 30 } = state;
-  const fraction = total > 0 ? Math.min(1, done / total) : 1;
-  const cells = Math.max(4, Math.floor(width / 2));
-  const full = Math.round(fraction * cells);
-  const bar = "#".repeat(full) + "-".repeat(cells - full);
+  const { label, done, total, seconds, columns } = state;
   const rate = seconds > 0 ? done / seconds : 0;
+  if (total === undefined) {
+    return fit(label, `${formatSize(done)} ${formatRate(rate)}`, columns);
+  }
+  const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const eta = rate > 0 ? Math.ceil((total - done) / rate) : undefined;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `${label} [${bar}] ${percent} ${formatSize(done)}/${formatSize(total)} ${
-    formatRate(rate)
-  }` +
+  const numbers = `${percent} ${formatSize(done)}/${formatSize(total)} ${formatRate(rate)}` +
     (eta === undefined ? "" : ` ETA ${duration(eta)}`);
+  let cells = Math.max(4, Math.floor((state.width ?? 30) / 2));
+  if (columns !== undefined) {
+    // label, " [", bar, "] ", numbers must fit in columns - 1.
+    const room = columns - 1 - numbers.length - 4 - Math.min(label.length, 12);
+    cells = Math.min(cells, room);
+  }
+  if (cells < 4) return fit(label, numbers.trimStart(), columns);
+  const full = Math.round(fraction * cells);
+  const bar = "#".repeat(full) + "-".repeat(cells - full);
+  return fit(label, `[${bar}] ${numbers}`, columns);
+}
+
+/** `label rest`, the label shortened (with …) when the line is wider than `columns` - 1. */
+function fit(label: string, rest: string, columns: number | undefined): string {
+  const line = `${label} ${rest}`;
+  if (columns === undefined || line.length <= columns - 1) return line;
+  const room = columns - 2 - rest.length;
+  if (room <= 1) return rest.slice(0, Math.max(0, columns - 1));
+  return `${label.slice(0, room - 1)}… ${rest}`;
 }
 
 function duration(seconds: number): string {
@@ -42,16 +69,34 @@ function duration(seconds: number): string {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+/** True while a bar is drawn on the current stderr line. */
+let drawn = false;
+
+/**
+ * Clears a bar still on the terminal's line, so that what is printed next
+ * (an error after Ctrl-C, a warning) starts on a fresh line.
+ */
+export function clearProgressLine(): void {
+  if (!drawn) return;
+  drawn = false;
+  write("\r\x1b[2K");
+}
+
 /** A live progress bar; a no-op unless enabled and stderr is a terminal. */
 export class Progress {
   #label: string;
-  #total: number;
+  #total: number | undefined;
   #done: number;
   #started = performance.now();
   #lastDraw = 0;
   #enabled: boolean;
 
-  constructor(label: string, total: number, options: { enabled?: boolean; start?: number } = {}) {
+  /** @param total the size, or undefined for a body of unknown length (bytes and rate are shown) */
+  constructor(
+    label: string,
+    total: number | undefined,
+    options: { enabled?: boolean; start?: number } = {},
+  ) {
     const { enabled = true, start = 0 } = options;
     this.#label = label;
     this.#total = total;
@@ -69,14 +114,16 @@ export class Progress {
     this.#done += n;
     if (!this.#enabled) return;
     const now = performance.now();
-    if (now - this.#lastDraw < 100 && this.#done < this.#total) return;
+    if (now - this.#lastDraw < 100 && (this.#total === undefined || this.#done < this.#total)) {
+      return;
+    }
     this.#lastDraw = now;
     this.#draw();
   }
 
   /** Clears the line (the caller prints its summary after). */
   finish(): void {
-    if (this.#enabled) write("\r\x1b[2K");
+    if (this.#enabled) clearProgressLine();
   }
 
   #draw(): void {
@@ -87,8 +134,10 @@ export class Progress {
       total: this.#total,
       seconds: (performance.now() - this.#started) / 1000,
       width: Math.max(20, columns - 60),
+      columns,
     });
-    write(`\r\x1b[2K${line.slice(0, columns - 1)}`);
+    write(`\r\x1b[2K${line}`);
+    drawn = true;
   }
 }
 

@@ -240,8 +240,13 @@ async function fetchOnce(
           const length = Number(
             head.headers.find(([n]) => n.toLowerCase() === "content-length")?.[1],
           );
-          if (output && length > 0) {
-            progress = new Progress(output, length, { enabled: !out.quiet && !out.json });
+          // A bar on stderr for a body going to a file, or to a pipe (never onto the terminal's
+          // own stdout, where it would land in the middle of the body).
+          const toPipe = !output && !out.json && !stdoutIsTerminal();
+          if ((output || toPipe) && !headOnly) {
+            progress = new Progress(output ?? "body", length >= 0 ? length : undefined, {
+              enabled: !out.quiet && !out.json,
+            });
           }
         } else if (event.type === "body") {
           bytes += event.data.length;
@@ -359,4 +364,12 @@ function transportError(
     );
   }
   return new SocketError(err, { address: where, ...context });
+}
+
+function stdoutIsTerminal(): boolean {
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
 }

@@ -28,3 +28,22 @@ Deno.test("renderProgress() copes with an empty file and no elapsed time", () =>
     "empty [####] 100% 0 B/0 B 0 B/s",
   );
 });
+
+Deno.test("renderProgress() of a body of unknown length shows bytes and rate", () => {
+  assert.equal(
+    renderProgress({ label: "body", done: 2_500_000, total: undefined, seconds: 2 }),
+    "body 2.5 MB 1.25 MB/s",
+  );
+});
+
+Deno.test("renderProgress() on a narrow terminal shrinks the bar first, then the label, never the numbers", () => {
+  const state = { label: "a-rather-long-file-name.iso", done: 50, total: 100, seconds: 2 };
+  for (const columns of [80, 60, 50, 40, 30]) {
+    const line = renderProgress({ ...state, columns });
+    assert.ok(line.length <= columns - 1, `${columns}: ${line}`);
+    assert.match(line, /(^| )50% 50 B\/100 B 25 B\/s ETA 2s$/, `${columns}: ${line}`);
+  }
+  assert.match(renderProgress({ ...state, columns: 80 }), /\[#+-+\]/);
+  assert.doesNotMatch(renderProgress({ ...state, columns: 40 }), /\[/);
+  assert.match(renderProgress({ ...state, columns: 40 }), /^a-rather.*… +50%/);
+});
