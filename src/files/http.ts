@@ -14,6 +14,7 @@
  * @module
  */
 
+import { formatSize } from "../console/format.ts";
 import { describeError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
@@ -99,7 +100,7 @@ export function serveHttp(
           );
         },
         onUpload(stored) {
-          const size = `${stored.size} bytes`;
+          const size = formatSize(stored.size);
           out.status(`uploaded ${escapeText(stored.rel)} (${size}) from ${peer}${tag}`, {
             event: "uploaded",
             path: stored.rel,
@@ -339,5 +340,5 @@ async function upload(
   }
   const stored = staged.commit();
   onUpload?.(stored);
-  return text(201, `created ${stored.rel} (${stored.size} bytes, sha256 ${stored.sha256})`);
+  return text(201, `created ${stored.rel} (${formatSize(stored.size)}, sha256 ${stored.sha256})`);
 }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { formatSize } from "../console/format.ts";
 import config from "../../deno.json" with { type: "json" };
 import type { Output } from "../console/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
@@ -291,7 +292,7 @@ async function receiveFile(
     });
     const stored = upload.commit();
     const rel = escapeText(stored.rel);
-    context.out.status(`uploaded ${rel} (${stored.size} bytes) from ${session.peer}`, {
+    context.out.status(`uploaded ${rel} (${formatSize(stored.size)}) from ${session.peer}`, {
       event: "uploaded",
       path: stored.rel,
       size: stored.size,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { formatSize } from "../console/format.ts";
 import { count } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { describeError } from "../console/errors.ts";
@@ -83,7 +84,7 @@ export async function serveUdp(
         const pending = printDatagram(out, datagram, encoding);
         if (pending) await pending;
       } else {
-        out.status(`datagram from ${datagram.from} (${datagram.data.length} bytes)${tag}`, {
+        out.status(`datagram from ${datagram.from} (${formatSize(datagram.data.length)})${tag}`, {
           event: "datagram",
           from: datagram.from,
           size: datagram.data.length,

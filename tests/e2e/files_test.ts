@@ -544,8 +544,8 @@ Deno.test("the upload log line escapes bidi controls in names (files put and HTT
     assert.equal(response.status, 201);
     await response.body?.cancel();
     const log = (await server.waitFor(/^[\s\S]*uploaded b.*\(http\)/))[0];
-    assert.match(log, /uploaded a\\u\{202e\}txt\.exe \(1 bytes\)/);
-    assert.match(log, /uploaded b\\u\{202e\}txt\.exe \(1 bytes\)/);
+    assert.match(log, /uploaded a\\u\{202e\}txt\.exe \(1 B\)/);
+    assert.match(log, /uploaded b\\u\{202e\}txt\.exe \(1 B\)/);
     assert.ok(!log.includes("\u202e"), "no raw bidi control in the log");
   } finally {
     await Deno.remove(base, { recursive: true });

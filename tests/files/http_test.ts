@@ -184,7 +184,7 @@ Deno.test("handleRequest() stores a PUT once: 201, then 409; 413 over the limit 
     assert.equal(created.status, 201);
     assert.equal(
       await created.text(),
-      `201 created docs/up.txt (${body.length} bytes, sha256 ${sha256})\n`,
+      `201 created docs/up.txt (${body.length} B, sha256 ${sha256})\n`,
     );
     assert.deepEqual(stored, [{ rel: "docs/up.txt", size: body.length, sha256 }]);
     assert.equal(await Deno.readTextFile(`${root}/docs/up.txt`), body);
