@@ -112,7 +112,7 @@ Deno.test({
       await using piped = new Spawned("curl", ["-s", "-T", "-", `${url}/piped.txt`]);
       await piped.write("from a pipe\n");
       const { stdout } = await piped.finish();
-      assert.match(stdout, /^201 created piped\.txt \(12 bytes/);
+      assert.match(stdout, /^201 created piped\.txt \(12 B, sha256 /);
       assert.equal(await Deno.readTextFile(`${base}/share/piped.txt`), "from a pipe\n");
       assert.equal((server.stderr.match(/connection from/g) ?? []).length, 3, server.stderr);
     } finally {
