@@ -52,6 +52,8 @@ export interface FuzzOptions {
   seconds?: number;
   /** An input that takes longer than this (twice in a row) is a failure. @default {Infinity} */
   slowMs?: number;
+  /** At most this many bytes per mutated input, whatever the target allows. @default {Infinity} */
+  maxBytes?: number;
   /** Keep going after a failure (collecting failures of other kinds). @default {false} */
   keepGoing?: boolean;
   /** Called now and then with the inputs done so far. */
@@ -92,7 +94,7 @@ export interface FuzzResult {
 }
 
 const POOL_LIMIT = 512;
-const POOL_ENTRY_LIMIT = 4096;
+const POOL_ENTRY_LIMIT = 1024;
 
 /** Runs `check` and classifies what happened (undefined: it held). */
 async function attempt(
@@ -166,6 +168,7 @@ function inputAt(
   tokens: Uint8Array[],
   seed: number,
   index: number,
+  maxBytes: number,
 ): { input: Uint8Array; origin: Origin } {
   if (index < seeds.length) return { input: seeds[index]!, origin: "seed" };
   const rng = Rng.forInput(seed, target.name, index);
@@ -174,7 +177,7 @@ function inputAt(
   }
   const parent = rng.pick(pool);
   return {
-    input: mutate(parent, rng, { pool, tokens, maxBytes: target.maxBytes ?? 70_000 }),
+    input: mutate(parent, rng, { pool, tokens, maxBytes }),
     origin: "mutated",
   };
 }
@@ -202,6 +205,7 @@ export async function fuzzTarget(
     keepGoing = false,
     progress,
   } = options;
+  const maxBytes = Math.min(target.maxBytes ?? 70_000, options.maxBytes ?? Infinity);
   const seeds = target.seeds.map(asBytes);
   const pool = [...seeds];
   const tokens = [...SHARED_TOKENS, ...(target.tokens ?? []).map(asBytes)];
@@ -221,7 +225,7 @@ export async function fuzzTarget(
       }
       progress?.(index);
     }
-    const { input, origin } = inputAt(target, seeds, pool, tokens, seed, index);
+    const { input, origin } = inputAt(target, seeds, pool, tokens, seed, index, maxBytes);
     const valid = origin !== "mutated";
     const t0 = performance.now();
     let outcome = await attempt(target, input, origin);
