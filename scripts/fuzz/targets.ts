@@ -26,6 +26,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   tftp.packets,
   tftp.options,
   tftp.netascii,
+  tftp.sessions,
   chat.lines,
   chat.relay,
   chat.strip,

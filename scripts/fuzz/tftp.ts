@@ -23,7 +23,13 @@ import {
   TftpError,
   TftpParseError,
 } from "../../src/tftp/packet.ts";
-import { acceptOack, requestOptions } from "../../src/tftp/request.ts";
+import { acceptOack, GetSession, PutSession, requestOptions } from "../../src/tftp/request.ts";
+import {
+  type Action,
+  MAX_TIMEOUT_MS,
+  ReceiveSession,
+  SendSession,
+} from "../../src/tftp/session.ts";
 import type { FuzzTarget, Origin } from "./engine.ts";
 import { asBytes } from "./mutate.ts";
 import {
@@ -372,6 +378,219 @@ export const netascii: FuzzTarget = {
       received.flush(),
     ]);
     holds(local.length <= input.length, "decoding never grows the data");
+    return "accepted";
+  },
+};
+
+/** Datagrams in a session input are separated by this marker; an empty one is a timer tick. */
+const SEPARATOR = new TextEncoder().encode("|#|");
+
+function splitDatagrams(input: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i + SEPARATOR.length <= input.length;) {
+    if (
+      input[i] === SEPARATOR[0] && input[i + 1] === SEPARATOR[1] && input[i + 2] === SEPARATOR[2]
+    ) {
+      out.push(input.subarray(start, i));
+      i += SEPARATOR.length;
+      start = i;
+    } else {
+      i++;
+    }
+  }
+  out.push(input.subarray(start));
+  return out;
+}
+
+function session(...datagrams: Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  datagrams.forEach((d, i) => parts.push(...(i === 0 ? [d] : [SEPARATOR, d])));
+  return concat(parts);
+}
+
+const FILE = Uint8Array.from({ length: 2500 }, (_, i) => (i * 7 + 3) & 0xff);
+
+/**
+ * The checks every session run shares: well-formed actions, one ending,
+ * nothing written after it. Like the endpoint (`drive` in
+ * `src/tftp/transfer.ts`), it stops feeding a session that failed and keeps
+ * feeding one that is done (a receiver re-acknowledges a repeated last DATA).
+ */
+class Transcript {
+  ended = false;
+  failed = false;
+  written = 0;
+  constructor(readonly blksize: number) {}
+
+  take(actions: Action[]): Action[] {
+    const terminal = actions.filter((a) => a.type === "done" || a.type === "fail").length;
+    holds(
+      terminal <= 1 && !(this.ended && terminal > 0),
+      "a transfer ends once",
+      () => show(actions),
+    );
+    for (const action of actions) {
+      switch (action.type) {
+        case "send": {
+          const bytes = encodePacket(action.packet);
+          same(decodePacket(bytes), action.packet, "every packet sent is well-formed");
+          holds(bytes.length <= MAX_PACKET, "every packet sent fits a datagram");
+          break;
+        }
+        case "write":
+          holds(!this.ended, "nothing is written after the end");
+          holds(action.data.length <= this.blksize, "a write is at most one block");
+          this.written += action.data.length;
+          break;
+        case "timer":
+          holds(action.ms > 0 && action.ms <= MAX_TIMEOUT_MS, "a timer is 0-8 s", `${action.ms}`);
+          break;
+      }
+    }
+    if (terminal > 0) this.ended = true;
+    if (actions.some((a) => a.type === "fail")) this.failed = true;
+    return actions;
+  }
+}
+
+/** Feeds the datagrams (and ticks) of `input` to one session. */
+function drive(
+  input: Uint8Array,
+  transcript: Transcript,
+  first: Action[],
+  feed: (packet: Packet) => Action[],
+  tick: () => Action[],
+): void {
+  transcript.take(first);
+  for (const datagram of splitDatagrams(input)) {
+    if (transcript.failed) return;
+    if (datagram.length === 0) {
+      transcript.take(tick());
+      continue;
+    }
+    let packet: Packet;
+    try {
+      packet = decodePacket(datagram);
+    } catch (err) {
+      refused(err, TftpParseError);
+      continue; // an endpoint answers a malformed datagram itself; the session never sees it
+    }
+    transcript.take(feed(packet));
+  }
+}
+
+/** Checks that every DATA a sender sent is the file's block of that number. */
+function checkSent(actions: Action[], blksize: number): Action[] {
+  for (const action of actions) {
+    if (action.type !== "send" || action.packet.op !== "DATA") continue;
+    const { block, data } = action.packet;
+    const start = (block - 1) * blksize;
+    holds(
+      block >= 1 && equalBytes(data, FILE.subarray(start, start + blksize)),
+      "a DATA carries the file's block of that number",
+      `block ${block}`,
+    );
+  }
+  return actions;
+}
+
+/**
+ * Transfers as both ends run them, fed a hostile peer's datagrams and timer
+ * ticks: a get and a put as the client (`GetSession`, `PutSession`, with
+ * options asked), a read and a write as the server (`SendSession`,
+ * `ReceiveSession`).
+ */
+export const sessions: FuzzTarget = {
+  name: "tftp.session",
+  about:
+    "a peer's datagrams and timer ticks → Get/PutSession (client), Send/ReceiveSession (server): " +
+    "never throws, well-formed packets, one ending, the file's own blocks",
+  kind: "bytes",
+  seeds: [
+    session(
+      packet(6, "blksize\x00512\0tsize\x002500\0"),
+      packet(3, "\0\x01", FILE.subarray(0, 512)),
+      new Uint8Array(0),
+      packet(3, "\0\x02abc"),
+    ),
+    session(packet(3, "\0\x01hello"), packet(3, "\0\x01hello")),
+    session(
+      packet(4, "\0\0"),
+      packet(4, "\0\x01"),
+      packet(4, "\0\x01"),
+      packet(4, "\0\x03"),
+      packet(4, "\0\x05"),
+    ),
+    session(
+      packet(6, "windowsize\x002\0"),
+      packet(4, "\0\0"),
+      new Uint8Array(0),
+      packet(4, "\0\x02"),
+    ),
+    session(packet(5, "\0\x01nope\0")),
+    session(packet(5, "\0\x08options\0"), packet(3, "\0\x01x")),
+    session(
+      new Uint8Array(0),
+      new Uint8Array(0),
+      new Uint8Array(0),
+      new Uint8Array(0),
+      new Uint8Array(0),
+      new Uint8Array(0),
+    ),
+  ],
+  tokens: [
+    SEPARATOR,
+    packet(4, "\0\x01"),
+    packet(4, "\0\0"),
+    packet(3, "\0\x01"),
+    packet(6, "blksize\x008\0"),
+  ],
+  maxBytes: 8192,
+  check(input: Uint8Array): Verdict {
+    const blksize = 512;
+    const asked = { blksize, windowsize: 2, tsize: 0 };
+    // The client's get: RRQ with options, then whatever the "server" sends.
+    const get = new GetSession("file", asked);
+    const getLog = new Transcript(65464);
+    drive(input, getLog, get.start(), (p) => get.receive(p), () => get.tick());
+    same(getLog.written, get.written, "a get counts what it wrote");
+    holds(
+      get.params === undefined || get.params.blksize <= blksize,
+      "a get never takes a larger block",
+    );
+    // The client's put of FILE.
+    const block = (i: number) => FILE.subarray(i * blksize, (i + 1) * blksize);
+    const put = new PutSession("file", block, { blksize, windowsize: 2, tsize: FILE.length });
+    const putLog = new Transcript(blksize);
+    drive(
+      input,
+      putLog,
+      put.start(),
+      (p) => checkSent(put.receive(p), put.params?.blksize ?? blksize),
+      () => checkSent(put.tick(), put.params?.blksize ?? blksize),
+    );
+    // The server's side of a read (sending FILE) and of a write (receiving).
+    const params = { blksize, timeout: 1, windowsize: 2 };
+    const sender = new SendSession(block, { params });
+    const sendLog = new Transcript(blksize);
+    drive(
+      input,
+      sendLog,
+      checkSent(sender.start(), blksize),
+      (p) => checkSent(sender.receive(p), blksize),
+      () => checkSent(sender.tick(), blksize),
+    );
+    if (sendLog.ended && sender.acknowledged > 0) {
+      holds(
+        sender.acknowledged <= Math.ceil((FILE.length + 1) / blksize),
+        "no more blocks acknowledged than sent",
+      );
+    }
+    const receiver = new ReceiveSession({ params, opening: { op: "ACK", block: 0 } });
+    const receiveLog = new Transcript(blksize);
+    drive(input, receiveLog, receiver.start(), (p) => receiver.receive(p), () => receiver.tick());
+    same(receiveLog.written, receiver.written, "a receiver counts what it wrote");
     return "accepted";
   },
 };
