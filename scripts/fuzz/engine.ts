@@ -10,7 +10,7 @@
  */
 
 import { asBytes, mutate, SHARED_TOKENS } from "./mutate.ts";
-import { type Verdict, Violation } from "./property.ts";
+import { refusals, UNSAFE_CHARS, type Verdict, Violation } from "./property.ts";
 import { Rng } from "./rng.ts";
 
 /** One parser or codec under fuzz. */
@@ -103,11 +103,13 @@ async function attempt(
   origin: Origin,
 ): Promise<{ verdict?: Verdict; kind?: string; signature?: string; error?: Error }> {
   const valid = origin !== "mutated";
+  refusals.length = 0;
   try {
     const result = target.check(input, origin);
     const verdict = result instanceof Promise ? await result : result;
     if (valid && verdict !== "accepted") {
-      return { verdict, kind: "refused-valid", signature: "refused-valid" };
+      const error = new Error(refusals.join("; ") || "(no error: the check returned rejected)");
+      return { verdict, kind: "refused-valid", signature: "refused-valid", error };
     }
     return { verdict };
   } catch (err) {
@@ -263,11 +265,13 @@ export async function fuzzTarget(
       index,
       kind: outcome.kind,
       signature,
-      message: outcome.kind === "slow"
-        ? `took ${ms.toFixed(0)} ms for ${input.length} bytes (limit ${slowMs} ms)`
-        : outcome.kind === "refused-valid"
-        ? "a valid input was refused"
-        : `${error?.name}: ${error?.message}`,
+      message: printable(
+        outcome.kind === "slow"
+          ? `took ${ms.toFixed(0)} ms for ${input.length} bytes (limit ${slowMs} ms)`
+          : outcome.kind === "refused-valid"
+          ? `a valid input was refused: ${error?.message}`
+          : `${error?.name}: ${error?.message}`,
+      ),
       stack: error?.stack ?? "",
       input,
       minimal,
@@ -285,6 +289,16 @@ export async function fuzzTarget(
     failures,
     timedOut,
   };
+}
+
+const UNSAFE_GLOBAL = new RegExp(UNSAFE_CHARS.source, "g");
+
+/** Text with every control and invisible format character as a `\uXXXX` escape. */
+export function printable(text: string): string {
+  return text.replace(
+    UNSAFE_GLOBAL,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Runs one input through a target once and reports what happened (for `--replay`). */

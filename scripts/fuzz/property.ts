@@ -54,8 +54,12 @@ export function refused(err: unknown, ...types: ErrorClass[]): "rejected" {
   if (!types.some((type) => err instanceof type)) throw err;
   const message = (err as Error).message;
   if (typeof message !== "string" || ENGINE.test(message)) throw err;
+  if (refusals.length < 8) refusals.push(`${(err as Error).name}: ${message.slice(0, 200)}`);
   return "rejected";
 }
+
+/** The refusals {@linkcode refused} accepted during one check: why a valid input was turned down. */
+export const refusals: string[] = [];
 
 /**
  * The characters that must never reach a terminal raw: C0 controls, DEL, C1

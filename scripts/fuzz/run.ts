@@ -5,6 +5,7 @@
  * deno task fuzz                              # every target, 1,000,000 inputs each, seed 1
  * deno task fuzz --only http --inputs 20000   # one group (or one target: --only http.response)
  * deno task fuzz --seed 7 --seconds 60        # another seed; at most 60 s per target
+ * deno task fuzz --max-bytes 8192             # mutated inputs up to 8 kB (the test slice's)
  * deno task fuzz --only files.request --replay 474554202e2e  # run one input (hex)
  * deno task fuzz --list
  * ```
@@ -24,7 +25,7 @@ function usage(message: string): never {
   console.error(`fuzz: ${message}`);
   console.error(
     "usage: deno task fuzz [--inputs N] [--seconds S] [--seed N] [--only NAME[,NAME]] " +
-      "[--slow-ms MS] [--keep-going] [--replay HEX] [--list]",
+      "[--max-bytes N] [--slow-ms MS] [--keep-going] [--replay HEX] [--list]",
   );
   Deno.exit(2);
 }
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
         seed: { type: "string" },
         only: { type: "string" },
         "slow-ms": { type: "string" },
+        "max-bytes": { type: "string" },
         "keep-going": { type: "boolean" },
         replay: { type: "string" },
         list: { type: "boolean" },
@@ -68,6 +70,10 @@ async function main(): Promise<number> {
   const seconds = number(values.seconds, "seconds", 600);
   const seed = number(values.seed, "seed", 1) >>> 0;
   const slowMs = number(values["slow-ms"], "slow-ms", 500);
+  const maxBytes = values["max-bytes"] === undefined
+    ? undefined
+    : number(values["max-bytes"], "max-bytes", 0);
+  const bytesFlag = maxBytes === undefined ? "" : ` --max-bytes ${maxBytes}`;
   const wanted = values.only?.split(",").filter((name) => name !== "");
   const targets = wanted
     ? TARGETS.filter((t) => wanted.some((w) => t.name === w || t.name.startsWith(`${w}.`)))
@@ -102,6 +108,7 @@ async function main(): Promise<number> {
       inputs,
       seconds,
       slowMs,
+      ...(maxBytes === undefined ? {} : { maxBytes }),
       keepGoing: values["keep-going"] ?? false,
       ...(interactive
         ? {
@@ -126,7 +133,7 @@ async function main(): Promise<number> {
       console.log(`  FAILURE ${failure.kind}: ${failure.message.slice(0, 2000)}`);
       console.log(
         `    reproduce: deno task fuzz --only ${failure.target} --seed ${failure.seed} ` +
-          `--inputs ${failure.index + 1}   (input #${failure.index}${
+          `--inputs ${failure.index + 1}${bytesFlag}   (input #${failure.index}${
             failure.valid ? ", valid" : ""
           })`,
       );

@@ -306,9 +306,10 @@ export const options: FuzzTarget = {
     // The client's check of a hostile OACK, for a few things it may have asked.
     const rng = Rng.forBytes(input);
     const asked = requestOptions(rng.pick(ASKS));
+    const oack = requested; // the same options, now as a server's answer
     try {
-      const params = acceptOack(asked, requested);
-      for (const name of Object.keys(requested)) {
+      const params = acceptOack(asked, oack);
+      for (const name of Object.keys(oack)) {
         holds(
           Object.hasOwn(asked, name),
           "the client accepts only options it asked for",
@@ -316,9 +317,12 @@ export const options: FuzzTarget = {
         );
         holds(KNOWN.includes(name), "the client accepts only options it knows", show(name));
       }
+      // An option the OACK leaves out is refused: its default applies (RFC 2347).
       holds(
-        params.blksize >= 8 && params.blksize <= Number(asked.blksize ?? 512),
-        "blksize ≤ asked",
+        params.blksize >= 8 &&
+          params.blksize <= (oack.blksize === undefined ? 512 : Number(asked.blksize)),
+        "blksize is the default or at most what was asked",
+        `${params.blksize} (asked ${asked.blksize})`,
       );
       holds(
         params.windowsize >= 1 && params.windowsize <= Number(asked.windowsize ?? 1),
