@@ -50,7 +50,11 @@ export interface FuzzOptions {
   inputs?: number;
   /** Stop the target after this many seconds even if `inputs` are not done. @default {Infinity} */
   seconds?: number;
-  /** An input that takes longer than this (twice in a row) is a failure. @default {Infinity} */
+  /**
+   * An input that takes longer than this (twice in a row) is a failure. The
+   * limit grows by as much again for every 16 kB of input: linear work on a
+   * big input passes, work that grows faster soon does not. @default {Infinity}
+   */
   slowMs?: number;
   /** At most this many bytes per mutated input, whatever the target allows. @default {Infinity} */
   maxBytes?: number;
@@ -228,16 +232,17 @@ export async function fuzzTarget(
       progress?.(index);
     }
     const { input, origin } = inputAt(target, seeds, pool, tokens, seed, index, maxBytes);
+    const limit = slowMs * (1 + input.length / 16384);
     const valid = origin !== "mutated";
     const t0 = performance.now();
     let outcome = await attempt(target, input, origin);
     let ms = performance.now() - t0;
-    if (!outcome.kind && ms > slowMs) {
+    if (!outcome.kind && ms > limit) {
       // Once may be a pause of the runtime; twice is the input.
       const t1 = performance.now();
       outcome = await attempt(target, input, origin);
       ms = Math.min(ms, performance.now() - t1);
-      if (!outcome.kind && ms > slowMs) outcome = { kind: "slow", signature: "slow" };
+      if (!outcome.kind && ms > limit) outcome = { kind: "slow", signature: "slow" };
     }
     if (ms > slowest.ms) slowest = { bytes: input.length, ms };
     done++;
@@ -267,7 +272,7 @@ export async function fuzzTarget(
       signature,
       message: printable(
         outcome.kind === "slow"
-          ? `took ${ms.toFixed(0)} ms for ${input.length} bytes (limit ${slowMs} ms)`
+          ? `took ${ms.toFixed(0)} ms for ${input.length} bytes (limit ${limit.toFixed(0)} ms)`
           : outcome.kind === "refused-valid"
           ? `a valid input was refused: ${error?.message}`
           : `${error?.name}: ${error?.message}`,

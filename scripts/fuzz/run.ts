@@ -97,7 +97,7 @@ async function main(): Promise<number> {
 
   console.log(
     `fuzz: seed ${seed}, ${inputs} inputs per target, at most ${seconds} s per target, ` +
-      `slow input limit ${slowMs} ms`,
+      `slow input limit ${slowMs} ms (+${slowMs} ms per 16 kB)`,
   );
   const interactive = Deno.stderr.isTerminal();
   const results: FuzzResult[] = [];
