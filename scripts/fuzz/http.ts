@@ -99,6 +99,9 @@ function parse(input: Uint8Array, method: string, cuts: readonly number[]): Outc
 
 const FORBIDDEN_IN_FIELD = /[\r\n\0]/;
 
+/** The parser's bound on interim responses (`maxInterim`, RFC 9110 §15.2). */
+const MAX_INTERIM = 100;
+
 function checkFields(fields: HeaderField[], what: string): void {
   holds(fields.length <= MAX_HEADERS, `at most ${MAX_HEADERS} ${what} fields`, `${fields.length}`);
   for (const [name, value] of fields) {
@@ -119,8 +122,23 @@ function checkEvents(events: ResponseEvent[], input: Uint8Array, method: string)
     show(events.map((e) => e.type)),
   );
   holds(events.filter((e) => e.type === "end").length === 1, "exactly one end");
-  const head = events[0];
-  holds(head?.type === "head", "the first event is the head", show(events.map((e) => e.type)));
+  // Interim (1xx) responses come first, at most MAX_INTERIM of them, then the head.
+  const interim = events.findIndex((e) => e.type !== "interim");
+  holds(interim <= MAX_INTERIM, `at most ${MAX_INTERIM} interim responses`, `${interim}`);
+  for (const event of events.slice(0, interim)) {
+    if (event.type !== "interim") continue;
+    holds(
+      event.status >= 100 && event.status <= 199 && event.status !== 101,
+      "an interim status is 1xx (not 101)",
+      `${event.status}`,
+    );
+  }
+  const head = events[interim];
+  holds(
+    head?.type === "head",
+    "the first event after interim responses is the head",
+    show(events.map((e) => e.type)),
+  );
   holds(events.filter((e) => e.type === "head").length === 1, "exactly one head");
   holds(head.version === "1.0" || head.version === "1.1", "version is 1.0 or 1.1");
   holds(
@@ -143,12 +161,17 @@ function checkEvents(events: ResponseEvent[], input: Uint8Array, method: string)
 
 /** The canonical bytes of a parsed response (whole-input parse: one body event per chunk). */
 function serialize(events: ResponseEvent[], method: string): Uint8Array {
-  const head = events[0] as Extract<ResponseEvent, { type: "head" }>;
-  let text = `HTTP/${head.version} ${head.status}${
-    head.reason === "" ? "" : ` ${head.reason}`
-  }\r\n`;
-  for (const [name, value] of head.headers) text += `${name}: ${value}\r\n`;
-  text += "\r\n";
+  const head = events.find((e) => e.type === "head") as Extract<ResponseEvent, { type: "head" }>;
+  let text = "";
+  // Interim responses first, as they came, then the final head.
+  for (const event of events) {
+    if (event.type !== "interim" && event.type !== "head") continue;
+    text += `HTTP/${event.version} ${event.status}${
+      event.reason === "" ? "" : ` ${event.reason}`
+    }\r\n`;
+    for (const [name, value] of event.headers) text += `${name}: ${value}\r\n`;
+    text += "\r\n";
+  }
   const parts = [latin1(text)];
   const lower = (name: string) =>
     head.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v).join(",");

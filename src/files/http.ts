@@ -336,7 +336,18 @@ async function upload(
   const size = declared === null ? undefined : Number(declared);
   using staged = await stageUpload(sandbox, path, { size, maxSize: maxUpload, hash: true });
   if (request.body) {
-    for await (const chunk of request.body) await staged.write(chunk);
+    const reader = request.body.getReader();
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch {
+        // The client went away or broke its framing mid-body: its fault, not the server's.
+        return text(400, "the request body was cut short");
+      }
+      if (next.done) break;
+      await staged.write(next.value);
+    }
   }
   const stored = staged.commit();
   onUpload?.(stored);

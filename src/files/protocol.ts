@@ -244,7 +244,7 @@ export function parseReply(line: string): Reply {
     const [verb = "", ...fields] = line.slice(3).split(" ");
     return { ok: true, verb, fields };
   }
-  const match = /^ERR (\d{3}) (.*)$/.exec(line);
+  const match = /^ERR (\d{3}) (.*)$/s.exec(line);
   if (match) return { ok: false, code: Number(match[1]), reason: match[2]! };
   throw new ProtocolError(400, `unexpected reply "${line.slice(0, 80)}"`);
 }

@@ -84,14 +84,16 @@ export class LineSplitter {
       start = end + 1;
     }
     let rest = data.subarray(start);
-    // Dropping: a trailing CR may be half of a CRLF, so allow one byte over before deciding.
-    const limit = this.#drop ? this.#maxLength + 1 : this.#maxLength;
-    if (rest.length > limit || (this.#discarding && rest.length > 0)) {
+    // A trailing CR may be half of a CRLF: keep it with the bytes before it (one byte over
+    // the limit), so a line is never cut between its text and its line end.
+    const over = (bytes: Uint8Array) =>
+      bytes.length > this.#maxLength + (bytes[bytes.length - 1] === CR ? 1 : 0);
+    if (over(rest) || (this.#discarding && rest.length > 0)) {
       if (this.#drop) {
         this.#discarding = true;
         rest = rest.subarray(rest.length);
       } else {
-        while (rest.length > this.#maxLength) {
+        while (over(rest)) {
           lines.push(rest.slice(0, this.#maxLength));
           rest = rest.subarray(this.#maxLength);
         }

@@ -77,7 +77,8 @@ export function encodeText(text: string, encoding: Encoding): Uint8Array {
 const decoders = new Map<string, TextDecoder>();
 function decoder(encoding: string): TextDecoder {
   let d = decoders.get(encoding);
-  if (!d) decoders.set(encoding, d = new TextDecoder(encoding, { fatal: true }));
+  // A byte order mark is one of the peer's characters: keep it, so text is the bytes exactly.
+  if (!d) decoders.set(encoding, d = new TextDecoder(encoding, { fatal: true, ignoreBOM: true }));
   return d;
 }
 

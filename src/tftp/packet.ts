@@ -298,6 +298,8 @@ export function negotiate(
     const bounds = OPTION_BOUNDS[name];
     if (!bounds || !/^\d{1,16}$/.test(value)) continue;
     let n = Number(value);
+    // Out of bounds (tsize past 2^53 - 1 included): ignored, as RFC 2347 allows.
+    if (n < bounds[0] || n > bounds[1]) continue;
     if (name === "tsize") {
       // netascii changes the size on the wire: a read's tsize is left out rather than guessed.
       if (mode === "netascii" && fileSize !== undefined) continue;
@@ -306,7 +308,6 @@ export function negotiate(
       accepted.tsize = String(n);
       continue;
     }
-    if (n < bounds[0] || n > bounds[1]) continue;
     params[name as "blksize" | "timeout" | "windowsize"] = n;
     accepted[name] = String(n);
   }

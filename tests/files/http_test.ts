@@ -338,3 +338,31 @@ Deno.test("handleRequest() sends directory pages a CSP that allows only their ow
     await file.body?.cancel();
   });
 });
+
+Deno.test("handleRequest(): a PUT whose body is cut short is the client's 400, and leaves nothing", async () => {
+  await withShare(async (share, root) => {
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (!sent) {
+          sent = true;
+          controller.enqueue(new TextEncoder().encode("helo"));
+        } else {
+          controller.error(new Error("the peer closed the connection"));
+        }
+      },
+    });
+    const response = await get(share, "/cut.txt", {
+      method: "PUT",
+      body,
+      headers: { "content-length": "5" },
+      // @ts-ignore: Deno's Request takes a stream body with duplex "half"
+      duplex: "half",
+    }, { allowUpload: true });
+    assert.equal(response.status, 400);
+    assert.equal(await response.text(), "400 the request body was cut short\n");
+    assert.ok(
+      !(await names(root)).some((name) => name.startsWith("cut") || name.startsWith(".sockit")),
+    );
+  });
+});

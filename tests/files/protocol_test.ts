@@ -167,3 +167,11 @@ Deno.test("protocolErrorOf() answers each refusal of the shared folder with its 
     assert.equal(formatError(err.code, err.message), `ERR ${code} why`);
   }
 });
+
+Deno.test("parseReply() takes any reason text, line separators (U+2028) included", () => {
+  assert.deepEqual(parseReply("ERR 404 no\u2028such\u2029file"), {
+    ok: false,
+    code: 404,
+    reason: "no\u2028such\u2029file",
+  });
+});

@@ -73,3 +73,17 @@ Deno.test("LineSplitter drop mode keeps a line of exactly maxLength split before
   assert.equal(splitter.flush(), undefined);
   assert.equal(splitter.takeDropped(), 1);
 });
+
+Deno.test("LineSplitter (split) never cuts a line between its text and its CRLF, however it is chunked", () => {
+  const input = new TextEncoder().encode("x".repeat(40) + "\r\n" + "y".repeat(3));
+  const splitter = new LineSplitter({ maxLength: 2 });
+  const lines: string[] = [];
+  for (const byte of input) {
+    for (const line of splitter.push(new Uint8Array([byte]))) {
+      lines.push(new TextDecoder().decode(line));
+    }
+  }
+  const rest = splitter.flush();
+  if (rest) lines.push(new TextDecoder().decode(rest));
+  assert.deepEqual(lines, [...Array(20).fill("xx"), "yy", "y"]);
+});

@@ -155,3 +155,10 @@ Deno.test("netascii: LF ⇄ CR LF and CR ⇄ CR NUL, across block boundaries", (
   const trailing = new NetasciiDecoder();
   assert.deepEqual([...trailing.decode(enc("x\r")), ...trailing.flush()], [...enc("x\r")]);
 });
+
+Deno.test("negotiate() ignores a tsize past the safe integers, as any out-of-range option", () => {
+  const { accepted, params } = negotiate({ tsize: "9007199254740992" });
+  assert.equal(accepted.tsize, undefined);
+  assert.equal(params.tsize, undefined);
+  assert.equal(negotiate({ tsize: "9007199254740991" }).accepted.tsize, "9007199254740991");
+});
