@@ -307,14 +307,14 @@ export class ResponseParser {
   #fields(lines: string[]): HeaderField[] {
     const fields: HeaderField[] = [];
     for (const line of lines) {
+      if (line.includes("\0")) {
+        throw new HttpParseError(`a NUL in the header line "${line.slice(0, 60)}"`);
+      }
       if (/^[ \t]/.test(line)) {
         const last = fields.at(-1);
         if (!last) throw new HttpParseError("a folded header line with no header before it");
         last[1] = `${last[1]} ${line.trim()}`;
         continue;
-      }
-      if (line.includes("\0")) {
-        throw new HttpParseError(`a NUL in the header line "${line.slice(0, 60)}"`);
       }
       const colon = line.indexOf(":");
       const name = colon < 0 ? "" : line.slice(0, colon);

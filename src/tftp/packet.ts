@@ -295,7 +295,8 @@ export function negotiate(
   const accepted: Options = {};
   const params: Negotiated = { blksize: 512, timeout: 1, windowsize: 1 };
   for (const [name, value] of Object.entries(requested)) {
-    const bounds = OPTION_BOUNDS[name];
+    // Own properties only: "constructor" or "__proto__" are not options.
+    const bounds = Object.hasOwn(OPTION_BOUNDS, name) ? OPTION_BOUNDS[name] : undefined;
     if (!bounds || !/^\d{1,16}$/.test(value)) continue;
     let n = Number(value);
     // Out of bounds (tsize past 2^53 - 1 included): ignored, as RFC 2347 allows.

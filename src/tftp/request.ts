@@ -82,9 +82,10 @@ export function acceptOack(
   for (const [name, value] of Object.entries(oack)) {
     const refuse = (why: string) =>
       new TftpParseError(TftpError.optionNegotiation, `option ${name}=${value} ${why}`);
-    const asked = requested[name];
+    // Own properties only: "constructor" or "__proto__" were never asked for.
+    const asked = Object.hasOwn(requested, name) ? requested[name] : undefined;
     if (asked === undefined) throw refuse("was not requested");
-    const bounds = OPTION_BOUNDS[name];
+    const bounds = Object.hasOwn(OPTION_BOUNDS, name) ? OPTION_BOUNDS[name] : undefined;
     if (!bounds || !/^\d{1,16}$/.test(value)) throw refuse("is not understood");
     const n = Number(value);
     if (n < bounds[0] || n > bounds[1]) throw refuse("is out of range");

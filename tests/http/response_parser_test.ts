@@ -349,3 +349,11 @@ Deno.test("ResponseParser bounds the interim responses it follows (maxInterim)",
     /more than 2 interim \(1xx\) responses/,
   );
 });
+
+Deno.test("ResponseParser refuses a NUL in a folded header continuation too", () => {
+  const parser = new ResponseParser();
+  assert.throws(
+    () => parser.push(new TextEncoder().encode("HTTP/1.1 200 \na:\n \0\n\n")),
+    HttpParseError,
+  );
+});

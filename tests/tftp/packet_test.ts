@@ -162,3 +162,9 @@ Deno.test("negotiate() ignores a tsize past the safe integers, as any out-of-ran
   assert.equal(params.tsize, undefined);
   assert.equal(negotiate({ tsize: "9007199254740991" }).accepted.tsize, "9007199254740991");
 });
+
+Deno.test("negotiate() knows only its own options: constructor, __proto__ and toString are ignored", () => {
+  const { accepted, params } = negotiate({ constructor: "4", tostring: "1", blksize: "1024" });
+  assert.deepEqual(accepted, { blksize: "1024" });
+  assert.equal(params.blksize, 1024);
+});

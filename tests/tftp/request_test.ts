@@ -182,3 +182,14 @@ Deno.test("PutSession: a DATA in answer to a write request is an illegal operati
   assert.equal((sent(actions)[0] as { code: number }).code, 4);
   assert.ok(failed(actions));
 });
+
+Deno.test("acceptOack() refuses an option the client never asked for, even one named like a property", () => {
+  for (const name of ["constructor", "tostring", "hasownproperty"]) {
+    assert.throws(
+      () => acceptOack({ blksize: "1468" }, { [name]: "4" }),
+      (err) =>
+        err instanceof TftpParseError && err.code === 8 && /was not requested/.test(err.message),
+      name,
+    );
+  }
+});
