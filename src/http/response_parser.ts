@@ -236,6 +236,8 @@ export class ResponseParser {
       if (data.length > max) throw new HttpParseError(`${what} over ${max} bytes`);
       return undefined;
     }
+    // The same limit whether the line came whole or a byte at a time.
+    if (lf > max) throw new HttpParseError(`${what} over ${max} bytes`);
     const end = lf > 0 && data[lf - 1] === CR ? lf - 1 : lf;
     return { text: latin1.decode(data.subarray(0, end)), used: lf + 1 };
   }

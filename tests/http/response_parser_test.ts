@@ -357,3 +357,14 @@ Deno.test("ResponseParser refuses a NUL in a folded header continuation too", ()
     HttpParseError,
   );
 });
+
+Deno.test("ResponseParser: a chunk size line over 4096 bytes is refused whether it comes whole or in pieces", () => {
+  const text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;" + "a=1".repeat(1500) +
+    "\r\nabc\r\n0\r\n\r\n";
+  const bytes = new TextEncoder().encode(text);
+  assert.throws(() => new ResponseParser().push(bytes), /chunk size line over 4096 bytes/);
+  const parser = new ResponseParser();
+  assert.throws(() => {
+    for (let i = 0; i < bytes.length; i += 7) parser.push(bytes.subarray(i, i + 7));
+  }, /chunk size line over 4096 bytes/);
+});
