@@ -86,13 +86,14 @@ Deno.test({
       try {
         const send = devtools(socket);
         // Wait (bounded) until the page has navigated to the listing and finished loading.
+        // (An evaluation that meets the navigation midway is retried.)
         await pollUntil(async () => {
           const state = await send("Runtime.evaluate", {
             returnByValue: true,
             expression: "location.href + ' ' + document.readyState",
-          }) as { result: { value: string } };
-          return state.result.value === `${url} complete` || undefined;
-        });
+          }).catch(() => undefined) as { result?: { value?: string } } | undefined;
+          return state?.result?.value === `${url} complete` || undefined;
+        }, 20_000);
         const result = await send("Runtime.evaluate", {
           awaitPromise: true,
           returnByValue: true,
@@ -150,15 +151,23 @@ Deno.test({
         // (by the server), and the filter box, which needs script, stays out.
         await send("Emulation.setScriptExecutionDisabled", { value: true });
         await send("Page.navigate", { url: `${url}docs/?sort=size&order=desc` });
+        // While the navigation replaces the document, a node id from
+        // DOM.getDocument can vanish before DOM.getOuterHTML reads it
+        // ("Could not find node with given id"): that poll round is retried.
         const html = await pollUntil(async () => {
-          const { root } = await send("DOM.getDocument", {}) as { root: { nodeId: number } };
-          const { outerHTML } = await send("DOM.getOuterHTML", { nodeId: root.nodeId }) as {
-            outerHTML: string;
-          };
-          return outerHTML.includes("</tbody>") && outerHTML.includes("Size</a> ▼")
-            ? outerHTML
-            : undefined;
-        });
+          try {
+            const { root } = await send("DOM.getDocument", {}) as { root: { nodeId: number } };
+            const { outerHTML } = await send("DOM.getOuterHTML", { nodeId: root.nodeId }) as {
+              outerHTML: string;
+            };
+            return outerHTML.includes("</tbody>") && outerHTML.includes("Size</a> ▼")
+              ? outerHTML
+              : undefined;
+          } catch (error) {
+            if (String(error).includes("Could not find node")) return undefined;
+            throw error;
+          }
+        }, 20_000);
         assert.deepEqual(rowNames(html), ["../", "readme.txt", "a.txt"]);
         assert.match(html, /<input type="search" id="filter" class="off"/);
       } finally {
