@@ -45,6 +45,21 @@ export function formatSize(bytes: number): string {
 }
 
 /**
+ * The bytes a connection or a server moved, both ways, in the one way sizes
+ * are written (exact counts are in the JSON events).
+ *
+ * @example Both directions
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatInOut } from "./format.ts";
+ * assert.equal(formatInOut(6, 1_500_000), "6 B in, 1.5 MB out");
+ * ```
+ */
+export function formatInOut(bytesIn: number, bytesOut: number): string {
+  return `${formatSize(bytesIn)} in, ${formatSize(bytesOut)} out`;
+}
+
+/**
  * A count with its noun in the right number: `1 datagram`, `2 datagrams`.
  *
  * @param plural the plural form when it is not `singular` + "s"

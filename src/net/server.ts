@@ -12,7 +12,7 @@
  * @module
  */
 
-import { count } from "../console/format.ts";
+import { count, formatInOut } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { writeAll } from "./buffer.ts";
@@ -104,7 +104,7 @@ export function printSummary(
   const extra = more.map((part) => `, ${part}`).join("");
   out.essential(
     `stopped: ${count(stats.connections, "connection")} served${refused}, ` +
-      `${stats.bytesIn} bytes in, ${stats.bytesOut} bytes out${udp}${extra}`,
+      `${formatInOut(stats.bytesIn, stats.bytesOut)}${udp}${extra}`,
     { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }), ...fields },
   );
 }
@@ -201,7 +201,7 @@ export async function serveConnections(
     stats.bytesOut += session.bytesOut;
     const why = session.closeReason ? `, ${session.closeReason}` : "";
     out.status(
-      `closed ${session.peer} (${session.bytesIn} bytes in, ${session.bytesOut} bytes out${why})${tag}`,
+      `closed ${session.peer} (${formatInOut(session.bytesIn, session.bytesOut)}${why})${tag}`,
       {
         event: "closed",
         from: session.peer,

@@ -8,6 +8,7 @@
  */
 
 import { SocketError } from "../console/errors.ts";
+import { formatInOut } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
 import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
@@ -129,7 +130,7 @@ export async function runTcpClient(
     if (failure !== undefined && !(failure instanceof Deno.errors.BadResource)) {
       throw new SocketError(failure, { address: where });
     }
-    out.status(`closed by ${where} (${bytesIn} bytes in, ${bytesOut} bytes out)`, {
+    out.status(`closed by ${where} (${formatInOut(bytesIn, bytesOut)})`, {
       event: "closed",
       reason: "peer closed",
       bytesIn,

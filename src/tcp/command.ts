@@ -117,7 +117,7 @@ const listenCommand: CommandSpec = {
     "(RFC 862). stamp: each line answered '[ISO-8601] LINE'. greet: a welcome line, then " +
     "'NAME' → 'Hello, NAME!', 'exit' closes. sink: read and discard, then report throughput.",
     "Without -k it serves one client and exits 0 when that client is done. Each connection is " +
-    "reported: 'connection from HOST:PORT', 'closed HOST:PORT (N bytes in, M bytes out)'. " +
+    "reported: 'connection from HOST:PORT', 'closed HOST:PORT (12 B in, 1.5 MB out)'. " +
     "Ctrl-C closes every client, prints a summary and exits 130.",
     '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|' +
     '"data"|"sink"|"summary",…}.',

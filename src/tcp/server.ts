@@ -10,7 +10,7 @@
 
 import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
-import { formatRate } from "../console/format.ts";
+import { formatRate, formatSize } from "../console/format.ts";
 import { AdaptiveBuffer } from "../net/buffer.ts";
 import type { BoundListener } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";
@@ -123,7 +123,7 @@ async function sink(session: Session, out: Output): Promise<void> {
   }
   const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
   out.status(
-    `received ${session.bytesIn} bytes in ${seconds.toFixed(3)} s (${
+    `received ${formatSize(session.bytesIn)} in ${seconds.toFixed(3)} s (${
       formatRate(session.bytesIn / seconds)
     })`,
     {

@@ -349,13 +349,13 @@ Deno.test("slow or silent clients time out and never block the others", async ()
       assert.equal(code, 0, "served while the others hang");
       // The trickler never completes a request; the silent one never starts one (idle).
       await server.waitFor(
-        /\(\d+ bytes in, 0 bytes out, no complete request in 300 ms\)/,
+        /\(\d+ B in, 0 B out, no complete request in 300 ms\)/,
         {
           timeoutMs: 5000,
         },
       );
       await server.waitFor(
-        /\(0 bytes in, 0 bytes out, (idle 300 ms|no complete request in 300 ms)\)/,
+        /\(0 B in, 0 B out, (idle 300 ms|no complete request in 300 ms)\)/,
         {
           timeoutMs: 5000,
         },

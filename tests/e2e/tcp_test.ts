@@ -15,12 +15,12 @@ Deno.test("tcp listen --mode echo -k echoes to nc-style clients and reports each
     assert.equal(code, 0);
     assert.equal(stdout, `${word}\n`);
   }
-  await server.waitFor(/closed 127\.0\.0\.1:\d+ \(4 bytes in, 4 bytes out\)[\s\S]*closed/);
+  await server.waitFor(/closed 127\.0\.0\.1:\d+ \(4 B in, 4 B out\)[\s\S]*closed/);
   assert.match(server.stderr, /connection from 127\.0\.0\.1:\d+/);
   server.kill("SIGINT");
   const { code, stderr } = await server.finish();
   assert.equal(code, 130);
-  assert.match(stderr, /stopped: 2 connections served, 8 bytes in, 8 bytes out/);
+  assert.match(stderr, /stopped: 2 connections served, 8 B in, 8 B out/);
 });
 
 Deno.test("tcp listen -k serves 200 concurrent clients, each gets exactly its own bytes", async () => {
@@ -81,8 +81,8 @@ Deno.test("tcp listen --mode sink counts bytes and reports throughput", async ()
   assert.equal(code, 0);
   const done = await server.finish();
   assert.equal(done.code, 0);
-  assert.match(done.stderr, /received 3145728 bytes in [\d.]+ s \([\d.]+ \w?B\/s\)/);
-  assert.match(done.stderr, /closed 127\.0\.0\.1:\d+ \(3145728 bytes in, 0 bytes out\)/);
+  assert.match(done.stderr, /received 3\.1 MB in [\d.]+ s \([\d.]+ \w?B\/s\)/);
+  assert.match(done.stderr, /closed 127\.0\.0\.1:\d+ \(3\.1 MB in, 0 B out\)/);
 });
 
 Deno.test("tcp listen stdio: client data to stdout, stdin to the client, client ends it", async () => {
@@ -178,7 +178,7 @@ Deno.test("tcp listen --idle closes a silent client while others are served", as
     const { stdout } = await runSockit(["tcp", "connect", `127.0.0.1:${port}`], { input: "hi" });
     assert.equal(stdout, "hi");
     assert.equal((await readAll(silent, 5000)).length, 0);
-    await server.waitFor(/closed 127\.0\.0\.1:\d+ \(0 bytes in, 0 bytes out, idle 300 ms\)/);
+    await server.waitFor(/closed 127\.0\.0\.1:\d+ \(0 B in, 0 B out, idle 300 ms\)/);
   } finally {
     silent.close();
   }
@@ -286,7 +286,7 @@ Deno.test("tcp connect --send-only discards what arrives; --recv-only sends noth
     { input: "exit\n" },
   );
   assert.equal(recvOnly.stdout, "Welcome to sockit!\n");
-  assert.match(echo.stderr, /5 bytes in, 5 bytes out/);
+  assert.match(echo.stderr, /5 B in, 5 B out/);
 });
 
 Deno.test("tcp over IPv6 loopback [::1]", async () => {
@@ -339,8 +339,8 @@ Deno.test("SIGINT closes connected clients, prints the summary and exits 130", a
   }
   const { code, stderr } = await server.finish();
   assert.equal(code, 130);
-  assert.match(stderr, /closed 127\.0\.0\.1:\d+ \(5 bytes in, 5 bytes out, server stopped\)/);
-  assert.match(stderr, /stopped: 1 connection served, 5 bytes in, 5 bytes out/);
+  assert.match(stderr, /closed 127\.0\.0\.1:\d+ \(5 B in, 5 B out, server stopped\)/);
+  assert.match(stderr, /stopped: 1 connection served, 5 B in, 5 B out/);
 });
 
 Deno.test("--json: listening, connection and data events are JSON Lines on stdout", async () => {

@@ -26,7 +26,7 @@ Deno.test({
       assert.equal(code, 0);
       assert.equal(stdout, payload);
     }
-    await server.waitFor(/(closed 127\.0\.0\.1:\d+ \(15000 bytes in, 15000 bytes out\)[\s\S]*){3}/);
+    await server.waitFor(/(closed 127\.0\.0\.1:\d+ \(15\.0 kB in, 15\.0 kB out\)[\s\S]*){3}/);
   },
 });
 
