@@ -21,6 +21,7 @@ import { BatchWriter } from "../net/batch_writer.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly } from "../net/endpoint.ts";
 import { escapeText } from "../text/escape.ts";
+import { connectTls, type TlsClientOptions, TlsTrustError } from "../tls/client.ts";
 import { buildRequest, type HttpTarget, parseHttpUrl, REDIRECTS } from "./request.ts";
 import { type HeaderField, HttpParseError, ResponseParser } from "./response_parser.ts";
 
@@ -44,10 +45,8 @@ export interface HttpGetOptions {
   timeoutMs?: number | undefined;
   /** Exit 1 on status ≥ 400 (`--fail`). */
   fail?: boolean;
-  /** Skip hostname verification (`--insecure`). */
-  insecure?: boolean;
-  /** PEM text of extra trusted CA certificates (`--cacert`). */
-  caCerts?: string[] | undefined;
+  /** How an `https:` server is trusted (`--cacert`, `--pin`, `--insecure`, …). */
+  tls?: TlsClientOptions | undefined;
   signal?: AbortSignal;
 }
 
@@ -70,11 +69,14 @@ export type HttpFailure = "untrusted" | "status" | "response";
 /** A failed fetch, with a reason the command maps to a hint. */
 export class HttpError extends OperationError {
   readonly reason: HttpFailure;
+  /** For `untrusted`: the TLS refusal, with the certificate it saw. */
+  readonly trust: TlsTrustError | undefined;
 
-  constructor(message: string, reason: HttpFailure = "response") {
+  constructor(message: string, reason: HttpFailure = "response", trust?: TlsTrustError) {
     super(message);
     this.name = "HttpError";
     this.reason = reason;
+    this.trust = trust;
   }
 }
 
@@ -162,7 +164,7 @@ async function fetchOnce(
   } = options;
   const where = formatHostPort(target.hostname, target.port);
   const method = headOnly ? "HEAD" : "GET";
-  const conn = await open(target, options);
+  const conn = await open(target, options, out);
   // The idle timer: no byte for timeoutMs closes the connection.
   let timedOut: string | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -299,34 +301,38 @@ function showHead(out: Output, head: Head): void {
   }
 }
 
-async function open(target: HttpTarget, options: HttpGetOptions): Promise<Deno.Conn> {
-  const { timeoutMs, insecure = false, caCerts, signal } = options;
+async function open(target: HttpTarget, options: HttpGetOptions, out: Output): Promise<Deno.Conn> {
+  const { timeoutMs, tls = {}, signal } = options;
   const where = formatHostPort(target.hostname, target.port);
   const controller = new AbortController();
   const timer = timeoutMs === undefined
     ? undefined
-    : setTimeout(() => controller.abort(), timeoutMs);
+    : setTimeout(() => controller.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
   const onAbort = () => controller.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const connecting = target.tls
-      ? Deno.connectTls({
+    if (!target.tls) {
+      return await Deno.connect({
         hostname: target.hostname,
         port: target.port,
-        ...(caCerts ? { caCerts } : {}),
-        ...(insecure ? { unsafelyDisableHostnameVerification: true } : {}),
-      })
-      : Deno.connect({ hostname: target.hostname, port: target.port, signal: controller.signal });
-    return await new Promise<Deno.Conn>((resolve, reject) => {
-      controller.signal.addEventListener("abort", () => {
-        connecting.then((conn) => conn.close(), () => {});
-        reject(new DOMException("timed out", "TimeoutError"));
-      }, { once: true });
-      connecting.then(resolve, reject);
-    });
+        signal: controller.signal,
+      });
+    }
+    // node:tls, not Deno.connectTls: only it lets --pin and --insecure decide trust.
+    const { conn, session } = await connectTls(
+      { hostname: target.hostname, port: target.port },
+      { alpn: ["http/1.1"], ...tls },
+      controller.signal,
+    );
+    out.detail(
+      `* TLS ${session.protocol} ${session.cipher}, certificate ${escapeText(session.subject)} ` +
+        `(SHA-256 ${session.fingerprint}), ${session.trust}`,
+    );
+    return conn as unknown as Deno.Conn;
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
-    throw transportError(err, where, {
+    const reason = controller.signal.aborted ? controller.signal.reason : err;
+    throw transportError(reason, where, {
       action: "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
@@ -356,12 +362,8 @@ function transportError(
   context: { action?: "connect"; timeoutMs?: number } = {},
 ): Error {
   if (err instanceof HttpError || err instanceof SocketError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  if (/certificate|UnknownIssuer|NotValidForName|InvalidCertificate/i.test(message)) {
-    return new HttpError(
-      `TLS certificate of ${where} is not trusted: ${escapeText(message.split("\n")[0] ?? "")}`,
-      "untrusted",
-    );
+  if (err instanceof TlsTrustError) {
+    return new HttpError(`TLS with ${where}: ${escapeText(err.message)}`, "untrusted", err);
   }
   return new SocketError(err, { address: where, ...context });
 }

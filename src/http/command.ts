@@ -5,8 +5,12 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
+import { CliError, exitCodeOf, input, inputAsync, UsageError } from "../console/errors.ts";
 import { timeoutOption } from "../command/options.ts";
+import { planTlsClient, tlsClientOptions } from "../command/tls.ts";
+import { readTlsClientOptions } from "../tls/args.ts";
+import { escapeText } from "../text/escape.ts";
+import type { TlsTrustError } from "../tls/client.ts";
 import { checkDestination, STDOUT } from "../command/destination.ts";
 import { HttpError, runHttpGet } from "./client.ts";
 import { parseHeaderOption, parseHttpUrl } from "./request.ts";
@@ -42,11 +46,7 @@ const getCommand: CommandSpec = {
     },
     timeout: timeoutOption("give up when connecting, a byte or the whole header takes longer"),
     fail: { type: "boolean", short: "f", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
-    insecure: {
-      type: "boolean",
-      help: "skip TLS hostname verification (the chain is still checked)",
-    },
-    cacert: { type: "string", value: "FILE", help: "also trust the CA certificates in FILE (PEM)" },
+    ...tlsClientOptions(false),
   },
   description: [
     "Written on Deno.connect/connectTls, not fetch: it sends 'GET PATH HTTP/1.1' with Host, " +
@@ -61,8 +61,13 @@ const getCommand: CommandSpec = {
     "--timeout bounds the connect, each wait for a byte, and the whole response header " +
     "(interim 1xx responses included; more than 100 of them is an error). Whatever the server " +
     "sends is escaped before it reaches stderr; -i prints its header raw, as curl does. A bad " +
-    "URL (scheme, host, port) exits 2. Certificates are verified; --insecure only skips the " +
-    "hostname check (Deno cannot skip chain verification): for a private CA use --cacert.",
+    "URL (scheme, host, port) exits 2.",
+    "https: the certificate chain and name are verified against the system's roots, or only " +
+    "--cacert's CAs when given. --pin trusts exactly the certificate with that SHA-256 " +
+    "fingerprint (a server's self-signed one, say), --insecure trusts any certificate (chain " +
+    "and name unchecked) and says so. TLS runs on node:tls, since Deno.connectTls cannot skip " +
+    "chain verification. An untrusted certificate is named with its subject, issuer and " +
+    "fingerprint, and the --pin that would trust it.",
   ],
   verbose: "show the request and response headers (and trailers) on stderr",
   examples: [
@@ -81,26 +86,16 @@ const getCommand: CommandSpec = {
     });
     const output = args.text("output");
     if (output !== undefined && output !== STDOUT) p.besides(output);
-    const cacert = args.text("cacert");
-    if (cacert !== undefined) p.read(cacert);
+    planTlsClient(args, p);
   },
   async run({ args, out, signal }) {
     const url = args.positional(0);
     input(() => parseHttpUrl(url));
     const headers = args.texts("header").map((h) => input(() => parseHeaderOption(h)));
-    const cacert = args.text("cacert");
-    let caCerts: string[] | undefined;
-    if (cacert !== undefined) {
-      try {
-        caCerts = [await Deno.readTextFile(cacert)];
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
-          throw new UsageError(`Cannot read --cacert "${cacert}": no such file`);
-        }
-        throw err;
-      }
+    const tls = await inputAsync(() => readTlsClientOptions(args));
+    if (tls.insecure) {
+      out.warn("--insecure: the server's certificate is not checked (chain and name)");
     }
-    if (args.flag("insecure")) out.warn("--insecure: TLS hostname verification is off");
     const output = args.text("output");
     if (args.flag("head") && output !== undefined) {
       throw new CliError("-I prints headers only; it cannot be combined with -o", { exitCode: 2 });
@@ -127,19 +122,27 @@ const getCommand: CommandSpec = {
         headers,
         timeoutMs: args.integer("timeout"),
         fail: args.flag("fail"),
-        insecure: args.flag("insecure"),
-        caCerts,
+        tls,
         signal,
       });
     } catch (err) {
       if (err instanceof HttpError && err.reason === "untrusted") {
-        throw new CliError(err.message, { hint: "for a private CA use --cacert FILE", cause: err });
+        throw new CliError(err.message, { hint: trustHint(err.trust), cause: err });
       }
       throw err;
     }
     return exitCodeOf(signal);
   },
 };
+
+/** What would trust a refused certificate: its pin, or its CA. */
+function trustHint(refusal: TlsTrustError | undefined): string {
+  const seen = refusal?.certificate;
+  if (!seen?.fingerprint) return "for a private CA use --cacert FILE";
+  return `the certificate is ${escapeText(seen.subject) || "(no subject)"}, issued by ${
+    escapeText(seen.issuer) || "(no issuer)"
+  }; to trust exactly it: --pin ${seen.fingerprint}; for a private CA: --cacert FILE`;
+}
 
 /** The `http` group. */
 export const httpGroup: GroupSpec = {

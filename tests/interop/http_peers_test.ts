@@ -43,7 +43,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "https: verified against a test CA with --cacert; refused without it; --insecure skips only the hostname",
+    "https: verified against a test CA with --cacert; refused without it, naming the --pin that would trust it; --pin and --insecure",
   ignore: skipWithout("openssl"),
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -148,19 +148,63 @@ Deno.test({
         assert.equal(untrusted.code, 1);
         assert.match(
           untrusted.stderr,
-          /TLS certificate of localhost:\d+ is not trusted[\s\S]*hint: for a private CA use --cacert FILE/,
+          /TLS with localhost:\d+: the server's certificate is not trusted: its issuer is not a trusted CA/,
         );
-        await Deno.writeTextFile(`${dir}/hosts-note`, "");
+        const pin = /--pin ([0-9a-f]{64})/.exec(untrusted.stderr)?.[1];
+        assert.ok(pin, untrusted.stderr);
+        assert.match(
+          untrusted.stderr,
+          /hint: the certificate is .*CN=localhost.*issued by .*; to trust exactly it: --pin [0-9a-f]{64}; for a private CA: --cacert FILE/,
+        );
+        const pinned = await runSockit(
+          ["http", "get", "--pin", pin, `https://localhost:${port}/`],
+          {
+            permissions: perms,
+          },
+        );
+        assert.equal(pinned.code, 0, pinned.stderr);
+        assert.equal(pinned.stdout, `secure hello, Host was localhost:${port}\n`);
+        const wrongPin = await runSockit(
+          ["http", "get", "--pin", "ab".repeat(32), `https://localhost:${port}/`],
+          { permissions: perms },
+        );
+        assert.equal(wrongPin.code, 1);
+        assert.match(wrongPin.stderr, /not the pinned one \(its SHA-256 is [0-9a-f]{64}\)/);
+        const badPin = await runSockit([
+          "http",
+          "get",
+          "--pin",
+          "xyz",
+          `https://localhost:${port}/`,
+        ], {
+          permissions: perms,
+        });
+        assert.equal(badPin.code, 2, badPin.stderr);
         const wrongName = await runSockit([
           "http",
           "get",
           "--cacert",
           `${dir}/ca.pem`,
-          "--insecure",
+          "--servername",
+          "elsewhere.example",
           `https://127.0.0.1:${port}/`,
         ], { permissions: perms });
-        assert.equal(wrongName.code, 0, wrongName.stderr);
-        assert.match(wrongName.stderr, /warning: --insecure: TLS hostname verification is off/);
+        assert.equal(wrongName.code, 1);
+        assert.match(wrongName.stderr, /not valid for the name elsewhere\.example/);
+        // --insecure: neither the chain (no --cacert) nor the name is checked.
+        const insecure = await runSockit([
+          "http",
+          "get",
+          "--insecure",
+          `https://127.0.0.1:${port}/`,
+        ], {
+          permissions: perms,
+        });
+        assert.equal(insecure.code, 0, insecure.stderr);
+        assert.match(
+          insecure.stderr,
+          /warning: --insecure: the server's certificate is not checked \(chain and name\)/,
+        );
       } finally {
         listener.close();
         await serving;

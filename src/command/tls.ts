@@ -1,0 +1,88 @@
+/**
+ * The TLS options every TLS client and server shares, defined once, with
+ * and what they add to a permission plan. `src/tls/args.ts` reads them into
+ * the TLS layer's options.
+ *
+ * @module
+ */
+
+import type { Planner } from "./plan.ts";
+import type { OptionSpec } from "./spec.ts";
+import type { Args } from "./values.ts";
+
+/** The client side: `--tls` and how the server is trusted. */
+export function tlsClientOptions(withTlsFlag = true): Record<string, OptionSpec> {
+  return {
+    ...(withTlsFlag
+      ? { tls: { type: "boolean", help: "speak TLS (the certificate is verified)" } }
+      : {}),
+    cacert: {
+      type: "string",
+      value: "FILE",
+      help: "trust the CA certificates in FILE (PEM) instead of the system's",
+    },
+    pin: {
+      type: "string",
+      value: "SHA256",
+      help: "trust exactly the certificate with this SHA-256 fingerprint (hex, colons optional)",
+    },
+    servername: {
+      type: "string",
+      value: "NAME",
+      help: "name to send (SNI) and verify (default: the host)",
+    },
+    alpn: {
+      type: "string",
+      value: "PROTO",
+      multiple: true,
+      help: "ALPN protocol to offer (repeatable)",
+    },
+    insecure: {
+      type: "boolean",
+      help: "trust any certificate: no chain and no name check (a warning is printed)",
+    },
+  };
+}
+
+/** The server side: `--tls` and the certificate to present. */
+export const TLS_SERVER_OPTIONS: Record<string, OptionSpec> = {
+  tls: {
+    type: "boolean",
+    help: "speak TLS; without --cert/--key a fresh self-signed certificate is made",
+  },
+  cert: { type: "string", value: "FILE", help: "TLS certificate chain (PEM), with --key" },
+  key: { type: "string", value: "FILE", help: "TLS private key (PEM), with --cert" },
+};
+
+/** True when this client run speaks TLS (`--tls`, or a TLS-only option such as `--pin`). */
+export function wantsTlsClient(args: Args, byScheme = false): boolean {
+  return byScheme || args.flag("tls");
+}
+
+/** Adds the files a TLS client reads to `p`. */
+export function planTlsClient(args: Args, p: Planner): void {
+  const cacert = args.text("cacert");
+  if (cacert !== undefined) p.read(cacert);
+  planKeyLog(p);
+}
+
+/** Adds the files a TLS server reads to `p`. */
+export function planTlsServer(args: Args, p: Planner): void {
+  if (!args.flag("tls")) return;
+  const cert = args.text("cert");
+  const key = args.text("key");
+  if (cert !== undefined) p.read(cert);
+  if (key !== undefined) p.read(key);
+  planKeyLog(p);
+}
+
+/** `SSLKEYLOGFILE`, when set, is written by the runtime's TLS: the plan allows exactly it. */
+function planKeyLog(p: Planner): void {
+  let file: string | undefined;
+  try {
+    file = Deno.env.get("SSLKEYLOGFILE");
+  } catch {
+    file = undefined;
+  }
+  if (file) p.write(file);
+}
