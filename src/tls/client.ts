@@ -12,7 +12,8 @@
  */
 
 import tls from "node:tls";
-import { NodeSocketConn } from "./node_conn.ts";
+import type { Socket } from "node:net";
+import { duplexOf, NodeSocketConn } from "./node_conn.ts";
 
 /** How a client checks the server (and whether it shows a certificate itself). */
 export interface TlsClientOptions {
@@ -61,10 +62,16 @@ export interface TlsClient {
   session: TlsSession;
 }
 
-/** Where to connect: a host and port, or an already connected socket (a proxy tunnel). */
-export type TlsTarget =
-  | { hostname: string; port: number; socket?: undefined }
-  | { hostname: string; port: number; socket: import("node:net").Socket };
+/**
+ * Where to connect: a host and port (node:tls connects), or a connection
+ * already made (a proxy tunnel, a Unix socket), which TLS then runs over;
+ * `hostname` is the name to send and check either way.
+ */
+export interface TlsTarget {
+  hostname: string;
+  port: number;
+  conn?: Deno.Conn | undefined;
+}
 
 /**
  * Connects (or upgrades `target.socket`) and completes the handshake.
@@ -79,7 +86,9 @@ export function connectTls(
   const servername = options.servername ??
     (isIpLiteral(target.hostname) ? undefined : target.hostname);
   const socket = tls.connect({
-    ...(target.socket ? { socket: target.socket } : { host: target.hostname, port: target.port }),
+    ...(target.conn
+      ? { socket: duplexOf(target.conn) as unknown as Socket }
+      : { host: target.hostname, port: target.port }),
     ...(servername === undefined ? {} : { servername }),
     rejectUnauthorized: false,
     ...(options.cacert ? { ca: [...options.cacert] } : {}),

@@ -13,6 +13,7 @@
  */
 
 import type { Socket } from "node:net";
+import { Duplex } from "node:stream";
 
 /** The methods of `Deno.Conn` this adapter provides. */
 export type ConnLike = Pick<
@@ -138,4 +139,47 @@ export class NodeSocketConn implements ConnLike {
     this.#socket.destroy();
     this.#notify();
   }
+}
+
+/**
+ * A `Deno.Conn` seen as a Node duplex stream, so `node:tls` can run over any
+ * connection sockit made: direct, through a proxy tunnel, or a Unix socket.
+ * Reads are pulled by the stream (one read in flight, into a fresh buffer
+ * each time, since the stream keeps what it is given).
+ */
+export function duplexOf(conn: Deno.Conn, readSize = 64 * 1024): Duplex {
+  let closed = false;
+  const closeConn = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  return new Duplex({
+    read() {
+      const buffer = new Uint8Array(readSize);
+      conn.read(buffer).then(
+        (n) => this.push(n === null ? null : buffer.subarray(0, n)),
+        (error) => this.destroy(error),
+      );
+    },
+    write(chunk: Uint8Array, _encoding, callback) {
+      writeAllTo(conn, chunk).then(() => callback(), callback);
+    },
+    final(callback) {
+      conn.closeWrite().then(() => callback(), () => callback());
+    },
+    destroy(error, callback) {
+      closeConn();
+      callback(error);
+    },
+  });
+}
+
+async function writeAllTo(conn: Deno.Conn, chunk: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < chunk.length) at += await conn.write(chunk.subarray(at));
 }
