@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Planner } from "./plan.ts";
 import type { OptionSpec } from "./spec.ts";
 
 /** Clients a stream server serves at once unless told otherwise (`--max-conns`). */
@@ -41,3 +42,38 @@ export const idleOption: typeof millisecondsOption = millisecondsOption;
 
 /** `--timeout MS`: give up when a wait (connect, a byte) takes longer than MS. */
 export const timeoutOption: typeof millisecondsOption = millisecondsOption;
+
+/** `--proxy URL`: reach TARGET through a SOCKS5 or HTTP CONNECT proxy. */
+export const PROXY: OptionSpec = {
+  type: "string",
+  value: "URL",
+  help: "connect through a proxy: socks5://, socks5h:// (the proxy resolves names) or http:// " +
+    "(CONNECT), with USER:PASS@ if it asks",
+};
+
+/**
+ * What `--proxy` changes in a client's plan: the proxy's address instead of
+ * TARGET's, and for `socks5://` with a named TARGET that name too, since it
+ * is resolved here (`socks5h://` and `http://` leave names to the proxy).
+ *
+ * @param proxy `--proxy` as given
+ * @param parseProxy the proxy URL parser (its errors are usage errors)
+ * @param targetHost TARGET's host, as parsed (asked only for `socks5://`)
+ */
+export function planProxy(
+  p: Planner,
+  proxy: string,
+  parseProxy: (text: string) => { scheme: string; hostname: string; port: number },
+  targetHost: () => string,
+): void {
+  if (p.describe && /^[A-Z][A-Z_]*$/.test(proxy)) return p.grant("net", "PROXY:PORT");
+  const parsed = parseProxy(proxy);
+  p.address(
+    `${parsed.hostname}:${parsed.port}`,
+    () => ({ transport: "tcp", hostname: parsed.hostname, port: parsed.port }),
+    "connect",
+  );
+  if (parsed.scheme !== "socks5") return;
+  const host = targetHost();
+  if (!/^[\d.]+$|:/.test(host)) p.host(host);
+}

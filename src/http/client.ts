@@ -20,6 +20,8 @@ import { formatHostPort } from "../inet/address.ts";
 import { BatchWriter } from "../net/batch_writer.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly } from "../net/endpoint.ts";
+import { connectThroughProxy, ProxyError } from "../net/proxy.ts";
+import type { ProxyUrl } from "../inet/proxy_url.ts";
 import { escapeText } from "../text/escape.ts";
 import { connectTls, type TlsClientOptions, TlsTrustError } from "../tls/client.ts";
 import { buildRequest, type HttpTarget, parseHttpUrl, REDIRECTS } from "./request.ts";
@@ -45,6 +47,8 @@ export interface HttpGetOptions {
   timeoutMs?: number | undefined;
   /** Exit 1 on status ≥ 400 (`--fail`). */
   fail?: boolean;
+  /** Reach servers through this proxy (a CONNECT or SOCKS5 tunnel, for http: and https: alike). */
+  proxy?: ProxyUrl | undefined;
   /** How an `https:` server is trusted (`--cacert`, `--pin`, `--insecure`, …). */
   tls?: TlsClientOptions | undefined;
   signal?: AbortSignal;
@@ -302,7 +306,7 @@ function showHead(out: Output, head: Head): void {
 }
 
 async function open(target: HttpTarget, options: HttpGetOptions, out: Output): Promise<Deno.Conn> {
-  const { timeoutMs, tls = {}, signal } = options;
+  const { timeoutMs, tls = {}, signal, proxy } = options;
   const where = formatHostPort(target.hostname, target.port);
   const controller = new AbortController();
   const timer = timeoutMs === undefined
@@ -311,8 +315,14 @@ async function open(target: HttpTarget, options: HttpGetOptions, out: Output): P
   const onAbort = () => controller.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    const tunnel = proxy === undefined ? undefined : await connectThroughProxy(
+      proxy,
+      target.hostname,
+      target.port,
+      { timeoutMs, signal: controller.signal },
+    );
     if (!target.tls) {
-      return await Deno.connect({
+      return tunnel ?? await Deno.connect({
         hostname: target.hostname,
         port: target.port,
         signal: controller.signal,
@@ -320,7 +330,7 @@ async function open(target: HttpTarget, options: HttpGetOptions, out: Output): P
     }
     // node:tls, not Deno.connectTls: only it lets --pin and --insecure decide trust.
     const { conn, session } = await connectTls(
-      { hostname: target.hostname, port: target.port },
+      { hostname: target.hostname, port: target.port, conn: tunnel },
       { alpn: ["http/1.1"], ...tls },
       controller.signal,
     );
@@ -361,7 +371,9 @@ function transportError(
   where: string,
   context: { action?: "connect"; timeoutMs?: number } = {},
 ): Error {
-  if (err instanceof HttpError || err instanceof SocketError) return err;
+  if (err instanceof HttpError || err instanceof SocketError || err instanceof ProxyError) {
+    return err;
+  }
   if (err instanceof TlsTrustError) {
     return new HttpError(`TLS with ${where}: ${escapeText(err.message)}`, "untrusted", err);
   }

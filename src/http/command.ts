@@ -6,7 +6,9 @@
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { CliError, exitCodeOf, input, inputAsync, UsageError } from "../console/errors.ts";
-import { timeoutOption } from "../command/options.ts";
+import { planProxy, PROXY, timeoutOption } from "../command/options.ts";
+import { parseProxyUrl } from "../inet/proxy_url.ts";
+import { ProxyError } from "../net/proxy.ts";
 import { planTlsClient, tlsClientOptions } from "../command/tls.ts";
 import { readTlsClientOptions } from "../tls/args.ts";
 import { escapeText } from "../text/escape.ts";
@@ -47,6 +49,7 @@ const getCommand: CommandSpec = {
     timeout: timeoutOption("give up when connecting, a byte or the whole header takes longer"),
     fail: { type: "boolean", short: "f", help: "exit 1 on HTTP status ≥ 400 (and print no body)" },
     ...tlsClientOptions(false),
+    proxy: PROXY,
   },
   description: [
     "Written on Deno.connect/connectTls, not fetch: it sends 'GET PATH HTTP/1.1' with Host, " +
@@ -80,10 +83,15 @@ const getCommand: CommandSpec = {
   plan(args, p) {
     // Redirects can lead anywhere: following them takes the whole network, as curl -L would.
     if (args.flag("location")) p.grant("net");
-    p.address(args.positional(0), (url) => {
-      const { hostname, port } = parseHttpUrl(url);
-      return { transport: "tcp", hostname, port };
-    });
+    const proxy = args.text("proxy");
+    if (proxy !== undefined) {
+      planProxy(p, proxy, parseProxyUrl, () => parseHttpUrl(args.positional(0)).hostname);
+    } else {
+      p.address(args.positional(0), (url) => {
+        const { hostname, port } = parseHttpUrl(url);
+        return { transport: "tcp", hostname, port };
+      });
+    }
     const output = args.text("output");
     if (output !== undefined && output !== STDOUT) p.besides(output);
     planTlsClient(args, p);
@@ -93,6 +101,8 @@ const getCommand: CommandSpec = {
     input(() => parseHttpUrl(url));
     const headers = args.texts("header").map((h) => input(() => parseHeaderOption(h)));
     const tls = await inputAsync(() => readTlsClientOptions(args));
+    const proxyText = args.text("proxy");
+    const proxy = proxyText === undefined ? undefined : input(() => parseProxyUrl(proxyText));
     if (tls.insecure) {
       out.warn("--insecure: the server's certificate is not checked (chain and name)");
     }
@@ -123,9 +133,11 @@ const getCommand: CommandSpec = {
         timeoutMs: args.integer("timeout"),
         fail: args.flag("fail"),
         tls,
+        proxy,
         signal,
       });
     } catch (err) {
+      if (err instanceof ProxyError) throw new CliError(err.message, { cause: err });
       if (err instanceof HttpError && err.reason === "untrusted") {
         throw new CliError(err.message, { hint: trustHint(err.trust), cause: err });
       }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { lookup } from "node:dns/promises";
 import { InterruptedError, OperationError } from "../console/errors.ts";
 import { formatHostPort } from "../inet/address.ts";
 import { parseIP } from "../inet/ip.ts";
@@ -100,19 +101,23 @@ function isIp(text: string): boolean {
   }
 }
 
+/**
+ * The system resolver (getaddrinfo through `node:dns`), which needs
+ * `--allow-net=NAME` only, where `Deno.resolveDns` would need the
+ * nameserver's address: the plan of a `socks5://` run with a named TARGET
+ * grants that name.
+ */
 async function resolveHere(hostname: string): Promise<string> {
-  for (const type of ["A", "AAAA"] as const) {
-    try {
-      const [first] = await Deno.resolveDns(hostname, type);
-      if (first) return first;
-    } catch {
-      // try the next family
-    }
+  try {
+    const { address } = await lookup(hostname);
+    return address;
+  } catch (err) {
+    throw new ProxyError(
+      `cannot resolve ${escapeText(hostname)} here (${
+        escapeText(err instanceof Error ? err.message : String(err))
+      }); socks5h:// lets the proxy resolve it`,
+    );
   }
-  if (hostname === "localhost") return "127.0.0.1";
-  throw new ProxyError(
-    `cannot resolve ${escapeText(hostname)} (socks5h:// lets the proxy resolve it)`,
-  );
 }
 
 /** SOCKS5 reply codes (RFC 1928 §6). */

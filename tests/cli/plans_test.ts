@@ -81,6 +81,21 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     "--allow-net=example.com:443 --allow-read=dl,ca.pem --allow-write=dl",
   ],
   ["http", ["http", "get", "-o", "-", "http://127.0.0.1:8080/"], "--allow-net=127.0.0.1:8080"],
+  [
+    "http",
+    ["http", "get", "--proxy", "socks5h://127.0.0.1:1080", "https://example.com/"],
+    "--allow-net=127.0.0.1:1080",
+  ],
+  [
+    "http",
+    ["http", "get", "--proxy", "socks5://127.0.0.1:1080", "https://example.com/"],
+    "--allow-net=127.0.0.1:1080,example.com",
+  ],
+  [
+    "http",
+    ["http", "get", "--proxy", "http://proxy.lan:3128", "http://10.0.0.5/"],
+    "--allow-net=proxy.lan:3128",
+  ],
   ["http", ["http", "get", "-L", "http://127.0.0.1:8080/old"], "--allow-net"],
   ["tftp", ["tftp", "serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   [
