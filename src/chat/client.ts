@@ -11,7 +11,9 @@ import { OperationError, SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
-import { closeQuietly, connect } from "../net/endpoint.ts";
+import { dial } from "../net/dial.ts";
+import { closeQuietly } from "../net/endpoint.ts";
+import { describeSession, type TlsClientOptions, type TlsSession } from "../tls/client.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
 import { escapeText } from "../text/escape.ts";
@@ -20,6 +22,8 @@ import { escapeText } from "../text/escape.ts";
 export interface ChatClientOptions {
   /** Sent as `/nick NAME` right after connecting. */
   nick?: string | undefined;
+  /** Speak TLS with the server (`--tls`), trusting it this way. */
+  tls?: TlsClientOptions | undefined;
   signal?: AbortSignal;
   /** @default {openStdin} */
   stdin?: () => ChunkSource;
@@ -34,10 +38,20 @@ export async function runChatClient(
   out: Output,
   options: ChatClientOptions = {},
 ): Promise<void> {
-  const { nick, signal, stdin = openStdin } = options;
+  const { nick, signal, stdin = openStdin, tls } = options;
   const where = formatAddress(address);
-  const conn = await connect(address, signal ? { signal } : {});
-  out.status(`connected to ${where}`, { event: "connected", to: where });
+  let session: TlsSession | undefined;
+  const conn = await dial(address, {
+    ...(signal ? { signal } : {}),
+    tls,
+    onTls: (settled) => (session = settled),
+  });
+  const secured = session ? describeSession(session) : undefined;
+  out.status(`connected to ${where}${secured ? ` (${secured.text})` : ""}`, {
+    event: "connected",
+    to: where,
+    ...secured?.fields,
+  });
   const onAbort = () => closeQuietly(conn);
   signal?.addEventListener("abort", onAbort, { once: true });
   const sending = (async () => {

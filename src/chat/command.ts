@@ -9,6 +9,14 @@ import { exitCodeOf, input } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import { MAX_CONNS } from "../command/options.ts";
+import {
+  clientWantsTls,
+  planTlsClient,
+  planTlsServer,
+  TLS_SERVER_OPTIONS,
+  tlsClientOptions,
+} from "../command/tls.ts";
+import { clientTls, startTls } from "../tls/args.ts";
 import { printSummary } from "../net/server.ts";
 import { runChatClient } from "./client.ts";
 import { serveChat } from "./server.ts";
@@ -21,6 +29,7 @@ const serveCommand: CommandSpec = {
   args: { min: 1, max: 1 },
   options: {
     "max-conns": MAX_CONNS,
+    ...TLS_SERVER_OPTIONS,
   },
   description: [
     "Any nc or telnet is a client. A client is userN until '/nick NAME' (unique, letters, " +
@@ -36,15 +45,18 @@ const serveCommand: CommandSpec = {
   examples: [
     "sockit chat serve 6667",
     "sockit chat serve 0.0.0.0:6667 --max-conns 200   # a classroom",
+    "sockit chat serve 6697 --tls                      # TLS with a fresh self-signed certificate",
     "nc 127.0.0.1 6667                                 # join with plain netcat",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
+    planTlsServer(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
     const maxConns = args.number("max-conns");
-    const bound = listen(address, out);
+    const tls = await startTls(args, address, out);
+    const bound = listen(address, out, { tls });
     const stats = await serveChat(bound, out, { maxConns, signal });
     printSummary(out, stats);
     return exitCodeOf(signal);
@@ -59,6 +71,7 @@ const joinCommand: CommandSpec = {
   args: { min: 1, max: 1 },
   options: {
     nick: { type: "string", value: "NAME", help: "take this name on joining (/nick NAME)" },
+    ...tlsClientOptions(),
   },
   description: [
     "Every line from the server is printed with control characters escaped, so a hostile " +
@@ -68,13 +81,16 @@ const joinCommand: CommandSpec = {
   examples: [
     "sockit chat join 127.0.0.1:6667 --nick Ada",
     "echo '/who' | sockit chat join 127.0.0.1:6667",
+    "sockit chat join 127.0.0.1:6697 --tls --pin 3f1c…   # the fingerprint the server printed",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseConnectTarget, "connect");
+    if (clientWantsTls(args)) planTlsClient(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(args.positional(0)));
-    await runChatClient(address, out, { nick: args.text("nick"), signal });
+    const tls = await clientTls(args, out);
+    await runChatClient(address, out, { nick: args.text("nick"), signal, tls });
     return exitCodeOf(signal);
   },
 };

@@ -50,13 +50,21 @@ export const TLS_SERVER_OPTIONS: Record<string, OptionSpec> = {
     type: "boolean",
     help: "speak TLS; without --cert/--key a fresh self-signed certificate is made",
   },
-  cert: { type: "string", value: "FILE", help: "TLS certificate chain (PEM), with --key" },
+  cert: {
+    type: "string",
+    value: "FILE",
+    help: "TLS certificate chain (PEM), with --key (means --tls)",
+  },
   key: { type: "string", value: "FILE", help: "TLS private key (PEM), with --cert" },
 };
 
-/** True when this client run speaks TLS (`--tls`, or a TLS-only option such as `--pin`). */
-export function wantsTlsClient(args: Args, byScheme = false): boolean {
-  return byScheme || args.flag("tls");
+/**
+ * True when this client run speaks TLS: `--tls`, or an option that only
+ * means something with TLS (`--pin`, `--cacert`, `--insecure`, `--servername`).
+ */
+export function clientWantsTls(args: Args): boolean {
+  return args.flag("tls") || args.flag("insecure") ||
+    ["pin", "cacert", "servername"].some((name) => args.text(name) !== undefined);
 }
 
 /** Adds the files a TLS client reads to `p`. */
@@ -68,9 +76,9 @@ export function planTlsClient(args: Args, p: Planner): void {
 
 /** Adds the files a TLS server reads to `p`. */
 export function planTlsServer(args: Args, p: Planner): void {
-  if (!args.flag("tls")) return;
   const cert = args.text("cert");
   const key = args.text("key");
+  if (!args.flag("tls") && cert === undefined && key === undefined) return;
   if (cert !== undefined) p.read(cert);
   if (key !== undefined) p.read(key);
   planKeyLog(p);

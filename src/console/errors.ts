@@ -60,9 +60,13 @@ export class UsageError extends CliError {
  * Areas subclass it with a `reason` their command can map.
  */
 export class OperationError extends Error {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  /** What would fix it, when the layer that failed knows (shown as `hint:`). */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "OperationError";
+    this.hint = options.hint;
   }
 }
 
@@ -194,7 +198,9 @@ export function describeError(err: unknown, context: ErrorContext = {}): CliErro
     return new CliError(err.message, { exitCode: ExitCode.interrupted, cause: err });
   }
   if (err instanceof SocketError) return describeError(err.cause, { ...context, ...err.context });
-  if (err instanceof OperationError) return new CliError(err.message, { cause: err });
+  if (err instanceof OperationError) {
+    return new CliError(err.message, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+  }
   const { address = "", action = "io", timeoutMs } = context;
   const message = err instanceof Error ? err.message : String(err);
   const at = address ? ` ${address}` : "";

@@ -102,11 +102,13 @@ export class Output {
 
   /**
    * Like {@linkcode status} but printed even with `--quiet`: the readiness
-   * line (`listening on …`) that scripts wait for.
+   * line (`listening on …`) that scripts wait for. Without an event, the
+   * line has no JSON form (its facts are in another event).
    */
-  essential(text: string, event: OutputEvent): void {
-    if (this.json) this.event(event);
-    else this.#line(text);
+  essential(text: string, event?: OutputEvent): void {
+    if (this.json) {
+      if (event) this.event(event);
+    } else this.#line(text);
   }
 
   /** A line shown only with `--verbose` (on stderr, never in JSON). */

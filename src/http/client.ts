@@ -20,10 +20,11 @@ import { formatHostPort } from "../inet/address.ts";
 import { BatchWriter } from "../net/batch_writer.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly } from "../net/endpoint.ts";
-import { connectThroughProxy, ProxyError } from "../net/proxy.ts";
+import { dial } from "../net/dial.ts";
+import { ProxyError } from "../net/proxy.ts";
 import type { ProxyUrl } from "../inet/proxy_url.ts";
 import { escapeText } from "../text/escape.ts";
-import { connectTls, type TlsClientOptions, TlsTrustError } from "../tls/client.ts";
+import { type TlsClientOptions, TlsTrustError } from "../tls/client.ts";
 import { buildRequest, type HttpTarget, parseHttpUrl, REDIRECTS } from "./request.ts";
 import { type HeaderField, HttpParseError, ResponseParser } from "./response_parser.ts";
 
@@ -308,47 +309,27 @@ function showHead(out: Output, head: Head): void {
 async function open(target: HttpTarget, options: HttpGetOptions, out: Output): Promise<Deno.Conn> {
   const { timeoutMs, tls = {}, signal, proxy } = options;
   const where = formatHostPort(target.hostname, target.port);
-  const controller = new AbortController();
-  const timer = timeoutMs === undefined
-    ? undefined
-    : setTimeout(() => controller.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
-  const onAbort = () => controller.abort();
-  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const tunnel = proxy === undefined ? undefined : await connectThroughProxy(
+    // TLS on node:tls, not Deno.connectTls: only it lets --pin and --insecure decide trust.
+    return await dial({ transport: "tcp", hostname: target.hostname, port: target.port }, {
+      timeoutMs,
+      ...(signal ? { signal } : {}),
       proxy,
-      target.hostname,
-      target.port,
-      { timeoutMs, signal: controller.signal },
-    );
-    if (!target.tls) {
-      return tunnel ?? await Deno.connect({
-        hostname: target.hostname,
-        port: target.port,
-        signal: controller.signal,
-      });
-    }
-    // node:tls, not Deno.connectTls: only it lets --pin and --insecure decide trust.
-    const { conn, session } = await connectTls(
-      { hostname: target.hostname, port: target.port, conn: tunnel },
-      { alpn: ["http/1.1"], ...tls },
-      controller.signal,
-    );
-    out.detail(
-      `* TLS ${session.protocol} ${session.cipher}, certificate ${escapeText(session.subject)} ` +
-        `(SHA-256 ${session.fingerprint}), ${session.trust}`,
-    );
-    return conn as unknown as Deno.Conn;
+      tls: target.tls ? { alpn: ["http/1.1"], ...tls } : undefined,
+      onTls: (session) =>
+        out.detail(
+          `* TLS ${session.protocol} ${session.cipher}, certificate ${
+            escapeText(session.subject)
+          } ` +
+            `(SHA-256 ${session.fingerprint}), ${session.trust}`,
+        ),
+    });
   } catch (err) {
-    if (signal?.aborted) throw new InterruptedError();
-    const reason = controller.signal.aborted ? controller.signal.reason : err;
-    throw transportError(reason, where, {
+    if (err instanceof InterruptedError) throw err;
+    throw transportError(err, where, {
       action: "connect",
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
 }
 

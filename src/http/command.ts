@@ -11,8 +11,6 @@ import { parseProxyUrl } from "../inet/proxy_url.ts";
 import { ProxyError } from "../net/proxy.ts";
 import { planTlsClient, tlsClientOptions } from "../command/tls.ts";
 import { readTlsClientOptions } from "../tls/args.ts";
-import { escapeText } from "../text/escape.ts";
-import type { TlsTrustError } from "../tls/client.ts";
 import { checkDestination, STDOUT } from "../command/destination.ts";
 import { HttpError, runHttpGet } from "./client.ts";
 import { parseHeaderOption, parseHttpUrl } from "./request.ts";
@@ -139,22 +137,16 @@ const getCommand: CommandSpec = {
     } catch (err) {
       if (err instanceof ProxyError) throw new CliError(err.message, { cause: err });
       if (err instanceof HttpError && err.reason === "untrusted") {
-        throw new CliError(err.message, { hint: trustHint(err.trust), cause: err });
+        throw new CliError(err.message, {
+          hint: err.trust?.hint ?? "for a private CA use --cacert FILE",
+          cause: err,
+        });
       }
       throw err;
     }
     return exitCodeOf(signal);
   },
 };
-
-/** What would trust a refused certificate: its pin, or its CA. */
-function trustHint(refusal: TlsTrustError | undefined): string {
-  const seen = refusal?.certificate;
-  if (!seen?.fingerprint) return "for a private CA use --cacert FILE";
-  return `the certificate is ${escapeText(seen.subject) || "(no subject)"}, issued by ${
-    escapeText(seen.issuer) || "(no issuer)"
-  }; to trust exactly it: --pin ${seen.fingerprint}; for a private CA: --cacert FILE`;
-}
 
 /** The `http` group. */
 export const httpGroup: GroupSpec = {

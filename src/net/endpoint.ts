@@ -27,6 +27,22 @@ export interface ListenOptions {
   label?: string;
   /** `tcp` or `udp` in the JSON event. @default {"tcp"} */
   transport?: string;
+  /** Speak TLS with these credentials (TCP only): every accepted connection is a TLS server end. */
+  tls?: ListenTls | undefined;
+}
+
+/** A TLS listener's credentials (see `tls/server.ts`) and the ALPN protocols it offers. */
+export interface ListenTls {
+  cert: string;
+  key: string;
+  fingerprint: string;
+  selfSigned: boolean;
+  alpn?: readonly string[] | undefined;
+}
+
+/** Certificate and key that the runtime cannot use together. */
+export class TlsSetupError extends Error {
+  override name = "TlsSetupError";
 }
 
 /**
@@ -35,19 +51,48 @@ export interface ListenOptions {
  * @throws {SocketError} address in use, port < 1024, missing permission
  */
 export function listen(address: Address, out: Output, options: ListenOptions = {}): BoundListener {
-  const { label, transport = "tcp" } = options;
+  const { label, transport = "tcp", tls } = options;
   let listener: Deno.Listener;
   try {
-    listener = address.transport === "unix"
-      ? Deno.listen({ transport: "unix", path: address.path })
-      : Deno.listen({ hostname: address.hostname, port: address.port });
+    if (address.transport === "unix") {
+      if (tls) throw new TlsSetupError("TLS is for TCP listeners, not Unix sockets");
+      listener = Deno.listen({ transport: "unix", path: address.path });
+    } else if (tls) {
+      listener = Deno.listenTls({
+        hostname: address.hostname,
+        port: address.port,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.alpn ? { alpnProtocols: [...tls.alpn] } : {}),
+      });
+    } else {
+      listener = Deno.listen({ hostname: address.hostname, port: address.port });
+    }
   } catch (err) {
+    if (err instanceof TlsSetupError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (tls && /KeyMismatch|No certificates|private key|key|certificate/i.test(message)) {
+      throw new TlsSetupError(
+        /KeyMismatch|not be consistent/i.test(message)
+          ? "the key does not belong to the certificate (--cert and --key do not match)"
+          : `the runtime cannot use this certificate and key: ${message.split("\n")[0]}`,
+      );
+    }
     throw new SocketError(err, { action: "listen", address: formatAddress(address) });
   }
   const bound: Address = address.transport === "unix"
     ? address
     : { ...address, port: (listener.addr as Deno.NetAddr).port };
-  announceListening(out, bound, { ...(label ? { label } : {}), transport });
+  if (tls) {
+    const suffix = label ? ` (${label})` : "";
+    const made = tls.selfSigned ? " (self-signed, made now; clients: --pin FINGERPRINT)" : "";
+    out.essential(`tls fingerprint SHA256 ${tls.fingerprint}${made}${suffix}`);
+  }
+  announceListening(out, bound, {
+    ...(label ? { label } : {}),
+    transport,
+    ...(tls ? { fingerprint: tls.fingerprint } : {}),
+  });
   let closed = false;
   return {
     listener,
@@ -66,14 +111,19 @@ export function listen(address: Address, out: Output, options: ListenOptions = {
 }
 
 /** Prints `listening on HOST:PORT [(label)]`, or its JSON event, even with `--quiet`. */
-export function announceListening(out: Output, address: Address, options: ListenOptions = {}) {
-  const { label, transport = "tcp" } = options;
+export function announceListening(
+  out: Output,
+  address: Address,
+  options: { label?: string; transport?: string; fingerprint?: string } = {},
+) {
+  const { label, transport = "tcp", fingerprint } = options;
   const suffix = label ? ` (${label})` : "";
   const event = address.transport === "unix"
     ? { event: "listening", path: address.path, transport: "unix" }
     : { event: "listening", host: address.hostname, port: address.port, transport };
   out.essential(`listening on ${formatAddress(address)}${suffix}`, {
     ...event,
+    ...(fingerprint ? { tls: true, fingerprint } : {}),
     ...(label ? { service: label } : {}),
   });
 }

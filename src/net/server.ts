@@ -15,6 +15,7 @@
 import { count, formatInOut } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
+import { escapeText } from "../text/escape.ts";
 import { writeAll } from "./buffer.ts";
 import { type BoundListener, closeQuietly, peerName } from "./endpoint.ts";
 
@@ -272,8 +273,23 @@ async function runHandler(handle: (s: Session) => Promise<void>, session: Sessio
       session.closeReason ??= describeDisconnect(err);
       return;
     }
-    session.closeReason ??= `error: ${err instanceof Error ? err.message : String(err)}`;
+    session.closeReason ??= describeFailure(err);
   }
+}
+
+/** A session's failure for its `closed` line: TLS handshake failures in words. */
+function describeFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/InvalidContentType|corrupt message|not a TLS handshake/i.test(message)) {
+    return "TLS handshake failed: the client does not speak TLS (plain text on a TLS port?)";
+  }
+  if (
+    /peer sent no certificates|handshake|alert|certificate/i.test(message) &&
+    /TLS|tls|alert/.test(message)
+  ) {
+    return `TLS handshake failed: ${escapeText(message.split("\n")[0] ?? "")}`;
+  }
+  return `error: ${escapeText(message)}`;
 }
 
 /**

@@ -13,7 +13,11 @@ import type { Output } from "../console/output.ts";
 import { jsonText } from "../text/encoding.ts";
 import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
 import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
-import { closeQuietly, connect } from "../net/endpoint.ts";
+import { dial } from "../net/dial.ts";
+import { closeQuietly } from "../net/endpoint.ts";
+import { formatProxy, type ProxyUrl } from "../inet/proxy_url.ts";
+import { escapeText } from "../text/escape.ts";
+import { describeSession, type TlsClientOptions, type TlsSession } from "../tls/client.ts";
 import { CrlfEncoder } from "../net/lines.ts";
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
 
@@ -35,6 +39,10 @@ export interface TcpClientOptions {
   signal?: AbortSignal;
   /** Opens the input; called only when stdin is used. @default {openStdin} */
   stdin?: () => ChunkSource;
+  /** Speak TLS with the peer (`--tls`), trusting it this way. */
+  tls?: TlsClientOptions | undefined;
+  /** Reach the peer through this proxy (`--proxy`). */
+  proxy?: ProxyUrl | undefined;
 }
 
 /**
@@ -56,10 +64,32 @@ export async function runTcpClient(
     recvOnly = false,
     signal,
     stdin = openStdin,
+    tls,
+    proxy,
   } = options;
   const where = formatAddress(address);
-  const conn = await connect(address, { timeoutMs, ...(signal ? { signal } : {}) });
-  out.status(`connected to ${where}`, { event: "connected", to: where });
+  let session: TlsSession | undefined;
+  const conn = await dial(address, {
+    timeoutMs,
+    ...(signal ? { signal } : {}),
+    tls,
+    proxy,
+    onTls: (settled) => (session = settled),
+  });
+  const secured = session ? describeSession(session) : undefined;
+  const via = proxy ? ` via ${formatProxy(proxy)}` : "";
+  out.status(`connected to ${where}${via}${secured ? ` (${secured.text})` : ""}`, {
+    event: "connected",
+    to: where,
+    ...secured?.fields,
+  });
+  if (session) {
+    out.detail(
+      `TLS ${session.cipher}, certificate ${
+        escapeText(session.subject)
+      }, SHA-256 ${session.fingerprint}`,
+    );
+  }
   const local = conn.localAddr;
   if (local.transport === "tcp") out.detail(`from ${formatHostPort(local.hostname, local.port)}`);
   let bytesIn = 0;

@@ -9,7 +9,16 @@ import type { Args } from "../command/values.ts";
 import { exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
+import { idleOption, MAX_CONNS, planProxy, PROXY, timeoutOption } from "../command/options.ts";
+import {
+  clientWantsTls,
+  planTlsClient,
+  planTlsServer,
+  TLS_SERVER_OPTIONS,
+  tlsClientOptions,
+} from "../command/tls.ts";
+import { parseProxyUrl } from "../inet/proxy_url.ts";
+import { clientTls, startTls } from "../tls/args.ts";
 import { runTcpClient } from "./client.ts";
 import { serveTcp, TCP_MODES, type TcpMode } from "./server.ts";
 import { printSummary } from "../net/server.ts";
@@ -27,6 +36,8 @@ const connectCommand: CommandSpec = {
     "no-shutdown": { type: "boolean", help: "do not half-close the socket at stdin EOF" },
     "send-only": { type: "boolean", help: "only send stdin; discard what arrives" },
     "recv-only": { type: "boolean", help: "only receive; do not read stdin" },
+    proxy: PROXY,
+    ...tlsClientOptions(),
   },
   description: [
     "TARGET is HOST:PORT, [IPv6]:PORT or unix:/path; netcat's HOST PORT (two arguments) " +
@@ -38,24 +49,49 @@ const connectCommand: CommandSpec = {
     "times out or is reset; 2 for a bad TARGET or option; 130 on Ctrl-C.",
     '--json: stdout carries {"event":"connected"|"data"|"closed",…}; data events have ' +
     '"text" (UTF-8) and "base64" when the bytes are not valid UTF-8.',
+    "--tls speaks TLS (ncat --ssl, openssl s_client) and verifies the server's certificate " +
+    "chain and name by default; --pin trusts exactly the certificate with that SHA-256 " +
+    "fingerprint (what a sockit server with a self-signed certificate prints), --cacert a " +
+    "private CA; --insecure trusts anything and says so. --proxy reaches TARGET through a " +
+    "SOCKS5 or HTTP CONNECT proxy; TLS then runs inside the tunnel, end to end.",
   ],
-  verbose: "show the local address the connection was made from",
+  verbose: "show the local address the connection was made from, and the TLS details",
   examples: [
     "echo hello | sockit tcp connect 127.0.0.1:7007",
     "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit tcp connect example.com:80",
     "sockit tcp connect [::1]:9000 --timeout 2000",
     "sockit tcp connect unix:/tmp/app.sock --idle 5000",
     "sockit tcp connect mail.example.com:25 --crlf",
+    "sockit tcp connect example.com:443 --tls          # like openssl s_client",
+    "sockit tcp connect 192.168.1.20:9000 --tls --pin 3f1c…   # a self-signed sockit server",
+    "sockit tcp connect example.com:80 --proxy socks5h://127.0.0.1:1080",
   ],
   plan(args, p) {
-    p.address(targetOf(args), parseConnectTarget, "connect");
+    const proxy = args.text("proxy");
+    if (proxy !== undefined) {
+      planProxy(p, proxy, parseProxyUrl, () => {
+        const target = parseConnectTarget(targetOf(args));
+        return target.transport === "tcp" ? target.hostname : "";
+      });
+    } else {
+      p.address(targetOf(args), parseConnectTarget, "connect");
+    }
+    if (clientWantsTls(args)) planTlsClient(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(targetOf(args)));
     if (args.flag("send-only") && args.flag("recv-only")) {
       throw new UsageError("--send-only and --recv-only cannot be used together");
     }
+    const proxyText = args.text("proxy");
+    const proxy = proxyText === undefined ? undefined : input(() => parseProxyUrl(proxyText));
+    if (proxy && address.transport === "unix") {
+      throw new UsageError("--proxy reaches TCP targets, not Unix sockets");
+    }
+    const tls = await clientTls(args, out);
     await runTcpClient(address, out, {
+      tls,
+      proxy,
       timeoutMs: args.integer("timeout"),
       idleMs: args.integer("idle"),
       crlf: args.flag("crlf"),
@@ -107,6 +143,7 @@ const listenCommand: CommandSpec = {
     "max-conns": MAX_CONNS,
     idle: idleOption("close a client after MS without traffic"),
     greeting: { type: "string", value: "TEXT", help: "greet mode's welcome line" },
+    ...TLS_SERVER_OPTIONS,
   },
   description: [
     "ADDR is PORT, :PORT, HOST:PORT, [IPv6]:PORT or unix:/path; the default host is 127.0.0.1 " +
@@ -121,6 +158,10 @@ const listenCommand: CommandSpec = {
     "Ctrl-C closes every client, prints a summary and exits 130.",
     '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|' +
     '"data"|"sink"|"summary",…}.',
+    "--tls: every client speaks TLS (1.2 or 1.3). Without --cert/--key a fresh self-signed " +
+    "ECDSA P-256 certificate for the listen host and localhost is made at start, and " +
+    "'tls fingerprint SHA256 HEX' is printed before 'listening on': clients trust it with " +
+    "--pin HEX. A client that does not speak TLS is closed and logged; the server keeps serving.",
   ],
   examples: [
     "sockit tcp listen 9000                    # one client, like nc -l 9000",
@@ -129,9 +170,12 @@ const listenCommand: CommandSpec = {
     "sockit tcp listen [::1]:7070 -k --mode greet --greeting 'Hi there'",
     "sockit tcp listen 9000 --mode sink        # measure what a client sends",
     "sockit tcp listen unix:/tmp/app.sock -k --mode echo --idle 30000",
+    "sockit tcp listen 9443 -k --mode echo --tls  # self-signed; prints its fingerprint",
+    "sockit tcp listen 9443 --tls --cert server.pem --key server.key",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
+    planTlsServer(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
@@ -142,7 +186,8 @@ const listenCommand: CommandSpec = {
     if (greeting !== undefined && mode !== "greet") {
       throw new UsageError("--greeting needs --mode greet");
     }
-    const bound = listen(address, out);
+    const tls = await startTls(args, address, out);
+    const bound = listen(address, out, { tls });
     const stats = await serveTcp(bound, out, {
       mode,
       keepOpen: args.flag("keep-open"),

@@ -7,9 +7,14 @@
  * @module
  */
 
+import { clientWantsTls } from "../command/tls.ts";
 import type { Args } from "../command/values.ts";
+import { input, inputAsync } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import type { Address } from "../inet/address.ts";
 import type { TlsClientOptions } from "./client.ts";
 import { parsePin } from "./fingerprint.ts";
+import { type ServerCredentials, serverCredentials } from "./server.ts";
 
 /**
  * Reads the client-side options into the TLS layer's form.
@@ -64,4 +69,57 @@ async function readPem(path: string, option: string): Promise<string> {
     }
     throw err;
   }
+}
+
+/** True when a server run speaks TLS: `--tls`, or `--cert`/`--key` (which mean it). */
+export function serverWantsTls(args: Args): boolean {
+  return args.flag("tls") || args.text("cert") !== undefined || args.text("key") !== undefined;
+}
+
+/**
+ * A server's TLS credentials from its options, or undefined without TLS:
+ * the given `--cert`/`--key` (checked to belong together), or a fresh
+ * self-signed certificate for `host` and `localhost`.
+ *
+ * @throws {SyntaxError} unreadable or mismatched files (a usage error)
+ */
+export async function readServerTls(
+  args: Args,
+  host: string,
+): Promise<ServerCredentials | undefined> {
+  if (!serverWantsTls(args)) return undefined;
+  return await serverCredentials(host, await readTlsServerFiles(args));
+}
+
+/**
+ * A client's TLS options, or undefined when it does not speak TLS; bad
+ * values are usage errors, and `--insecure` is warned about.
+ */
+export async function clientTls(args: Args, out: Output): Promise<TlsClientOptions | undefined> {
+  if (!clientWantsTls(args)) return undefined;
+  const options = await inputAsync(() => readTlsClientOptions(args));
+  if (options.insecure) {
+    out.warn("--insecure: the server's certificate is not checked (chain and name)");
+  }
+  return options;
+}
+
+/**
+ * A server's TLS credentials, made or read before it listens (bad files are
+ * usage errors), with their warnings printed; undefined without TLS.
+ */
+export async function startTls(
+  args: Args,
+  address: Address,
+  out: Output,
+): Promise<ServerCredentials | undefined> {
+  if (!serverWantsTls(args)) return undefined;
+  if (address.transport === "unix") {
+    return input(() => {
+      throw new SyntaxError("--tls is for TCP listeners, not Unix sockets");
+    });
+  }
+  const credentials = await inputAsync(() => readServerTls(args, address.hostname));
+  for (const warning of credentials?.warnings ?? []) out.warn(warning);
+  return credentials;
 }

@@ -13,7 +13,9 @@
 
 import tls from "node:tls";
 import type { Socket } from "node:net";
-import { duplexOf, NodeSocketConn } from "./node_conn.ts";
+import { OperationError } from "../console/errors.ts";
+import { escapeText } from "../text/escape.ts";
+import { duplexOf, NodeSocketConn, ReadGate } from "./node_conn.ts";
 
 /** How a client checks the server (and whether it shows a certificate itself). */
 export interface TlsClientOptions {
@@ -44,16 +46,25 @@ export interface TlsSession {
   trust: "verified" | "pinned" | "insecure";
 }
 
-/** The server's certificate was not trusted (or the handshake failed). */
-export class TlsTrustError extends Error {
+/**
+ * The server's certificate was not trusted (or the handshake failed). Its
+ * hint names what would trust the certificate it saw: its `--pin`, or a CA.
+ */
+export class TlsTrustError extends OperationError {
   override name = "TlsTrustError";
   constructor(
     message: string,
     /** What the certificate says about itself, when one was seen. */
     readonly certificate?: { subject: string; issuer: string; fingerprint: string },
   ) {
-    super(message);
+    super(message, certificate?.fingerprint ? { hint: trustHint(certificate) } : {});
   }
+}
+
+function trustHint(seen: { subject: string; issuer: string; fingerprint: string }): string {
+  return `the certificate is ${escapeText(seen.subject) || "(no subject)"}, issued by ${
+    escapeText(seen.issuer) || "(no issuer)"
+  }; to trust exactly it: --pin ${seen.fingerprint}; for a private CA: --cacert FILE`;
 }
 
 /** A connected TLS client: the connection and what its handshake settled. */
@@ -63,18 +74,18 @@ export interface TlsClient {
 }
 
 /**
- * Where to connect: a host and port (node:tls connects), or a connection
- * already made (a proxy tunnel, a Unix socket), which TLS then runs over;
- * `hostname` is the name to send and check either way.
+ * The connection TLS runs over (made by sockit: direct, a proxy tunnel, a
+ * Unix socket), and the host and port it reaches; `hostname` is the name
+ * to send and check.
  */
 export interface TlsTarget {
   hostname: string;
   port: number;
-  conn?: Deno.Conn | undefined;
+  conn: Deno.Conn;
 }
 
 /**
- * Connects (or upgrades `target.socket`) and completes the handshake.
+ * Runs a TLS client handshake over `target.conn`.
  *
  * @throws {TlsTrustError} when the certificate is not trusted or the handshake fails
  */
@@ -83,12 +94,11 @@ export function connectTls(
   options: TlsClientOptions = {},
   signal?: AbortSignal,
 ): Promise<TlsClient> {
+  const gate = new ReadGate();
   const servername = options.servername ??
     (isIpLiteral(target.hostname) ? undefined : target.hostname);
   const socket = tls.connect({
-    ...(target.conn
-      ? { socket: duplexOf(target.conn) as unknown as Socket }
-      : { host: target.hostname, port: target.port }),
+    socket: duplexOf(target.conn, gate) as unknown as Socket,
     ...(servername === undefined ? {} : { servername }),
     rejectUnauthorized: false,
     ...(options.cacert ? { ca: [...options.cacert] } : {}),
@@ -103,11 +113,7 @@ export function connectTls(
       reject(error);
     };
     const onError = (error: Error) =>
-      fail(
-        error instanceof TlsTrustError
-          ? error
-          : new TlsTrustError(`TLS handshake failed: ${error.message}`),
-      );
+      fail(error instanceof TlsTrustError ? error : new TlsTrustError(handshakeFailure(error)));
     const onAbort = () => fail(signal?.reason ?? new DOMException("aborted", "AbortError"));
     const cleanup = () => {
       socket.off("error", onError);
@@ -150,7 +156,7 @@ export function connectTls(
       cleanup();
       const cipher = socket.getCipher();
       resolve({
-        conn: new NodeSocketConn(socket),
+        conn: new NodeSocketConn(socket, target.conn, gate),
         session: {
           protocol: socket.getProtocol() ?? "",
           cipher: cipher?.name ?? "",
@@ -194,4 +200,48 @@ export function describeAuthorizationError(code: string, servername?: string): s
 
 function isIpLiteral(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+/**
+ * The session in a few words for a `connected to …` line, and its JSON fields.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeSession } from "./client.ts";
+ * const session = {
+ *   protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", alpn: undefined,
+ *   fingerprint: "ab", subject: "CN=x", issuer: "CN=x", trust: "pinned",
+ * } as const;
+ * assert.equal(describeSession(session).text, "TLSv1.3, certificate pinned");
+ * ```
+ */
+export function describeSession(session: TlsSession): {
+  text: string;
+  fields: { tls: string; cipher: string; trust: string; fingerprint: string };
+} {
+  const trust = session.trust === "insecure"
+    ? "certificate NOT checked (--insecure)"
+    : `certificate ${session.trust}`;
+  return {
+    text: `${session.protocol}, ${trust}`,
+    fields: {
+      tls: session.protocol,
+      cipher: session.cipher,
+      trust: session.trust,
+      fingerprint: session.fingerprint,
+    },
+  };
+}
+
+/** A failed client handshake in words: the common case is a server that does not speak TLS. */
+function handshakeFailure(error: Error): string {
+  const message = error.message.split("\n")[0] ?? "";
+  if (/InvalidContentType|wrong version number|corrupt message/i.test(message)) {
+    return "TLS handshake failed: the server does not speak TLS (it answered in plain text)";
+  }
+  if (/ECONNRESET|reset|EPIPE|disconnected|socket hang up/i.test(message)) {
+    return "TLS handshake failed: the server closed the connection during the handshake";
+  }
+  return `TLS handshake failed: ${escapeText(message)}`;
 }

@@ -5,9 +5,8 @@
  * decide for itself whether to trust a certificate (`--pin`, `--insecure`);
  * `Deno.connectTls` always verifies the chain.
  *
- * Reads are pulled: the socket is paused while more than `highWaterMark`
- * bytes wait to be read, so a slow reader never makes this buffer grow
- * without bound.
+ * A slow reader never makes a buffer grow without bound: see
+ * {@linkcode ReadGate}.
  *
  * @module
  */
@@ -21,30 +20,72 @@ export type ConnLike = Pick<
   "read" | "write" | "close" | "closeWrite" | "localAddr" | "remoteAddr"
 >;
 
-/** Options for {@linkcode NodeSocketConn}. */
-export interface NodeSocketConnOptions {
-  /** Bytes read ahead before the socket is paused. @default {262144} */
-  highWaterMark?: number;
+/**
+ * A bound on decrypted bytes waiting to be read: the reader takes, the
+ * transport waits before reading more. Pausing a `node:tls` socket does not
+ * reliably resume it under Deno, so the bound is kept one layer down, where
+ * sockit does the reading itself (see {@linkcode duplexOf}).
+ */
+export class ReadGate {
+  #buffered = 0;
+  #waiters: (() => void)[] = [];
+
+  /** @param limit bytes buffered before the transport stops reading */
+  constructor(readonly limit = 256 * 1024) {}
+
+  /** Resolves when there is room for more (at once when there is). */
+  wait(): Promise<void> {
+    if (this.#buffered < this.limit) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** `n` bytes arrived for the reader. */
+  add(n: number): void {
+    this.#buffered += n;
+  }
+
+  /** The reader took `n` bytes. */
+  take(n: number): void {
+    this.#buffered -= n;
+    if (this.#buffered < this.limit) this.release();
+  }
+
+  /** Lets every waiting transport read (also when the reader is gone). */
+  release(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
 }
 
 /** `Deno.Conn`'s read/write/close over a Node socket. */
 export class NodeSocketConn implements ConnLike {
   readonly #socket: Socket;
-  readonly #highWaterMark: number;
+  readonly #addresses: Pick<Deno.Conn, "localAddr" | "remoteAddr"> | undefined;
+  readonly #gate: ReadGate | undefined;
   #chunks: Uint8Array[] = [];
-  #buffered = 0;
   #ended = false;
   #failure: Error | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
 
-  constructor(socket: Socket, options: NodeSocketConnOptions = {}) {
+  /**
+   * @param socket the Node socket, read in flowing mode
+   * @param addresses where the connection really runs, when the socket is a
+   *   layer over another connection (TLS over a Deno connection or a tunnel)
+   * @param gate the bound shared with the transport below (see {@linkcode ReadGate})
+   */
+  constructor(
+    socket: Socket,
+    addresses?: Pick<Deno.Conn, "localAddr" | "remoteAddr">,
+    gate?: ReadGate,
+  ) {
     this.#socket = socket;
-    this.#highWaterMark = options.highWaterMark ?? 256 * 1024;
+    this.#addresses = addresses;
+    this.#gate = gate;
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered > this.#highWaterMark) socket.pause();
+      this.#gate?.add(chunk.length);
       this.#notify();
     });
     socket.on("end", () => {
@@ -68,6 +109,7 @@ export class NodeSocketConn implements ConnLike {
   }
 
   get localAddr(): Deno.NetAddr {
+    if (this.#addresses) return this.#addresses.localAddr as Deno.NetAddr;
     return {
       transport: "tcp",
       hostname: this.#socket.localAddress ?? "",
@@ -76,6 +118,7 @@ export class NodeSocketConn implements ConnLike {
   }
 
   get remoteAddr(): Deno.NetAddr {
+    if (this.#addresses) return this.#addresses.remoteAddr as Deno.NetAddr;
     return {
       transport: "tcp",
       hostname: this.#socket.remoteAddress ?? "",
@@ -93,10 +136,7 @@ export class NodeSocketConn implements ConnLike {
         p.set(chunk.subarray(0, n));
         if (n === chunk.length) this.#chunks.shift();
         else this.#chunks[0] = chunk.subarray(n);
-        this.#buffered -= n;
-        if (this.#buffered <= this.#highWaterMark / 2 && this.#socket.isPaused()) {
-          this.#socket.resume();
-        }
+        this.#gate?.take(n);
         return n;
       }
       if (this.#failure) throw this.#failure;
@@ -136,6 +176,8 @@ export class NodeSocketConn implements ConnLike {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#chunks = [];
+    this.#gate?.release();
     this.#socket.destroy();
     this.#notify();
   }
@@ -144,14 +186,15 @@ export class NodeSocketConn implements ConnLike {
 /**
  * A `Deno.Conn` seen as a Node duplex stream, so `node:tls` can run over any
  * connection sockit made: direct, through a proxy tunnel, or a Unix socket.
- * Reads are pulled by the stream (one read in flight, into a fresh buffer
- * each time, since the stream keeps what it is given).
+ * One read is in flight at a time, into a fresh buffer (the stream keeps
+ * what it is given), and none starts while `gate` is full.
  */
-export function duplexOf(conn: Deno.Conn, readSize = 64 * 1024): Duplex {
+export function duplexOf(conn: Deno.Conn, gate?: ReadGate, readSize = 64 * 1024): Duplex {
   let closed = false;
   const closeConn = () => {
     if (closed) return;
     closed = true;
+    gate?.release();
     try {
       conn.close();
     } catch {
@@ -160,11 +203,12 @@ export function duplexOf(conn: Deno.Conn, readSize = 64 * 1024): Duplex {
   };
   return new Duplex({
     read() {
-      const buffer = new Uint8Array(readSize);
-      conn.read(buffer).then(
-        (n) => this.push(n === null ? null : buffer.subarray(0, n)),
-        (error) => this.destroy(error),
-      );
+      (async () => {
+        await gate?.wait();
+        const buffer = new Uint8Array(readSize);
+        const n = await conn.read(buffer);
+        this.push(n === null ? null : buffer.subarray(0, n));
+      })().catch((error) => this.destroy(error));
     },
     write(chunk: Uint8Array, _encoding, callback) {
       writeAllTo(conn, chunk).then(() => callback(), callback);

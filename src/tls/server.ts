@@ -7,6 +7,7 @@
  * @module
  */
 
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { selfSigned } from "./certificate.ts";
 import { fingerprintOf } from "./fingerprint.ts";
 
@@ -18,10 +19,15 @@ export interface ServerCredentials {
   fingerprint: string;
   /** True when made at start rather than read from files. */
   selfSigned: boolean;
+  /** What a user should know about given credentials (a CA certificate, an expired one). */
+  warnings: string[];
 }
 
-/** Given certificate files that cannot be used. */
-export class TlsCredentialsError extends Error {
+/**
+ * Given certificate files that cannot be used: a usage error (exit 2), found
+ * before anything listens.
+ */
+export class TlsCredentialsError extends SyntaxError {
   override name = "TlsCredentialsError";
 }
 
@@ -39,16 +45,64 @@ export async function serverCredentials(
 ): Promise<ServerCredentials> {
   if (given) {
     const der = firstCertificate(given.cert);
-    if (!der) throw new TlsCredentialsError("the certificate file holds no PEM certificate");
-    if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(given.key)) {
-      throw new TlsCredentialsError("the key file holds no PEM private key");
+    let certificate: X509Certificate;
+    try {
+      if (!der) throw new Error("no certificate");
+      certificate = new X509Certificate(given.cert);
+    } catch {
+      throw new TlsCredentialsError(
+        "--cert holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+      );
     }
-    return { ...given, fingerprint: await fingerprintOf(der), selfSigned: false };
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(given.key);
+    } catch {
+      throw new TlsCredentialsError("--key holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+    }
+    if (!certificate.checkPrivateKey(key)) {
+      throw new TlsCredentialsError(
+        "the key does not belong to the certificate (--cert and --key do not match)",
+      );
+    }
+    return {
+      ...given,
+      fingerprint: await fingerprintOf(der ?? new Uint8Array()),
+      selfSigned: false,
+      warnings: credentialWarnings(certificate),
+    };
   }
   const wildcard = host === "0.0.0.0" || host === "::" || host === "";
   const names = wildcard ? ["localhost", "127.0.0.1", "::1"] : [host, "localhost"];
   const made = await selfSigned({ names: [...new Set(names)] });
-  return { cert: made.cert, key: made.key, fingerprint: made.fingerprint, selfSigned: true };
+  return {
+    cert: made.cert,
+    key: made.key,
+    fingerprint: made.fingerprint,
+    selfSigned: true,
+    warnings: [],
+  };
+}
+
+/** What is wrong with a usable certificate: a CA used as a server's, or a validity elsewhere in time. */
+export function credentialWarnings(certificate: X509Certificate, now = new Date()): string[] {
+  const warnings: string[] = [];
+  if (certificate.ca) {
+    warnings.push(
+      "the certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes by default); " +
+        "verifying clients such as rustls refuse it as a server certificate (CaUsedAsEndEntity): " +
+        "sign a leaf certificate with it, or have clients trust it with --pin",
+    );
+  }
+  if (new Date(certificate.validTo) < now) {
+    warnings.push(`the certificate expired on ${new Date(certificate.validTo).toISOString()}`);
+  }
+  if (new Date(certificate.validFrom) > now) {
+    warnings.push(
+      `the certificate is not valid before ${new Date(certificate.validFrom).toISOString()}`,
+    );
+  }
+  return warnings;
 }
 
 /** The DER bytes of the first `CERTIFICATE` block of a PEM text. */

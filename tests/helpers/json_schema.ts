@@ -59,7 +59,7 @@ export const EVENTS: Record<string, EventShape[]> = {
     {
       by: "every server",
       required: { host: "string", port: "count", transport: "string" },
-      optional: service,
+      optional: { ...service, tls: "boolean", fingerprint: "string" },
     },
     { by: "a server on a Unix socket", required: { path: "string", transport: "string" } },
   ],
@@ -119,7 +119,11 @@ export const EVENTS: Record<string, EventShape[]> = {
       },
     },
   ],
-  connected: [{ by: "tcp connect, chat connect", required: { to: "address" } }],
+  connected: [{
+    by: "tcp connect, chat join (with TLS: protocol, cipher, how the certificate was trusted)",
+    required: { to: "address" },
+    optional: { tls: "string", cipher: "string", trust: "string", fingerprint: "string" },
+  }],
   data: [{
     by: "tcp connect, tcp listen",
     required: { from: "address", size: "count", text: "string" },

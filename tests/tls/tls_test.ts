@@ -6,12 +6,27 @@
  */
 import assert from "node:assert/strict";
 import { selfSigned } from "../../src/tls/certificate.ts";
-import { connectTls, TlsTrustError } from "../../src/tls/client.ts";
+import { type TlsClientOptions, type TlsSession, TlsTrustError } from "../../src/tls/client.ts";
+import { dial } from "../../src/net/dial.ts";
 import { formatFingerprint, parsePin, PinSyntaxError } from "../../src/tls/fingerprint.ts";
 import { firstCertificate, serverCredentials } from "../../src/tls/server.ts";
 import { skipWithout } from "../helpers/harness.ts";
 
 const encoder = new TextEncoder();
+
+/** A TLS client connection (through `dial`, as the commands make them) and its session. */
+async function connectTls(
+  target: { hostname: string; port: number },
+  options: TlsClientOptions = {},
+): Promise<{ conn: Deno.Conn; session: TlsSession }> {
+  let session: TlsSession | undefined;
+  const conn = await dial({ transport: "tcp", ...target }, {
+    tls: options,
+    onTls: (settled) => (session = settled),
+  });
+  assert.ok(session);
+  return { conn, session };
+}
 
 async function openssl(args: string[], cwd?: string): Promise<string> {
   const out = await new Deno.Command("openssl", {
