@@ -33,6 +33,28 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["tcp", ["tcp", "listen", "localhost:9000"], "--allow-net=localhost:9000"],
   ["tcp", ["tcp", "listen", "0.0.0.0:9000"], "--allow-net=0.0.0.0:9000"],
   ["tcp", ["tcp", "listen", "[::]:0"], "--allow-net=[::]:0"],
+  ["tcp", ["tcp", "listen", "9443", "--tls"], "--allow-net=127.0.0.1:9443"],
+  [
+    "tcp",
+    ["tcp", "listen", "9443", "--cert", "tls/server.pem", "--key", "tls/server.key"],
+    "--allow-net=127.0.0.1:9443 --allow-read=tls/server.pem,tls/server.key",
+  ],
+  [
+    "tcp",
+    ["tcp", "connect", "example.com:443", "--tls", "--cacert", "ca.pem"],
+    "--allow-net=example.com:443 --allow-read=ca.pem",
+  ],
+  [
+    "tcp",
+    ["tcp", "connect", "example.com:443", "--tls", "--proxy", "socks5h://127.0.0.1:1080"],
+    "--allow-net=127.0.0.1:1080",
+  ],
+  ["chat", ["chat", "serve", "6697", "--tls"], "--allow-net=127.0.0.1:6697"],
+  [
+    "chat",
+    ["chat", "join", "127.0.0.1:6697", "--pin", "ab".repeat(32)],
+    "--allow-net=127.0.0.1:6697",
+  ],
   ["udp", ["udp", "send", "127.0.0.1:9999", "hi"], "--allow-net=127.0.0.1:9999,127.0.0.1:0"],
   [
     "udp",
@@ -166,7 +188,10 @@ Deno.test("--help shows the plan with placeholders, generated from the same plan
     if (!command || command.kind !== "command") throw new Error(`${group} ${name}`);
     return permissionsHelp(command);
   };
-  assert.equal(help("tcp", "listen"), "--allow-net=HOST:PORT");
+  assert.equal(
+    help("tcp", "listen"),
+    "--allow-net=HOST:PORT (with --cert: --allow-read=FILE) (with --key: --allow-read=FILE)",
+  );
   assert.equal(help("ip", "calc"), "none");
   assert.equal(
     help("files", "serve"),

@@ -1,0 +1,353 @@
+/**
+ * TLS through the CLI, every run with exactly its plan's permissions:
+ * `tcp listen --tls` with a self-signed certificate trusted by its printed
+ * fingerprint, refusals that name the pin that would trust, peers that do
+ * not speak TLS on either side, a handshake that never finishes, `--cert`
+ * and `--key` made by openssl (a CA and a leaf; mismatched, incomplete and
+ * CA-as-server cases), a TLS chat, and openssl at the other end both ways.
+ */
+import assert from "node:assert/strict";
+import { freePort, runSockit, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
+
+const NET = ["--allow-net=127.0.0.1"];
+
+/** Runs openssl to completion; its stdout. */
+async function openssl(args: string[], cwd: string): Promise<string> {
+  const out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** A test CA, a leaf for localhost/127.0.0.1 signed by it, and an unrelated key, in `dir`. */
+async function makePki(dir: string): Promise<void> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  await openssl(
+    [
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=Test CA",
+    ],
+    dir,
+  );
+  await openssl(
+    ["req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"],
+    dir,
+  );
+  await Deno.writeTextFile(
+    `${dir}/ext`,
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "leaf.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "leaf.pem",
+    "-days",
+    "1",
+    "-extfile",
+    "ext",
+  ], dir);
+  await openssl([
+    "genpkey",
+    "-algorithm",
+    "EC",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-out",
+    "other.key",
+  ], dir);
+}
+
+Deno.test("tcp listen --tls prints a fingerprint that tcp connect --pin trusts; without it the refusal names it", async () => {
+  await using server = sockit(["tcp", "listen", "0", "-k", "--mode", "echo", "--tls"], NET);
+  const [, fingerprint] = await server.waitFor(
+    /tls fingerprint SHA256 ([0-9a-f]{64}) \(self-signed/,
+  );
+  const port = await server.port();
+  assert.ok(
+    server.stderr.indexOf("tls fingerprint") < server.stderr.indexOf("listening on"),
+    "the fingerprint is known when 'listening on' appears",
+  );
+  const plan = [`--allow-net=127.0.0.1:${port}`];
+  const echoed = await runSockit([
+    "tcp",
+    "connect",
+    `127.0.0.1:${port}`,
+    "--pin",
+    fingerprint ?? "",
+  ], {
+    permissions: plan,
+    input: "over tls\n",
+  });
+  assert.equal(echoed.code, 0, echoed.stderr);
+  assert.equal(echoed.stdout, "over tls\n");
+  assert.match(echoed.stderr, /connected to 127\.0\.0\.1:\d+ \(TLSv1\.3, certificate pinned\)/);
+
+  const json = await runSockit(
+    ["tcp", "connect", `127.0.0.1:${port}`, "--pin", fingerprint ?? "", "--json"],
+    { permissions: plan, input: "x" },
+  );
+  const connected = JSON.parse(json.stdout.split("\n")[0] ?? "{}");
+  assert.deepEqual(
+    [connected.event, connected.tls, connected.trust, connected.fingerprint],
+    ["connected", "TLSv1.3", "pinned", fingerprint],
+  );
+
+  const untrusted = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--tls"], {
+    permissions: plan,
+    input: "x",
+  });
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /the server's certificate is not trusted: it is self-signed/);
+  assert.match(untrusted.stderr, new RegExp(`hint: .*to trust exactly it: --pin ${fingerprint}`));
+
+  const wrong = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--pin", "ab".repeat(32)], {
+    permissions: plan,
+    input: "x",
+  });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, new RegExp(`not the pinned one \\(its SHA-256 is ${fingerprint}\\)`));
+
+  const badPin = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--pin", "12:zz"], {
+    permissions: plan,
+  });
+  assert.equal(badPin.code, 2);
+  assert.match(badPin.stderr, /Cannot read pin "12:zz"/);
+});
+
+Deno.test("a plain-text client on a TLS port is closed and logged, and the server keeps serving", async () => {
+  await using server = sockit(["tcp", "listen", "0", "-k", "--mode", "echo", "--tls"], NET);
+  const [, fingerprint] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+  const port = await server.port();
+  const plain = await Deno.connect({ hostname: "127.0.0.1", port });
+  await plain.write(new TextEncoder().encode("HELLO plain text\r\n\r\n"));
+  const buf = new Uint8Array(1024);
+  // Whatever comes back (a TLS alert at most) is not an echo of the text.
+  const n = await plain.read(buf).catch(() => null);
+  assert.ok(n === null || !new TextDecoder().decode(buf.subarray(0, n)).includes("HELLO"));
+  plain.close();
+  await server.waitFor(/the client does not speak TLS \(plain text on a TLS port\?\)/);
+  const after = await runSockit(
+    ["tcp", "connect", `127.0.0.1:${port}`, "--pin", fingerprint ?? ""],
+    {
+      permissions: [`--allow-net=127.0.0.1:${port}`],
+      input: "still here\n",
+    },
+  );
+  assert.equal(after.stdout, "still here\n", after.stderr);
+});
+
+Deno.test("tcp connect --tls to a plain server, and to one that never answers the handshake: one clear line, exit 1", async () => {
+  await using plain = sockit(["tcp", "listen", "0", "-k", "--mode", "stamp"], NET);
+  const plainPort = await plain.port();
+  const toPlain = await runSockit(["tcp", "connect", `127.0.0.1:${plainPort}`, "--tls"], {
+    permissions: [`--allow-net=127.0.0.1:${plainPort}`],
+    input: "hi\n",
+  });
+  assert.equal(toPlain.code, 1);
+  assert.match(
+    toPlain.stderr,
+    /TLS handshake failed: the server does not speak TLS|closed the connection during the handshake/,
+  );
+
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn);
+  })();
+  try {
+    const port = silent.addr.port;
+    const stalled = await runSockit([
+      "tcp",
+      "connect",
+      `127.0.0.1:${port}`,
+      "--tls",
+      "--timeout",
+      "400",
+    ], {
+      permissions: [`--allow-net=127.0.0.1:${port}`],
+    });
+    assert.equal(stalled.code, 1);
+    assert.match(
+      stalled.stderr,
+      /the TLS handshake with 127\.0\.0\.1:\d+ did not finish within 400 ms/,
+    );
+  } finally {
+    silent.close();
+    await accepting;
+    for (const conn of held) conn.close();
+  }
+});
+
+Deno.test({
+  name:
+    "--cert/--key from a CA: verified with --cacert; mismatched or half-given files exit 2 before listening; a CA certificate is warned about",
+  ignore: skipWithout("openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makePki(dir);
+      const read = `--allow-read=${dir}`;
+      await using server = sockit(
+        [
+          "tcp",
+          "listen",
+          "0",
+          "-k",
+          "--mode",
+          "echo",
+          "--cert",
+          `${dir}/leaf.pem`,
+          "--key",
+          `${dir}/leaf.key`,
+        ],
+        [...NET, read],
+      );
+      const port = await server.port();
+      assert.match(
+        server.stderr,
+        /tls fingerprint SHA256 [0-9a-f]{64}\n/,
+        "no self-signed note for given files",
+      );
+      const verified = await runSockit(
+        ["tcp", "connect", `localhost:${port}`, "--tls", "--cacert", `${dir}/ca.pem`],
+        { permissions: [`--allow-net=127.0.0.1:${port},[::1]:${port}`, read], input: "verified\n" },
+      );
+      assert.equal(verified.code, 0, verified.stderr);
+      assert.equal(verified.stdout, "verified\n");
+      assert.match(verified.stderr, /certificate verified/);
+      const wrongName = await runSockit(
+        [
+          "tcp",
+          "connect",
+          `127.0.0.1:${port}`,
+          "--cacert",
+          `${dir}/ca.pem`,
+          "--servername",
+          "other.example",
+        ],
+        { permissions: [`--allow-net=127.0.0.1:${port}`, read], input: "x" },
+      );
+      assert.equal(wrongName.code, 1);
+      assert.match(wrongName.stderr, /not valid for the name other\.example/);
+
+      const mismatched = await runSockit(
+        ["tcp", "listen", "0", "--cert", `${dir}/leaf.pem`, "--key", `${dir}/other.key`],
+        { permissions: [...NET, read] },
+      );
+      assert.equal(mismatched.code, 2);
+      assert.match(mismatched.stderr, /the key does not belong to the certificate/);
+      assert.doesNotMatch(mismatched.stderr, /listening on/);
+      const half = await runSockit(["tcp", "listen", "0", "--cert", `${dir}/leaf.pem`], {
+        permissions: [...NET, read],
+      });
+      assert.equal(half.code, 2);
+      assert.match(half.stderr, /--cert and --key go together/);
+      const missing = await runSockit(
+        ["tcp", "listen", "0", "--cert", `${dir}/nope.pem`, "--key", `${dir}/leaf.key`],
+        { permissions: [...NET, read] },
+      );
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /Cannot read --cert ".*nope\.pem": no such file/);
+
+      await using caAsServer = sockit(
+        ["tcp", "listen", "0", "--cert", `${dir}/ca.pem`, "--key", `${dir}/ca.key`],
+        [...NET, read],
+      );
+      await caAsServer.port();
+      assert.match(caAsServer.stderr, /warning: the certificate is a CA certificate \(CA:TRUE/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "openssl s_client talks to tcp listen --tls; tcp connect --tls talks to openssl s_server",
+  ignore: skipWithout("openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makePki(dir);
+      await using server = sockit(["tcp", "listen", "0", "-k", "--mode", "echo", "--tls"], NET);
+      const port = await server.port();
+      const client = new Spawned("openssl", [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${port}`,
+        "-quiet",
+        "-no_ign_eof",
+      ], { stdin: "piped" });
+      await client.write("from openssl\n");
+      await client.waitFor(/from openssl/, { on: "stdout" });
+      await client.closeStdin();
+      await client.finish();
+
+      const sPort = freePort();
+      await using sServer = new Spawned("openssl", [
+        "s_server",
+        "-accept",
+        `127.0.0.1:${sPort}`,
+        "-cert",
+        `${dir}/leaf.pem`,
+        "-key",
+        `${dir}/leaf.key`,
+        "-rev",
+        "-naccept",
+        "1",
+      ], { stdin: "null" });
+      await sServer.waitFor(/ACCEPT/, { on: "stdout" });
+      const reversed = await runSockit(
+        ["tcp", "connect", `127.0.0.1:${sPort}`, "--cacert", `${dir}/ca.pem`, "--idle", "1500"],
+        {
+          permissions: [`--allow-net=127.0.0.1:${sPort}`, `--allow-read=${dir}`],
+          input: "stressed\n",
+        },
+      );
+      assert.match(reversed.stdout, /desserts/, reversed.stderr);
+      assert.match(reversed.stderr, /certificate verified/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("chat serve --tls relays between TLS clients joined by pin", async () => {
+  await using server = sockit(["chat", "serve", "0", "--tls"], NET);
+  const [, fingerprint] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+  const port = await server.port();
+  const plan = [`--allow-net=127.0.0.1:${port}`];
+  await using ada = sockit([
+    "chat",
+    "join",
+    `127.0.0.1:${port}`,
+    "--pin",
+    fingerprint ?? "",
+    "--nick",
+    "Ada",
+  ], plan);
+  await ada.waitFor(/connected to .*\(TLSv1\.3, certificate pinned\)/);
+  await ada.waitFor(/you are Ada|is now known as Ada/, { on: "stdout" });
+  const bob = await runSockit(
+    ["chat", "join", `127.0.0.1:${port}`, "--pin", fingerprint ?? "", "--nick", "Bob"],
+    { permissions: plan, input: "hello over tls\n" },
+  );
+  assert.equal(bob.code, 0, bob.stderr);
+  await ada.waitFor(/<Bob> hello over tls/, { on: "stdout" });
+});
