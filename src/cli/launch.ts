@@ -18,7 +18,7 @@ import { planFlags } from "../command/plan.ts";
 import { type CliError, describeError, ExitCode } from "../console/errors.ts";
 import { Output } from "../console/output.ts";
 import { interruptSignal } from "../console/signals.ts";
-import { planOf, resolveInvocation, runCli } from "./run.ts";
+import { planOf, type Resolved, resolveInvocation, runCli, withHabit } from "./run.ts";
 import { TABLE } from "./table.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
@@ -46,8 +46,9 @@ export function launchOf(argv: readonly string[]): Launch {
   const debug = argv[0] === DEBUG_READ ? argv.slice(0, 2) : [];
   const rest = argv.slice(debug.length);
   if (rest[0] === "--permissions" && debug.length === 0) return { kind: "here" };
+  let resolved: Resolved | undefined;
   try {
-    const resolved = resolveInvocation(rest, TABLE, config.version);
+    resolved = resolveInvocation(rest, TABLE, config.version);
     if (resolved.kind === "print") {
       return debug.length === 0
         ? { kind: "here" }
@@ -61,7 +62,14 @@ export function launchOf(argv: readonly string[]): Launch {
       args: ["run", "--no-prompt", "--config", CONFIG, ...flags, MAIN, ...argv],
     };
   } catch (err) {
-    return { kind: "error", error: describeError(err) };
+    // The same habit hints as a run without the launcher (`did you mean HOST:PORT?`).
+    const error = describeError(err);
+    return {
+      kind: "error",
+      error: resolved?.kind === "command" && error.exitCode === ExitCode.usage
+        ? withHabit(error, resolved)
+        : error,
+    };
   }
 }
 

@@ -93,3 +93,19 @@ Deno.test("curl's -f works as http get --fail", () => {
   assert.equal(resolved.kind, "command");
   if (resolved.kind === "command") assert.equal(resolved.args.flag("fail"), true);
 });
+
+Deno.test("the installed command gives the same habit hints as a direct run", async () => {
+  const { launchOf } = await import("../../src/cli/launch.ts");
+  for (const [argv, hint] of ROWS) {
+    const launch = launchOf(argv);
+    const direct = await run(argv);
+    if (launch.kind !== "error") continue; // planned fine: the child run gives the hint
+    assert.equal(launch.error.exitCode, 2, argv.join(" "));
+    assert.match(`hint: ${launch.error.hint ?? ""}`, hint, argv.join(" "));
+    assert.match(direct.stderr, new RegExp(`hint: ${escapeRegExp(launch.error.hint ?? "")}`));
+  }
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
