@@ -27,12 +27,15 @@ export function renderProgress(
     done: number;
     total: number | undefined;
     seconds: number;
+    /** Bytes that were already there when `seconds` started (a resumed download). */
+    start?: number;
     width?: number;
     columns?: number;
   },
 ): string {
-  const { label, done, total, seconds, columns } = state;
-  const rate = seconds > 0 ? done / seconds : 0;
+  const { label, done, total, seconds, columns, start = 0 } = state;
+  // The rate is of this run's bytes: a resumed download's earlier part took no time now.
+  const rate = seconds > 0 ? Math.max(0, done - start) / seconds : 0;
   if (total === undefined) {
     return fit(label, `${formatSize(done)} ${formatRate(rate)}`, columns);
   }
@@ -87,6 +90,7 @@ export class Progress {
   #label: string;
   #total: number | undefined;
   #done: number;
+  readonly #start: number;
   #started = performance.now();
   #lastDraw = 0;
   #enabled: boolean;
@@ -101,6 +105,7 @@ export class Progress {
     this.#label = label;
     this.#total = total;
     this.#done = start;
+    this.#start = start;
     this.#enabled = enabled && isTerminal();
   }
 
@@ -133,6 +138,7 @@ export class Progress {
       done: this.#done,
       total: this.#total,
       seconds: (performance.now() - this.#started) / 1000,
+      start: this.#start,
       width: Math.max(20, columns - 60),
       columns,
     });

@@ -47,3 +47,16 @@ Deno.test("renderProgress() on a narrow terminal shrinks the bar first, then the
   assert.doesNotMatch(renderProgress({ ...state, columns: 40 }), /\[/);
   assert.match(renderProgress({ ...state, columns: 40 }), /^a-rather.*… +50%/);
 });
+
+Deno.test("renderProgress() of a resumed download rates only this run's bytes", () => {
+  // 600 of 1000 bytes were on disk; 200 more arrived in 2 s: 100 B/s, 2 s left.
+  const line = renderProgress({
+    label: "x",
+    done: 800,
+    total: 1000,
+    seconds: 2,
+    start: 600,
+    width: 20,
+  });
+  assert.match(line, / 80% 800 B\/1000 B 100 B\/s ETA 2s$/);
+});
