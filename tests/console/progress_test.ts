@@ -58,5 +58,5 @@ Deno.test("renderProgress() of a resumed download rates only this run's bytes", 
     start: 600,
     width: 20,
   });
-  assert.match(line, / 80% 800 B\/1000 B 100 B\/s ETA 2s$/);
+  assert.match(line, / 80% 800 B\/1\.0 kB 100 B\/s ETA 2s$/);
 });
