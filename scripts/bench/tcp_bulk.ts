@@ -33,15 +33,16 @@ const { values: { size, runs }, json } = parseBenchArgs({
 });
 
 async function sockitRun(): Promise<{ seconds: number; serverPeak: number }> {
-  const server = startSockit(["tcp", "listen", "0", "--mode", "sink"]);
+  // JSON events carry the exact byte count (the status line writes sizes for people).
+  const server = startSockit(["tcp", "listen", "0", "--mode", "sink", "--json"]);
   try {
-    const port = await server.port();
+    const [, port] = await server.waitFor(/"event":"listening"[^\n]*"port":(\d+)/, { on: "stdout" });
     const client = sockitShell(["tcp", "connect", `127.0.0.1:${port}`, "-q"]);
     const result = await timeShell(`head -c ${size} /dev/zero | ${client}`);
     if (result.code !== 0) throw new Error(`sockit client failed: ${result.stderr}`);
     const peak = server.memory().peak;
-    const { stderr } = await server.finish(30_000);
-    const received = /received (\d+) bytes/.exec(stderr)?.[1];
+    const { stdout } = await server.finish(30_000);
+    const received = /"event":"sink"[^\n]*"bytesIn":(\d+)/.exec(stdout)?.[1];
     if (Number(received) !== size) throw new Error(`sink received ${received}, expected ${size}`);
     return { seconds: result.seconds, serverPeak: peak };
   } finally {
