@@ -8,7 +8,8 @@ import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { exitCodeOf, input } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { MAX_CONNS } from "../command/options.ts";
+import { ACCESS_OPTIONS, MAX_CONNS } from "../command/options.ts";
+import { AccessGate, accessListOf } from "../net/access_gate.ts";
 import { printSummary } from "../net/server.ts";
 import { runChatClient } from "./client.ts";
 import { serveChat } from "./server.ts";
@@ -21,6 +22,7 @@ const serveCommand: CommandSpec = {
   args: { min: 1, max: 1 },
   options: {
     "max-conns": MAX_CONNS,
+    ...ACCESS_OPTIONS,
   },
   description: [
     "Any nc or telnet is a client. A client is userN until '/nick NAME' (unique, letters, " +
@@ -36,17 +38,20 @@ const serveCommand: CommandSpec = {
   examples: [
     "sockit chat serve 6667",
     "sockit chat serve 0.0.0.0:6667 --max-conns 200   # a classroom",
+    "sockit chat serve 0.0.0.0:6667 --allow 192.168.1.0/24   # this LAN only",
     "nc 127.0.0.1 6667                                 # join with plain netcat",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
+    accessListOf(args);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
     const maxConns = args.number("max-conns");
+    const access = input(() => AccessGate.of(args, out));
     const bound = listen(address, out);
-    const stats = await serveChat(bound, out, { maxConns, signal });
-    printSummary(out, stats);
+    const stats = await serveChat(bound, out, { maxConns, signal, access });
+    printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };

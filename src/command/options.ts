@@ -41,3 +41,40 @@ export const idleOption: typeof millisecondsOption = millisecondsOption;
 
 /** `--timeout MS`: give up when a wait (connect, a byte) takes longer than MS. */
 export const timeoutOption: typeof millisecondsOption = millisecondsOption;
+
+/**
+ * `--allow CIDR` and `--deny CIDR` (repeatable): the access list of a
+ * server, for every TCP and UDP server. Spread into a command's options.
+ */
+export const ACCESS_OPTIONS: Record<"allow" | "deny", OptionSpec> = {
+  allow: {
+    type: "string",
+    multiple: true,
+    value: "CIDR",
+    help: "admit only peers in CIDR (repeatable; others are denied)",
+  },
+  deny: {
+    type: "string",
+    multiple: true,
+    value: "CIDR",
+    help: "turn away peers in CIDR (repeatable; wins over --allow)",
+  },
+};
+
+/**
+ * `-x/--hexdump` and `--log FILE`: the byte tap of a stream command (every
+ * chunk as a hex dump on stderr; the raw session appended to FILE). Spread
+ * into a command's options; the plan grants `--allow-write=FILE` for `--log`.
+ */
+export const TAP_OPTIONS: Record<"hexdump" | "log", OptionSpec> = {
+  hexdump: {
+    type: "boolean",
+    short: "x",
+    help: "show every chunk as a hex dump on stderr (> sent, < received)",
+  },
+  log: {
+    type: "string",
+    value: "FILE",
+    help: "append the raw session bytes to FILE, a header line before each chunk",
+  },
+};

@@ -26,7 +26,14 @@ import {
   parseListenAddress,
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { idleOption, MAX_CONNS, millisecondsOption, timeoutOption } from "../command/options.ts";
+import {
+  ACCESS_OPTIONS,
+  idleOption,
+  MAX_CONNS,
+  millisecondsOption,
+  timeoutOption,
+} from "../command/options.ts";
+import { AccessGate, accessListOf } from "../net/access_gate.ts";
 import type { Args } from "../command/values.ts";
 import { escapeText } from "../text/escape.ts";
 import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from "../net/server.ts";
@@ -76,6 +83,7 @@ const serveCommand: CommandSpec = {
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
+    ...ACCESS_OPTIONS,
   },
   description: [
     "Nothing outside DIR is readable: not through '..', absolute or encoded paths, backslashes " +
@@ -97,6 +105,7 @@ const serveCommand: CommandSpec = {
     "sockit files serve                      # share . on 127.0.0.1:9000",
     "sockit files serve ~/Public --listen 0.0.0.0:9000 --http 0.0.0.0:8080",
     "sockit files serve /srv/drop --allow-upload --max-upload 104857600",
+    "sockit files serve --listen 0.0.0.0:9000 --allow 192.168.1.0/24 --deny 192.168.1.13",
   ],
   plan(args, p) {
     const dir = args.positional(0, ".");
@@ -106,6 +115,7 @@ const serveCommand: CommandSpec = {
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
     if (args.flag("allow-upload")) p.write(dir);
+    accessListOf(args);
   },
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");
@@ -118,7 +128,8 @@ const serveCommand: CommandSpec = {
     const maxPerAddress = args.number("max-per-address");
     const idleMs = args.number("idle");
     const headerMs = args.number("header-timeout");
-    const limits = { maxConns, maxPerAddress, idleMs, headerMs };
+    const access = input(() => AccessGate.of(args, out));
+    const limits = { maxConns, maxPerAddress, idleMs, headerMs, access };
     const showHidden = args.flag("show-hidden");
     const sandbox = await inputAsync(() => openShare(dir, { showHidden }));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
@@ -147,7 +158,7 @@ const serveCommand: CommandSpec = {
       }),
       http?.finished,
     ]);
-    printSummary(out, stats);
+    printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };

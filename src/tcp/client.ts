@@ -15,6 +15,8 @@ import { AdaptiveBuffer, writeAll } from "../net/buffer.ts";
 import { closeQuietly, connect } from "../net/endpoint.ts";
 import { CrlfEncoder } from "../net/lines.ts";
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
+import type { ByteTap } from "../net/tap.ts";
+import { describeExit, type ExecStream, runExec } from "./exec.ts";
 
 /** Options for {@linkcode runTcpClient}. */
 export interface TcpClientOptions {
@@ -34,6 +36,10 @@ export interface TcpClientOptions {
   signal?: AbortSignal;
   /** Opens the input; called only when stdin is used. @default {openStdin} */
   stdin?: () => ChunkSource;
+  /** Sees every chunk sent and received (`-x`, `--log`). */
+  tap?: ByteTap | undefined;
+  /** `--exec`: join the connection to a new process of this program instead of stdin/stdout. */
+  exec?: readonly string[] | undefined;
 }
 
 /**
@@ -55,12 +61,21 @@ export async function runTcpClient(
     recvOnly = false,
     signal,
     stdin = openStdin,
+    tap,
+    exec,
   } = options;
   const where = formatAddress(address);
   const conn = await connect(address, { timeoutMs, ...(signal ? { signal } : {}) });
   out.status(`connected to ${where}`, { event: "connected", to: where });
   const local = conn.localAddr;
   if (local.transport === "tcp") out.detail(`from ${formatHostPort(local.hostname, local.port)}`);
+  if (exec) {
+    try {
+      return await execClient(conn, where, out, { argv: exec, tap, signal, idleMs });
+    } finally {
+      tap?.close();
+    }
+  }
   let bytesIn = 0;
   let bytesOut = 0;
   let lastActive = Date.now();
@@ -81,6 +96,7 @@ export async function runTcpClient(
       bytesIn += n;
       lastActive = Date.now();
       const chunk = buffer.filled(n);
+      tap?.received(chunk);
       if (sendOnly) continue;
       if (out.json) {
         await out.event({ event: "data", from: where, size: n, ...jsonText(chunk, "utf-8") });
@@ -95,6 +111,7 @@ export async function runTcpClient(
     for (let chunk; (chunk = await input.next()) !== null;) {
       const data = encoder ? encoder.encode(chunk) : chunk;
       await writeAll(conn, data);
+      tap?.sent(data);
       bytesOut += data.length;
       lastActive = Date.now();
     }
@@ -141,6 +158,74 @@ export async function runTcpClient(
   } finally {
     clearInterval(idleTimer);
     signal?.removeEventListener("abort", onAbort);
+    closeQuietly(conn);
+    tap?.close();
+  }
+}
+
+interface ExecClientOptions {
+  argv: readonly string[];
+  tap: ByteTap | undefined;
+  signal: AbortSignal | undefined;
+  idleMs: number | undefined;
+}
+
+/** `tcp connect --exec`: the connection joined to a new process until it exits. */
+async function execClient(
+  conn: Deno.Conn,
+  where: string,
+  out: Output,
+  options: ExecClientOptions,
+): Promise<void> {
+  const { argv, tap, signal, idleMs } = options;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let lastActive = Date.now();
+  let idle = false;
+  const stream: ExecStream = {
+    async read(buffer) {
+      const n = await conn.read(buffer);
+      if (n !== null) {
+        bytesIn += n;
+        lastActive = Date.now();
+        tap?.received(buffer.subarray(0, n));
+      }
+      return n;
+    },
+    async write(bytes) {
+      await writeAll(conn, bytes);
+      bytesOut += bytes.length;
+      lastActive = Date.now();
+      tap?.sent(bytes);
+    },
+    closeWrite: () => conn.closeWrite(),
+    close: () => closeQuietly(conn),
+  };
+  const idleTimer = idleMs === undefined ? undefined : setInterval(() => {
+    if (Date.now() - lastActive < idleMs) return;
+    idle = true;
+    closeQuietly(conn);
+  }, Math.max(20, Math.min(Math.floor(idleMs / 4), 1000)));
+  const program = argv[0] ?? "";
+  try {
+    const result = await runExec(stream, { argv, peer: where, out, signal });
+    out.status(describeExit(program, result), {
+      event: "exited",
+      to: where,
+      program,
+      code: result.code,
+      ...(result.signal === null ? {} : { signal: result.signal }),
+      ...(result.killed === undefined ? {} : { reason: result.killed }),
+    });
+    const reason = signal?.aborted ? "interrupted" : idle ? `idle for ${idleMs} ms` : "exited";
+    out.status(`closed ${where} (${bytesIn} bytes in, ${bytesOut} bytes out)`, {
+      event: "closed",
+      reason: reason === "exited" ? `${program} exited` : reason,
+      bytesIn,
+      bytesOut,
+    });
+  } finally {
+    clearInterval(idleTimer);
     closeQuietly(conn);
   }
 }

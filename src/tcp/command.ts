@@ -4,15 +4,78 @@
  * @module
  */
 
-import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
+import type { Planner } from "../command/plan.ts";
 import type { Args } from "../command/values.ts";
-import { exitCodeOf, input, UsageError } from "../console/errors.ts";
+import type { Output } from "../console/output.ts";
+import { CliError, describeError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
+import { AccessGate, accessListOf } from "../net/access_gate.ts";
 import { listen } from "../net/endpoint.ts";
-import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
+import { SessionLog } from "../net/session_log.ts";
+import { Taps } from "../net/tap.ts";
+import { splitWords } from "../text/words.ts";
+import { escapeText } from "../text/escape.ts";
+import {
+  ACCESS_OPTIONS,
+  idleOption,
+  MAX_CONNS,
+  TAP_OPTIONS,
+  timeoutOption,
+} from "../command/options.ts";
 import { runTcpClient } from "./client.ts";
+import { ExecStartError } from "./exec.ts";
 import { serveTcp, TCP_MODES, type TcpMode } from "./server.ts";
 import { printSummary } from "../net/server.ts";
+
+/** `-e/--exec "PROGRAM [ARGS…]"`: a new process per connection, without a shell. */
+const EXEC_OPTION: OptionSpec = {
+  type: "string",
+  short: "e",
+  value: "COMMAND",
+  help: "join each connection to a new process of COMMAND (split like a shell; no shell runs)",
+};
+
+/** PROGRAM and its arguments from --exec, if given. */
+function execArgv(args: Args): string[] | undefined {
+  const text = args.text("exec");
+  return text === undefined ? undefined : splitWords(text);
+}
+
+/** The plan's part for --exec (`--allow-run=PROGRAM`, as written) and --log (`--allow-write=FILE`). */
+function planTapAndExec(args: Args, p: Planner): void {
+  const argv = execArgv(args);
+  if (argv) p.grant("run", argv[0]!);
+  const log = args.text("log");
+  if (log !== undefined) p.write(log);
+}
+
+/** Opens the session log of --log. */
+function openLog(args: Args): SessionLog | undefined {
+  const path = args.text("log");
+  if (path === undefined) return undefined;
+  try {
+    return new SessionLog(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) throw err;
+    const why = err instanceof Deno.errors.NotFound ? "no such folder" : describeError(err).message;
+    throw new CliError(`cannot open the log ${escapeText(path)}: ${why}`);
+  }
+}
+
+/** An --exec program that cannot be started, as the error the user sees. */
+function execFailure(err: unknown): unknown {
+  if (!(err instanceof ExecStartError)) return err;
+  return new CliError(escapeText(err.message), {
+    hint: "give the program's path, or a name on PATH (no shell runs: builtins need " +
+      "--exec \"sh -c '…'\")",
+  });
+}
+
+/** Taps for -x and --log, or none. */
+function tapsOf(args: Args, out: Output, log: SessionLog | undefined, showPeer: boolean) {
+  return Taps.of(out, { hexdump: args.flag("hexdump"), log, showPeer });
+}
 
 const connectCommand: CommandSpec = {
   kind: "command",
@@ -27,6 +90,8 @@ const connectCommand: CommandSpec = {
     "no-shutdown": { type: "boolean", help: "do not half-close the socket at stdin EOF" },
     "send-only": { type: "boolean", help: "only send stdin; discard what arrives" },
     "recv-only": { type: "boolean", help: "only receive; do not read stdin" },
+    ...TAP_OPTIONS,
+    exec: EXEC_OPTION,
   },
   description: [
     "TARGET is HOST:PORT, [IPv6]:PORT or unix:/path; netcat's HOST PORT (two arguments) " +
@@ -38,6 +103,14 @@ const connectCommand: CommandSpec = {
     "times out or is reset; 2 for a bad TARGET or option; 130 on Ctrl-C.",
     '--json: stdout carries {"event":"connected"|"data"|"closed",…}; data events have ' +
     '"text" (UTF-8) and "base64" when the bytes are not valid UTF-8.',
+    "-x prints every chunk as a hex dump on stderr ('>' sent, '<' received, an offset per " +
+    "direction, 16 bytes a row with their printable ASCII); --log FILE appends the raw bytes " +
+    "to FILE, each chunk behind a line '# TIME PEER DIR N' (docs/cli.md has the format).",
+    "--exec COMMAND runs COMMAND once connected (ncat -e): socket to its stdin, its stdout to " +
+    "the socket, its stderr to stderr as '[HOST:PORT] LINE'. COMMAND is split into words like " +
+    "a shell would (quotes, backslashes) but no shell runs. It is killed when the peer goes " +
+    "away; the connection closes when it exits, and its exit status is reported " +
+    '({"event":"exited",…}). The plan grants --allow-run=PROGRAM, as written.',
   ],
   verbose: "show the local address the connection was made from",
   examples: [
@@ -46,24 +119,40 @@ const connectCommand: CommandSpec = {
     "sockit tcp connect [::1]:9000 --timeout 2000",
     "sockit tcp connect unix:/tmp/app.sock --idle 5000",
     "sockit tcp connect mail.example.com:25 --crlf",
+    "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit tcp connect example.com:80 -x",
+    "sockit tcp connect 127.0.0.1:9000 --exec 'sh -c \"echo hi; cat\"'",
   ],
   plan(args, p) {
     p.address(targetOf(args), parseConnectTarget, "connect");
+    planTapAndExec(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseConnectTarget(targetOf(args)));
     if (args.flag("send-only") && args.flag("recv-only")) {
       throw new UsageError("--send-only and --recv-only cannot be used together");
     }
-    await runTcpClient(address, out, {
-      timeoutMs: args.integer("timeout"),
-      idleMs: args.integer("idle"),
-      crlf: args.flag("crlf"),
-      shutdown: !args.flag("no-shutdown"),
-      sendOnly: args.flag("send-only"),
-      recvOnly: args.flag("recv-only"),
-      signal,
-    });
+    const exec = input(() => execArgv(args));
+    if (exec) {
+      for (const name of ["crlf", "no-shutdown", "send-only", "recv-only"]) {
+        if (args.flag(name)) throw new UsageError(`--exec and --${name} cannot be used together`);
+      }
+    }
+    using log = openLog(args);
+    try {
+      await runTcpClient(address, out, {
+        timeoutMs: args.integer("timeout"),
+        idleMs: args.integer("idle"),
+        crlf: args.flag("crlf"),
+        shutdown: !args.flag("no-shutdown"),
+        sendOnly: args.flag("send-only"),
+        recvOnly: args.flag("recv-only"),
+        signal,
+        tap: tapsOf(args, out, log, false)?.open(args.positional(0)),
+        exec,
+      });
+    } catch (err) {
+      throw execFailure(err);
+    }
     return exitCodeOf(signal);
   },
 };
@@ -107,6 +196,9 @@ const listenCommand: CommandSpec = {
     "max-conns": MAX_CONNS,
     idle: idleOption("close a client after MS without traffic"),
     greeting: { type: "string", value: "TEXT", help: "greet mode's welcome line" },
+    ...TAP_OPTIONS,
+    exec: EXEC_OPTION,
+    ...ACCESS_OPTIONS,
   },
   description: [
     "ADDR is PORT, :PORT, HOST:PORT, [IPv6]:PORT or unix:/path; the default host is 127.0.0.1 " +
@@ -120,7 +212,21 @@ const listenCommand: CommandSpec = {
     "reported: 'connection from HOST:PORT', 'closed HOST:PORT (N bytes in, M bytes out)'. " +
     "Ctrl-C closes every client, prints a summary and exits 130.",
     '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|' +
-    '"data"|"sink"|"summary",…}.',
+    '"denied"|"data"|"sink"|"exited"|"summary",…}.',
+    "--allow CIDR / --deny CIDR (repeatable; an address is a /32 or /128): deny wins, and with " +
+    "any --allow a client no --allow covers is denied. A denied client is closed at once, " +
+    "before a byte is sent, and logged 'denied HOST:PORT'; the summary counts them. " +
+    "IPv4-mapped IPv6 peers (::ffff:a.b.c.d) count as their IPv4 address; Unix-socket " +
+    "peers are always admitted.",
+    "-x prints every chunk as a hex dump on stderr, each row naming the client ('HOST:PORT > " +
+    "OFFSET  HEX  |ASCII|', '>' sent, '<' received); --log FILE appends the raw bytes of " +
+    "every connection to FILE, each chunk behind a line '# TIME HOST:PORT DIR N'.",
+    "--exec COMMAND joins each client to a new process of COMMAND (ncat -e; with -k, " +
+    "concurrently): client bytes to its stdin, its stdout to the client, its stderr to stderr " +
+    "as '[HOST:PORT] LINE'. COMMAND is split into words like a shell would, but no shell " +
+    "runs. The process is killed when its client goes away; the client is closed when the " +
+    "process exits ('cat exited with code 0 (HOST:PORT)'). A program that cannot be run " +
+    "stops the server (exit 1). The plan grants --allow-run=PROGRAM, as written.",
   ],
   examples: [
     "sockit tcp listen 9000                    # one client, like nc -l 9000",
@@ -129,9 +235,14 @@ const listenCommand: CommandSpec = {
     "sockit tcp listen [::1]:7070 -k --mode greet --greeting 'Hi there'",
     "sockit tcp listen 9000 --mode sink        # measure what a client sends",
     "sockit tcp listen unix:/tmp/app.sock -k --mode echo --idle 30000",
+    "sockit tcp listen 9000 -k --exec 'tr a-z A-Z'   # like ncat -k -e",
+    "sockit tcp listen 9000 -x --log session.log    # see and keep every byte",
+    "sockit tcp listen 0.0.0.0:9000 -k --mode echo --allow 192.168.1.0/24 --deny 192.168.1.13",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
+    planTapAndExec(args, p);
+    accessListOf(args);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
@@ -142,16 +253,35 @@ const listenCommand: CommandSpec = {
     if (greeting !== undefined && mode !== "greet") {
       throw new UsageError("--greeting needs --mode greet");
     }
+    const argv = input(() => execArgv(args));
+    if (argv && args.values["mode"] !== undefined) {
+      throw new UsageError("--exec and --mode cannot be used together");
+    }
+    const access = input(() => AccessGate.of(args, out));
+    using log = openLog(args);
     const bound = listen(address, out);
+    // A program that cannot be run at all fails every connection: stop and say why.
+    const stopped = new AbortController();
+    let startFailure: unknown;
     const stats = await serveTcp(bound, out, {
       mode,
       keepOpen: args.flag("keep-open"),
       maxConns,
       idleMs,
       greeting,
-      signal,
+      signal: AbortSignal.any([signal, stopped.signal]),
+      access,
+      taps: tapsOf(args, out, log, true),
+      exec: argv && {
+        argv,
+        onStartFailure(err) {
+          startFailure ??= err;
+          stopped.abort();
+        },
+      },
     });
-    if (signal.aborted) printSummary(out, stats);
+    if (startFailure !== undefined) throw execFailure(startFailure);
+    if (signal.aborted) printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };
