@@ -117,30 +117,32 @@ export async function runExec(stream: ExecStream, options: RunExecOptions): Prom
     return s;
   });
 
+  const gone = () => kill(signal?.aborted ? "stopped" : "peer gone");
+
   // socket → stdin; the peer's EOF closes stdin, its disappearance kills the program.
   const toStdin = (async () => {
     const writer = child.stdin.getWriter();
     const buffer = new AdaptiveBuffer();
-    try {
-      for (;;) {
-        let n: number | null;
-        try {
-          n = await stream.read(buffer.buffer);
-        } catch {
-          kill("peer gone");
-          return;
-        }
-        if (n === null) break;
-        // The program stopped reading (it exited or closed stdin): drop the rest.
-        await writer.write(buffer.filled(n).slice());
+    let open = true;
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await stream.read(buffer.buffer);
+      } catch {
+        gone();
+        break;
       }
-      await writer.close();
-    } catch {
-      // stdin closed by the program: nothing more to deliver
-    } finally {
-      writer.releaseLock();
-      await child.stdin.close().catch(() => {});
+      if (n === null) break;
+      // Once the program stops reading (it exited or closed stdin), the rest is dropped.
+      if (!open) continue;
+      try {
+        await writer.write(buffer.filled(n));
+      } catch {
+        open = false;
+      }
     }
+    if (open) await writer.close().catch(() => {});
+    writer.releaseLock();
   })();
 
   // stdout → socket; a failed send means the peer went away.
@@ -151,7 +153,7 @@ export async function runExec(stream: ExecStream, options: RunExecOptions): Prom
         try {
           await stream.write(read.value);
         } catch {
-          kill("peer gone");
+          gone();
           await reader.cancel().catch(() => {});
           return;
         }
@@ -169,11 +171,20 @@ export async function runExec(stream: ExecStream, options: RunExecOptions): Prom
     return { code: result.code, signal: result.signal, killed };
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    // The program is done: the connection goes, which ends a read still waiting on it.
+    // The program is done and its output sent (with a FIN). A peer still sending
+    // gets a moment to finish, its bytes dropped: closing with them unread would
+    // reset the connection, and a reset can destroy the answer before it is read.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([toStdin, new Promise((resolve) => timer = setTimeout(resolve, LINGER_MS))]);
+    clearTimeout(timer);
     stream.close();
     await toStdin;
+    await child.stdin.close().catch(() => {});
   }
 }
+
+/** How long a connection stays open for a peer still sending after the program's end. */
+const LINGER_MS = 500;
 
 function signalChild(child: Deno.ChildProcess, sig: Deno.Signal): void {
   try {

@@ -92,7 +92,7 @@ export function serveTcp(
     },
     async handle(session) {
       try {
-        if (exec) await execSession(session, exec, out);
+        if (exec) await execSession(session, exec, out, rest.signal);
         else await runSession(session, { mode, greeting, out });
       } finally {
         queues.delete(session);
@@ -126,7 +126,12 @@ function runSession(session: Session, context: SessionContext): Promise<void> {
 }
 
 /** Joins the session to a new process of the `--exec` program and reports how it ended. */
-async function execSession(session: Session, exec: ServeExecOptions, out: Output): Promise<void> {
+async function execSession(
+  session: Session,
+  exec: ServeExecOptions,
+  out: Output,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const stream: ExecStream = {
     read: (buffer) => session.read(buffer),
     write: (bytes) => session.send(bytes),
@@ -136,7 +141,7 @@ async function execSession(session: Session, exec: ServeExecOptions, out: Output
   const program = exec.argv[0] ?? "";
   let result;
   try {
-    result = await runExec(stream, { argv: exec.argv, peer: session.peer, out });
+    result = await runExec(stream, { argv: exec.argv, peer: session.peer, out, signal });
   } catch (err) {
     if (err instanceof ExecStartError || err instanceof Deno.errors.NotCapable) {
       session.closeReason ??= `cannot run ${program}`;
