@@ -32,7 +32,7 @@ Deno.test("hexdumpLines() counts offsets from the bytes already seen in that dir
   const rows = hexdumpLines(new Uint8Array(40), { offset: 0x1234, prefix: "< " });
   assert.deepEqual(rows.map((r) => r.slice(0, 10)), ["< 00001234", "< 00001244", "< 00001254"]);
   assert.ok(rows[2]!.endsWith(`|${".".repeat(8)}|`));
-  assert.match(hexdumpLines(new Uint8Array(1), { offset: 2 ** 32 })[0]!, /^100000000  00 /);
+  assert.ok(hexdumpLines(new Uint8Array(1), { offset: 2 ** 32 })[0]!.startsWith("100000000  00 "));
 });
 
 Deno.test("hexdumpLines() shows all 256 byte values: hex exact, only 0x20-0x7e printed as themselves", () => {
