@@ -8,8 +8,8 @@ import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { exitCodeOf, input } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { ACCESS_OPTIONS, MAX_CONNS } from "../command/options.ts";
-import { AccessGate, accessListOf } from "../net/access_gate.ts";
+import { ACCESS_HELP_STREAM, ACCESS_OPTIONS, MAX_CONNS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { printSummary } from "../net/server.ts";
 import { runChatClient } from "./client.ts";
 import { serveChat } from "./server.ts";
@@ -34,6 +34,7 @@ const serveCommand: CommandSpec = {
     "and the connection kept. Control characters and terminal escape sequences are stripped. " +
     "A client that stops reading is disconnected once 1 MiB is queued for it ('* NAME left " +
     "(not reading)'); it never delays the others. A line cut off by a disconnect is not relayed.",
+    ACCESS_HELP_STREAM,
   ],
   examples: [
     "sockit chat serve 6667",
@@ -43,7 +44,7 @@ const serveCommand: CommandSpec = {
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
-    accessListOf(args);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));

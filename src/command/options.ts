@@ -78,3 +78,16 @@ export const TAP_OPTIONS: Record<"hexdump" | "log", OptionSpec> = {
     help: "append the raw session bytes to FILE, a header line before each chunk",
   },
 };
+
+/** The `--help` paragraph of `--allow`/`--deny` on a stream server. */
+export const ACCESS_HELP_STREAM = "--allow CIDR / --deny CIDR (repeatable; an address alone is " +
+  "one host): deny wins, and with any --allow a client that no --allow covers is denied. A " +
+  "denied client is closed at once, before a byte is sent, and logged 'denied HOST:PORT'; " +
+  "the summary counts them. IPv4-mapped IPv6 peers (::ffff:a.b.c.d) count as their IPv4 " +
+  "address; Unix-socket peers are always admitted.";
+
+/** The `--help` paragraph of `--allow`/`--deny` on a datagram server. */
+export const ACCESS_HELP_DATAGRAM = "--allow CIDR / --deny CIDR (repeatable; an address alone " +
+  "is one host): deny wins, and with any --allow a sender that no --allow covers is denied. " +
+  "A denied datagram is dropped unanswered, logged 'denied HOST:PORT' (once per sender) and " +
+  "counted in the summary.";

@@ -27,13 +27,14 @@ import {
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
 import {
+  ACCESS_HELP_STREAM,
   ACCESS_OPTIONS,
   idleOption,
   MAX_CONNS,
   millisecondsOption,
   timeoutOption,
 } from "../command/options.ts";
-import { AccessGate, accessListOf } from "../net/access_gate.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import type { Args } from "../command/values.ts";
 import { escapeText } from "../text/escape.ts";
 import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from "../net/server.ts";
@@ -100,6 +101,7 @@ const serveCommand: CommandSpec = {
     "however it trickles in, and one address holds at most --max-per-address of the " +
     "--max-conns connections. The file port and the HTTP face each keep to these limits; a " +
     "client over them is told busy (HTTP: 503).",
+    ACCESS_HELP_STREAM + " The rules apply to the file port and the HTTP face alike.",
   ],
   examples: [
     "sockit files serve                      # share . on 127.0.0.1:9000",
@@ -115,7 +117,7 @@ const serveCommand: CommandSpec = {
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
     if (args.flag("allow-upload")) p.write(dir);
-    accessListOf(args);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");

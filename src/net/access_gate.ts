@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Planner } from "../command/plan.ts";
 import type { Args } from "../command/values.ts";
 import type { Output } from "../console/output.ts";
 import { type AccessList, admits, isOpen, parseAccessList } from "../inet/access.ts";
@@ -20,6 +21,17 @@ import { type AccessList, admits, isOpen, parseAccessList } from "../inet/access
  */
 export function accessListOf(args: Args): AccessList {
   return parseAccessList({ allow: args.texts("allow"), deny: args.texts("deny") });
+}
+
+/**
+ * The plan's part of `--allow`/`--deny`: no permission, but a malformed
+ * rule is the same usage error in a plan as in a run (not checked for the
+ * placeholders of `--help`).
+ *
+ * @throws {SyntaxError|RangeError} for a malformed rule
+ */
+export function planAccess(args: Args, planner: Planner): void {
+  if (!planner.describe) accessListOf(args);
 }
 
 /** Options for {@linkcode AccessGate.admits}. */

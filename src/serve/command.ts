@@ -26,7 +26,7 @@ import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
 import { printSummary, type ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
 import { ACCESS_OPTIONS } from "../command/options.ts";
-import { AccessGate, accessListOf } from "../net/access_gate.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 
 /** One service of `sockit serve`. */
 export interface ServiceSpec {
@@ -164,7 +164,7 @@ export const serveCommand: CommandSpec = {
     const dir = args.positional(0, ".");
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
-    accessListOf(args);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const host = args.string("host");

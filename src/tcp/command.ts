@@ -10,13 +10,14 @@ import type { Args } from "../command/values.ts";
 import type { Output } from "../console/output.ts";
 import { CliError, describeError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
-import { AccessGate, accessListOf } from "../net/access_gate.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { listen } from "../net/endpoint.ts";
 import { SessionLog } from "../net/session_log.ts";
 import { Taps } from "../net/tap.ts";
 import { splitWords } from "../text/words.ts";
 import { escapeText } from "../text/escape.ts";
 import {
+  ACCESS_HELP_STREAM,
   ACCESS_OPTIONS,
   idleOption,
   MAX_CONNS,
@@ -32,8 +33,8 @@ import { printSummary } from "../net/server.ts";
 const EXEC_OPTION: OptionSpec = {
   type: "string",
   short: "e",
-  value: "COMMAND",
-  help: "join each connection to a new process of COMMAND (split like a shell; no shell runs)",
+  value: "PROGRAM",
+  help: "run 'PROGRAM [ARGS…]' per connection, joined to it (no shell)",
 };
 
 /** PROGRAM and its arguments from --exec, if given. */
@@ -103,14 +104,19 @@ const connectCommand: CommandSpec = {
     "times out or is reset; 2 for a bad TARGET or option; 130 on Ctrl-C.",
     '--json: stdout carries {"event":"connected"|"data"|"closed",…}; data events have ' +
     '"text" (UTF-8) and "base64" when the bytes are not valid UTF-8.',
-    "-x prints every chunk as a hex dump on stderr ('>' sent, '<' received, an offset per " +
-    "direction, 16 bytes a row with their printable ASCII); --log FILE appends the raw bytes " +
-    "to FILE, each chunk behind a line '# TIME PEER DIR N' (docs/cli.md has the format).",
-    "--exec COMMAND runs COMMAND once connected (ncat -e): socket to its stdin, its stdout to " +
-    "the socket, its stderr to stderr as '[HOST:PORT] LINE'. COMMAND is split into words like " +
-    "a shell would (quotes, backslashes) but no shell runs. It is killed when the peer goes " +
-    "away; the connection closes when it exits, and its exit status is reported " +
-    '({"event":"exited",…}). The plan grants --allow-run=PROGRAM, as written.',
+    "-x prints every chunk as a hex dump on stderr, as hexdump -C lays it out: '>' sent or " +
+    "'<' received, the offset in that direction, 16 bytes a row in hex, then as ASCII with " +
+    "every unprintable byte shown as '.'.",
+    "--log FILE appends the session to FILE (created if missing): a line '# TIME TARGET open', " +
+    "then for each chunk a line '# TIME TARGET DIR N' (TIME in ISO 8601, DIR '<' or '>'), the " +
+    "N raw bytes and a line end, and at the end '# TIME TARGET close'.",
+    "--exec 'PROGRAM [ARGS…]' runs PROGRAM once connected (ncat -e) instead of using stdin " +
+    "and stdout: the socket to its stdin, its stdout to the socket, its stderr to stderr as " +
+    "'[TARGET] LINE' (escaped). The text is split into words like a shell would (quotes, " +
+    "backslashes) but no shell runs. PROGRAM is killed when the peer goes away; the " +
+    "connection closes when it exits, and its exit status is reported " +
+    '({"event":"exited",…}); sockit exits 0. The plan grants --allow-run=PROGRAM, as written ' +
+    "(a bare name is found on PATH).",
   ],
   verbose: "show the local address the connection was made from",
   examples: [
@@ -213,20 +219,20 @@ const listenCommand: CommandSpec = {
     "Ctrl-C closes every client, prints a summary and exits 130.",
     '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|' +
     '"denied"|"data"|"sink"|"exited"|"summary",…}.',
-    "--allow CIDR / --deny CIDR (repeatable; an address is a /32 or /128): deny wins, and with " +
-    "any --allow a client no --allow covers is denied. A denied client is closed at once, " +
-    "before a byte is sent, and logged 'denied HOST:PORT'; the summary counts them. " +
-    "IPv4-mapped IPv6 peers (::ffff:a.b.c.d) count as their IPv4 address; Unix-socket " +
-    "peers are always admitted.",
-    "-x prints every chunk as a hex dump on stderr, each row naming the client ('HOST:PORT > " +
-    "OFFSET  HEX  |ASCII|', '>' sent, '<' received); --log FILE appends the raw bytes of " +
-    "every connection to FILE, each chunk behind a line '# TIME HOST:PORT DIR N'.",
-    "--exec COMMAND joins each client to a new process of COMMAND (ncat -e; with -k, " +
-    "concurrently): client bytes to its stdin, its stdout to the client, its stderr to stderr " +
-    "as '[HOST:PORT] LINE'. COMMAND is split into words like a shell would, but no shell " +
-    "runs. The process is killed when its client goes away; the client is closed when the " +
-    "process exits ('cat exited with code 0 (HOST:PORT)'). A program that cannot be run " +
-    "stops the server (exit 1). The plan grants --allow-run=PROGRAM, as written.",
+    ACCESS_HELP_STREAM,
+    "-x prints every chunk as a hex dump on stderr, as hexdump -C lays it out, each row " +
+    "naming the client: 'HOST:PORT > OFFSET  HEX  |ASCII|' ('>' sent, '<' received, the " +
+    "offset in that direction, unprintable bytes shown as '.').",
+    "--log FILE appends every connection to FILE (created if missing): '# TIME HOST:PORT " +
+    "open', then for each chunk a line '# TIME HOST:PORT DIR N' (TIME in ISO 8601, DIR '<' " +
+    "or '>'), the N raw bytes and a line end, and '# TIME HOST:PORT close'.",
+    "--exec 'PROGRAM [ARGS…]' joins each client to a new process of PROGRAM instead of a " +
+    "mode (ncat -e; with -k, concurrently): client bytes to its stdin, its stdout to the " +
+    "client, its stderr to stderr as '[HOST:PORT] LINE' (escaped). The text is split into " +
+    "words like a shell would (quotes, backslashes), but no shell runs. The process is killed " +
+    "when its client goes away; the client is closed when the process exits ('cat exited " +
+    "with code 0 (HOST:PORT)'). A program that cannot be run stops the server (exit 1). The " +
+    "plan grants --allow-run=PROGRAM, as written (a bare name is found on PATH).",
   ],
   examples: [
     "sockit tcp listen 9000                    # one client, like nc -l 9000",
@@ -242,7 +248,7 @@ const listenCommand: CommandSpec = {
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
     planTapAndExec(args, p);
-    accessListOf(args);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));

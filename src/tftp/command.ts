@@ -25,8 +25,8 @@ import {
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import { escapeText } from "../text/escape.ts";
 import { openDatagram } from "../udp/socket.ts";
-import { ACCESS_OPTIONS } from "../command/options.ts";
-import { AccessGate, accessListOf } from "../net/access_gate.ts";
+import { ACCESS_HELP_DATAGRAM, ACCESS_OPTIONS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { defaultBind } from "../udp/send.ts";
 import type { Planner } from "../command/plan.ts";
 import { checkDestination } from "../command/destination.ts";
@@ -83,6 +83,8 @@ const serveCommand: CommandSpec = {
     "other clients out.",
     `Try: curl -o FILE tftp://127.0.0.1:${TFTP_PORT}/FILE, or tftp-hpa: ` +
     `tftp 127.0.0.1 ${TFTP_PORT} -m octet -c get FILE.`,
+    ACCESS_HELP_DATAGRAM + " That holds for requests and for packets to a transfer's port " +
+    "alike (a denied stranger there gets no ERROR 5).",
   ],
   verbose: "log every request, and each repeated request ignored",
   examples: [
@@ -94,7 +96,7 @@ const serveCommand: CommandSpec = {
   plan(args, p) {
     const listen = args.string("listen");
     p.address(listen, listenAddress);
-    accessListOf(args);
+    planAccess(args, p);
     // Each transfer runs on a port of its own and answers the client's port.
     const host = p.describe ? "HOST" : listenAddress(listen).hostname;
     p.answerPeers(host, isLoopbackHost(host));

@@ -15,8 +15,8 @@ import {
   parseHostListen,
   parseHostTarget,
 } from "../inet/address.ts";
-import { ACCESS_OPTIONS } from "../command/options.ts";
-import { AccessGate, accessListOf } from "../net/access_gate.ts";
+import { ACCESS_HELP_DATAGRAM, ACCESS_OPTIONS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { openStdin } from "../net/stdin.ts";
 import { type Encoding, ENCODINGS } from "../text/encoding.ts";
 import { runUdpChat } from "./chat.ts";
@@ -147,6 +147,7 @@ const listenCommand: CommandSpec = {
     "socket binds GROUP:PORT so it hears that group only.",
     "ICMP errors (a sender that went away) never stop the listener. At the end (--count or " +
     "Ctrl-C) it prints 'received N datagrams (B bytes) from P peers'.",
+    ACCESS_HELP_DATAGRAM,
   ],
   examples: [
     "sockit udp listen 9999",
@@ -163,7 +164,7 @@ const listenCommand: CommandSpec = {
       const host = p.describe ? "HOST" : listenAddressOf(args).hostname;
       p.answerPeers(host, isLoopbackHost(host));
     }
-    accessListOf(args);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => listenAddressOf(args));
