@@ -70,6 +70,9 @@ export interface RunExecOptions {
   graceMs?: number;
 }
 
+/** The buffer the program's stdout is read into (bulk transfer size). */
+const STDOUT_BUFFER = 256 * 1024;
+
 /** Longest stderr line shown whole; a longer one is shown in pieces of this size. */
 const MAX_STDERR_LINE = 4096;
 
@@ -145,11 +148,14 @@ export async function runExec(stream: ExecStream, options: RunExecOptions): Prom
     writer.releaseLock();
   })();
 
-  // stdout → socket; a failed send means the peer went away.
+  // stdout → socket, read into one reused buffer; a failed send means the peer went away.
   const fromStdout = (async () => {
-    const reader = child.stdout.getReader();
+    const reader = child.stdout.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(STDOUT_BUFFER);
     try {
-      for (let read; !(read = await reader.read()).done;) {
+      for (;;) {
+        const read = await reader.read(new Uint8Array(buffer));
+        if (read.done || read.value === undefined) break;
         try {
           await stream.write(read.value);
         } catch {
@@ -157,6 +163,7 @@ export async function runExec(stream: ExecStream, options: RunExecOptions): Prom
           await reader.cancel().catch(() => {});
           return;
         }
+        buffer = read.value.buffer as ArrayBuffer;
       }
       await stream.closeWrite().catch(() => {});
     } finally {
