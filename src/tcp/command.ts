@@ -9,7 +9,7 @@ import type { Planner } from "../command/plan.ts";
 import type { Args } from "../command/values.ts";
 import type { Output } from "../console/output.ts";
 import { CliError, describeError, exitCodeOf, input, UsageError } from "../console/errors.ts";
-import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
+import { formatAddress, parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { listen } from "../net/endpoint.ts";
 import { SessionLog } from "../net/session_log.ts";
@@ -153,7 +153,7 @@ const connectCommand: CommandSpec = {
         sendOnly: args.flag("send-only"),
         recvOnly: args.flag("recv-only"),
         signal,
-        tap: tapsOf(args, out, log, false)?.open(args.positional(0)),
+        tap: tapsOf(args, out, log, false)?.open(formatAddress(address)),
         exec,
       });
     } catch (err) {

@@ -242,3 +242,28 @@ Deno.test("netcat's -e works as --exec; -c points to it", async () => {
   assert.equal(code, 2);
   assert.match(stderr, /hint: no shell runs; use -e\/--exec "sh -c '…'"/);
 });
+
+Deno.test("tcp connect --exec --json: connected, exited and closed events", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serverSide = listener.accept().then(async (conn) => {
+    try {
+      await send(conn, "x\n");
+      return dec(await readAll(conn));
+    } finally {
+      conn.close();
+    }
+  });
+  const proc = sockit(
+    ["tcp", "connect", `127.0.0.1:${listener.addr.port}`, "--json", "--exec", "sh -c 'exit 4'"],
+    [`--allow-net=127.0.0.1:${listener.addr.port}`, "--allow-run=sh"],
+    { stdin: "null" },
+  );
+  const { code, stdout } = await proc.finish();
+  assert.equal(code, 0);
+  assert.equal(await serverSide, "");
+  const events = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(events.map((e) => e.event), ["connected", "exited", "closed"]);
+  assert.equal(events[1].code, 4);
+  assert.equal(events[1].to, `127.0.0.1:${listener.addr.port}`);
+  assert.equal(events[2].reason, "sh exited");
+});
