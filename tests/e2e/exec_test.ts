@@ -254,9 +254,12 @@ Deno.test("--exec refuses what only a shell could do, and options it cannot comb
 });
 
 Deno.test("netcat's -e works as --exec; -c points to it", async () => {
-  await using server = sockit(["tcp", "listen", "0", "-e", "rev"], [net, "--allow-run=rev"]);
+  await using server = sockit(["tcp", "listen", "0", "-e", "tr a-z n-za-m"], [
+    net,
+    "--allow-run=tr",
+  ]);
   const port = await server.port();
-  assert.equal(dec(await exchange(port, "stressed\n")), "desserts\n");
+  assert.equal(dec(await exchange(port, "uryyb\n")), "hello\n");
   const { code, stderr } = await runSockit(["tcp", "listen", "0", "-c", "cat"]);
   assert.equal(code, 2);
   assert.match(stderr, /hint: no shell runs; use -e\/--exec "sh -c '…'"/);
