@@ -22,6 +22,9 @@
  * @module
  */
 
+import { OperationError } from "../console/errors.ts";
+import { escapeText } from "../text/escape.ts";
+
 const encoder = new TextEncoder();
 const LF = new Uint8Array([0x0a]);
 
@@ -39,12 +42,32 @@ export class SessionLog implements Disposable {
   /**
    * Opens (or creates) FILE for appending.
    *
-   * @throws Deno errors (`NotFound` for a missing folder, `PermissionDenied`, `NotCapable`)
+   * @throws {OperationError} `cannot open the log FILE: no such folder` (and the like), exit 1
+   * @throws Deno's `NotCapable` without `--allow-write=FILE` (the edge names the plan)
    */
   constructor(path: string, options: { now?: () => Date } = {}) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
-    this.#file = Deno.openSync(path, { append: true, create: true });
+    try {
+      this.#file = Deno.openSync(path, { append: true, create: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotCapable) throw err;
+      const why = err instanceof Deno.errors.NotFound
+        ? "no such folder"
+        : err instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : err instanceof Deno.errors.IsADirectory
+        ? "a folder"
+        : err instanceof Error
+        ? err.message
+        : String(err);
+      throw new OperationError(`cannot open the log ${escapeText(path)}: ${why}`, { cause: err });
+    }
+  }
+
+  /** The log of `--log FILE`, or undefined when the option was not given. */
+  static open(path: string | undefined): SessionLog | undefined {
+    return path === undefined ? undefined : new SessionLog(path);
   }
 
   /** The first write error, if a write failed (the log then stops). */

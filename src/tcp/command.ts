@@ -8,7 +8,7 @@ import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
 import type { Planner } from "../command/plan.ts";
 import type { Args } from "../command/values.ts";
 import type { Output } from "../console/output.ts";
-import { CliError, describeError, exitCodeOf, input, UsageError } from "../console/errors.ts";
+import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { formatAddress, parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { listen } from "../net/endpoint.ts";
@@ -49,19 +49,6 @@ function planTapAndExec(args: Args, p: Planner): void {
   if (argv) p.grant("run", argv[0]!);
   const log = args.text("log");
   if (log !== undefined) p.write(log);
-}
-
-/** Opens the session log of --log. */
-function openLog(args: Args): SessionLog | undefined {
-  const path = args.text("log");
-  if (path === undefined) return undefined;
-  try {
-    return new SessionLog(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) throw err;
-    const why = err instanceof Deno.errors.NotFound ? "no such folder" : describeError(err).message;
-    throw new CliError(`cannot open the log ${escapeText(path)}: ${why}`);
-  }
 }
 
 /** An --exec program that cannot be started, as the error the user sees. */
@@ -143,7 +130,7 @@ const connectCommand: CommandSpec = {
         if (args.flag(name)) throw new UsageError(`--exec and --${name} cannot be used together`);
       }
     }
-    using log = openLog(args);
+    using log = SessionLog.open(args.text("log"));
     try {
       await runTcpClient(address, out, {
         timeoutMs: args.integer("timeout"),
@@ -264,7 +251,7 @@ const listenCommand: CommandSpec = {
       throw new UsageError("--exec and --mode cannot be used together");
     }
     const access = input(() => AccessGate.of(args, out));
-    using log = openLog(args);
+    using log = SessionLog.open(args.text("log"));
     const bound = listen(address, out);
     // A program that cannot be run at all fails every connection: stop and say why.
     const stopped = new AbortController();

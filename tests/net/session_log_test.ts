@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SessionLog } from "../../src/net/session_log.ts";
 import { Taps } from "../../src/net/tap.ts";
 import { Output } from "../../src/console/output.ts";
+import { OperationError } from "../../src/console/errors.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -61,8 +62,14 @@ Deno.test("SessionLog appends headed records, raw bytes whatever they hold, and 
   }
 });
 
-Deno.test("SessionLog in a folder that does not exist throws NotFound", () => {
-  assert.throws(() => new SessionLog("/nonexistent-dir-sockit/x.log"), Deno.errors.NotFound);
+Deno.test("SessionLog in a folder that does not exist is an OperationError naming it; open(undefined) is none", () => {
+  assert.throws(
+    () => new SessionLog("/nonexistent-dir-sockit/x.log"),
+    (err: unknown) =>
+      err instanceof OperationError &&
+      err.message === "cannot open the log /nonexistent-dir-sockit/x.log: no such folder",
+  );
+  assert.equal(SessionLog.open(undefined), undefined);
 });
 
 Deno.test("Taps: offsets per direction, the peer on each row, the log beside the dump", async () => {
