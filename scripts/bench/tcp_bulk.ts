@@ -36,7 +36,9 @@ async function sockitRun(): Promise<{ seconds: number; serverPeak: number }> {
   // JSON events carry the exact byte count (the status line writes sizes for people).
   const server = startSockit(["tcp", "listen", "0", "--mode", "sink", "--json"]);
   try {
-    const [, port] = await server.waitFor(/"event":"listening"[^\n]*"port":(\d+)/, { on: "stdout" });
+    const [, port] = await server.waitFor(/"event":"listening"[^\n]*"port":(\d+)/, {
+      on: "stdout",
+    });
     const client = sockitShell(["tcp", "connect", `127.0.0.1:${port}`, "-q"]);
     const result = await timeShell(`head -c ${size} /dev/zero | ${client}`);
     if (result.code !== 0) throw new Error(`sockit client failed: ${result.stderr}`);

@@ -31,6 +31,7 @@ import {
 import { formatIPv4, isIPv4, parseIPv4 } from "../../src/inet/ipv4.ts";
 import { formatIPv6, parseIPv6 } from "../../src/inet/ipv6.ts";
 import { parsePortList } from "../../src/inet/ports.ts";
+import { admits, parseAccessList, parseAccessRule } from "../../src/inet/access.ts";
 import { addressFields, networkFields } from "../../src/inet/report.ts";
 import type { FuzzTarget, Origin } from "./engine.ts";
 import { holds, refused, same, show, textOf, UNSAFE_CHARS, type Verdict } from "./property.ts";
@@ -361,6 +362,56 @@ export const ports: FuzzTarget = {
       i = j + 1;
     }
     same(parsePortList(ranges.join(",")), list, "parsePortList(ranges of ports) == ports");
+    return "accepted";
+  },
+};
+
+/** `--allow`/`--deny` rules and the decision on a peer (`access.ts`). */
+export const access: FuzzTarget = {
+  name: "inet.access",
+  about: "CIDR rule text → parseAccessRule, admits: SyntaxError/RangeError only, no host bits, " +
+    "the network's first and last address admitted by allow and refused by deny",
+  kind: "text",
+  seeds: [
+    "192.168.1.0/24",
+    "10.0.0.7",
+    "0.0.0.0/0",
+    "172.16.0.0/255.240.0.0",
+    "::1",
+    "[::1]/128",
+    "fd00::/8",
+    "::ffff:10.0.0.0/104",
+    "2001:db8::1/32",
+  ],
+  tokens: ["/", "::", "::ffff:", "/0", "/32", "/128", "/33", "%eth0", "[", "]"],
+  maxBytes: 4096,
+  check(input: Uint8Array): Verdict {
+    const text = textOf(input);
+    const rule = attempt(() => parseAccessRule(text));
+    if (!rule) return "rejected";
+    const width = bits(rule.version);
+    holds(rule.prefix >= 0 && rule.prefix <= width, "a prefix fits the family", show(text));
+    const mask = prefixMask(rule.prefix, rule.version);
+    same(rule.network & mask, rule.network, "a rule's network has no host bits");
+    const last = rule.network | (((1n << BigInt(width)) - 1n) ^ mask);
+    const allow = parseAccessList({ allow: [text] });
+    const deny = parseAccessList({ deny: [text] });
+    for (const value of [rule.network, last]) {
+      const peer = formatIP({ version: rule.version, value });
+      holds(admits(allow, peer), "allow admits its own network", show(peer));
+      holds(!admits(deny, peer), "deny refuses its own network", show(peer));
+      if (rule.version === 4) {
+        const mapped = `::ffff:${peer}`;
+        holds(admits(allow, mapped), "an IPv4-mapped peer counts as IPv4", show(mapped));
+      }
+    }
+    if (rule.prefix > 0) {
+      const outside = formatIP({
+        version: rule.version,
+        value: rule.network ^ (1n << BigInt(width - rule.prefix)),
+      });
+      holds(!admits(allow, outside), "allow refuses outside its network", show(outside));
+    }
     return "accepted";
   },
 };

@@ -34,8 +34,11 @@ export const TARGETS: readonly FuzzTarget[] = [
   inet.ip,
   inet.cidr,
   inet.ports,
+  inet.access,
   share.path,
   text.encodeTarget,
   text.display,
   text.escape,
+  text.words,
+  text.hexdump,
 ];

@@ -15,6 +15,8 @@ import {
   jsonText,
 } from "../../src/text/encoding.ts";
 import { escapeText, isSafeText } from "../../src/text/escape.ts";
+import { hexdumpLines } from "../../src/text/hexdump.ts";
+import { splitWords } from "../../src/text/words.ts";
 import type { FuzzTarget } from "./engine.ts";
 import {
   bytesOf,
@@ -213,6 +215,63 @@ export const escape: FuzzTarget = {
     holds(!UNSAFE_CHARS.test(escaped), "nothing unsafe survives escaping", () => show(escaped));
     same(textOf(unescapeDisplay(escaped)), text, "escaping reads back exactly");
     same(isSafeText(text), escaped === text, "isSafeText(t) ⇔ escapeText(t) == t");
+    return "accepted";
+  },
+};
+
+/** A word quoted for a POSIX shell: `'…'`, a quote inside as `'\''`. */
+function shellQuoted(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `--exec` command lines (`words.ts`). */
+export const words: FuzzTarget = {
+  name: "text.words",
+  about: "a command line → splitWords: SyntaxError only, at least one word, and the words " +
+    "quoted again split back to themselves",
+  kind: "text",
+  seeds: [
+    "cat",
+    "tr a-z A-Z",
+    `sh -c 'echo hi; exit 3'`,
+    `grep -i "hello world" it\\'s`,
+    `echo "a \\"quoted\\" word" '' ""`,
+    "echo a\\\nb",
+  ],
+  tokens: ["'", '"', "\\", " ", "\t", "\n", "|", "$", "`", "\\\n"],
+  maxBytes: 4096,
+  check(input: Uint8Array): Verdict {
+    const line = textOf(input);
+    let split: string[];
+    try {
+      split = splitWords(line);
+    } catch (err) {
+      return refused(err, SyntaxError);
+    }
+    holds(split.length >= 1, "at least one word (the program)");
+    same(splitWords(split.map(shellQuoted).join(" ")), split, "quoted words split back");
+    return "accepted";
+  },
+};
+
+/** `-x` hex dumps (`hexdump.ts`). */
+export const hexdump: FuzzTarget = {
+  name: "text.hexdump",
+  about: "any bytes → hexdumpLines: printable ASCII only, 16 bytes a row, the hex reads back",
+  kind: "bytes",
+  seeds: [new Uint8Array([0x68, 0x69, 0x0a]), Uint8Array.from({ length: 256 }, (_, i) => i)],
+  maxBytes: 4096,
+  check(input: Uint8Array): Verdict {
+    const rows = hexdumpLines(input, { offset: 7, prefix: "< " });
+    same(rows.length, Math.ceil(input.length / 16), "one row per 16 bytes");
+    const back: number[] = [];
+    for (const [i, row] of rows.entries()) {
+      holds(/^[\x20-\x7e]*$/.test(row), "a row is printable ASCII", show(row));
+      same(row.slice(0, 10), `< ${(7 + i * 16).toString(16).padStart(8, "0")}`, "the offset");
+      const hex = row.slice(12, 60).trim().split(/ +/);
+      for (const h of hex) back.push(Number.parseInt(h, 16));
+    }
+    same(back, [...input], "the hex column reads back as the bytes");
     return "accepted";
   },
 };

@@ -8,7 +8,6 @@ import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { exitCodeOf, input } from "../console/errors.ts";
 import { parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { MAX_CONNS } from "../command/options.ts";
 import {
   clientWantsTls,
   planTlsClient,
@@ -17,6 +16,8 @@ import {
   tlsClientOptions,
 } from "../command/tls.ts";
 import { clientTls, startTls } from "../tls/args.ts";
+import { ACCESS_HELP_STREAM, ACCESS_OPTIONS, MAX_CONNS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { printSummary } from "../net/server.ts";
 import { runChatClient } from "./client.ts";
 import { serveChat } from "./server.ts";
@@ -30,6 +31,7 @@ const serveCommand: CommandSpec = {
   options: {
     "max-conns": MAX_CONNS,
     ...TLS_SERVER_OPTIONS,
+    ...ACCESS_OPTIONS,
   },
   description: [
     "Any nc or telnet is a client. A client is userN until '/nick NAME' (unique, letters, " +
@@ -41,24 +43,28 @@ const serveCommand: CommandSpec = {
     "and the connection kept. Control characters and terminal escape sequences are stripped. " +
     "A client that stops reading is disconnected once 1 MiB is queued for it ('* NAME left " +
     "(not reading)'); it never delays the others. A line cut off by a disconnect is not relayed.",
+    ACCESS_HELP_STREAM,
   ],
   examples: [
     "sockit chat serve 6667",
     "sockit chat serve 0.0.0.0:6667 --max-conns 200   # a classroom",
     "sockit chat serve 6697 --tls                      # TLS with a fresh self-signed certificate",
+    "sockit chat serve 0.0.0.0:6667 --allow 192.168.1.0/24   # this LAN only",
     "nc 127.0.0.1 6667                                 # join with plain netcat",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
     planTlsServer(args, p);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
     const maxConns = args.number("max-conns");
+    const access = input(() => AccessGate.of(args, out));
     const tls = await startTls(args, address, out);
     const bound = listen(address, out, { tls });
-    const stats = await serveChat(bound, out, { maxConns, signal });
-    printSummary(out, stats);
+    const stats = await serveChat(bound, out, { maxConns, signal, access });
+    printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };

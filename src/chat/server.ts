@@ -19,6 +19,7 @@ import type { BoundListener } from "../net/endpoint.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { QueuedWriter } from "../net/queued_writer.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import { serveConnections, type ServerStats, type Session } from "../net/server.ts";
 import { type Effect, Relay } from "./relay.ts";
 
@@ -32,6 +33,8 @@ export interface ServeChatOptions {
   maxLineBytes?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** The `--allow`/`--deny` gate. */
+  access?: AccessGate | undefined;
 }
 
 interface Client {
@@ -56,6 +59,7 @@ export function serveChat(
     maxLineBytes = 4096,
     label,
     signal,
+    access,
   } = options;
   const relay = new Relay({ maxLineBytes });
   const clients = new Map<number, Client>();
@@ -129,6 +133,7 @@ export function serveChat(
     maxConns,
     label,
     signal,
+    access,
     async handle(session) {
       const queue: QueuedWriter = new QueuedWriter(session.conn, {
         limit: queueLimit,

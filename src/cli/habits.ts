@@ -44,8 +44,13 @@ export const HABITS: readonly Habit[] = [
     hint: "--timeout MS bounds the connect, --idle MS ends a quiet session",
   },
   { option: "-w", hint: "sockit's waits are --timeout MS (or --idle MS); 2s, 1m work too" },
-  { option: "-e", hint: "running a program per connection is not in sockit yet" },
-  { option: "-c", hint: "running a program per connection is not in sockit yet" },
+  {
+    option: "-c",
+    commands: ["tcp connect", "tcp listen"],
+    hint: "no shell runs; use -e/--exec \"sh -c '…'\" to run one",
+  },
+  { option: "-e", hint: "-e/--exec PROGRAM belongs to 'tcp listen' and 'tcp connect'" },
+  { option: "-c", hint: "--exec \"sh -c '…'\" belongs to 'tcp listen' and 'tcp connect'" },
   {
     option: "-k",
     commands: ["http get"],

@@ -77,3 +77,52 @@ export function planProxy(
   const host = targetHost();
   if (!/^[\d.]+$|:/.test(host)) p.host(host);
 }
+/**
+ * `--allow CIDR` and `--deny CIDR` (repeatable): the access list of a
+ * server, for every TCP and UDP server. Spread into a command's options.
+ */
+export const ACCESS_OPTIONS: Record<"allow" | "deny", OptionSpec> = {
+  allow: {
+    type: "string",
+    multiple: true,
+    value: "CIDR",
+    help: "admit only peers in CIDR (repeatable; others are denied)",
+  },
+  deny: {
+    type: "string",
+    multiple: true,
+    value: "CIDR",
+    help: "turn away peers in CIDR (repeatable; wins over --allow)",
+  },
+};
+
+/**
+ * `-x/--hexdump` and `--log FILE`: the byte tap of a stream command (every
+ * chunk as a hex dump on stderr; the raw session appended to FILE). Spread
+ * into a command's options; the plan grants `--allow-write=FILE` for `--log`.
+ */
+export const TAP_OPTIONS: Record<"hexdump" | "log", OptionSpec> = {
+  hexdump: {
+    type: "boolean",
+    short: "x",
+    help: "show every chunk as a hex dump on stderr (> sent, < received)",
+  },
+  log: {
+    type: "string",
+    value: "FILE",
+    help: "append the raw session bytes to FILE, a header line before each chunk",
+  },
+};
+
+/** The `--help` paragraph of `--allow`/`--deny` on a stream server. */
+export const ACCESS_HELP_STREAM = "--allow CIDR / --deny CIDR (repeatable; an address alone is " +
+  "one host): deny wins, and with any --allow a client that no --allow covers is denied. A " +
+  "denied client is closed at once, before a byte is sent, and logged 'denied HOST:PORT'; " +
+  "the summary counts them. IPv4-mapped IPv6 peers (::ffff:a.b.c.d) count as their IPv4 " +
+  "address; Unix-socket peers are always admitted.";
+
+/** The `--help` paragraph of `--allow`/`--deny` on a datagram server. */
+export const ACCESS_HELP_DATAGRAM = "--allow CIDR / --deny CIDR (repeatable; an address alone " +
+  "is one host): deny wins, and with any --allow a sender that no --allow covers is denied. " +
+  "A denied datagram is dropped unanswered, logged 'denied HOST:PORT' (once per sender) and " +
+  "counted in the summary.";

@@ -116,6 +116,15 @@ export class Output {
     if (this.verbose && !this.json) this.#line(text);
   }
 
+  /**
+   * Text the user asked to see on stderr (a hex dump, an exec'd program's
+   * stderr), printed even with `--quiet` or `--json`. It must be safe to
+   * print already (escaped).
+   */
+  trace(text: string): void {
+    this.#line(text);
+  }
+
   /** A warning on stderr: `sockit: warning: …`, shown even with `--quiet`. */
   warn(text: string): void {
     this.#line(`sockit: warning: ${text}`);

@@ -26,7 +26,15 @@ import {
   parseListenAddress,
 } from "../inet/address.ts";
 import { listen } from "../net/endpoint.ts";
-import { idleOption, MAX_CONNS, millisecondsOption, timeoutOption } from "../command/options.ts";
+import {
+  ACCESS_HELP_STREAM,
+  ACCESS_OPTIONS,
+  idleOption,
+  MAX_CONNS,
+  millisecondsOption,
+  timeoutOption,
+} from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import type { Args } from "../command/values.ts";
 import { escapeText } from "../text/escape.ts";
 import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from "../net/server.ts";
@@ -76,6 +84,7 @@ const serveCommand: CommandSpec = {
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
+    ...ACCESS_OPTIONS,
   },
   description: [
     "Nothing outside DIR is readable: not through '..', absolute or encoded paths, backslashes " +
@@ -92,11 +101,13 @@ const serveCommand: CommandSpec = {
     "however it trickles in, and one address holds at most --max-per-address of the " +
     "--max-conns connections. The file port and the HTTP face each keep to these limits; a " +
     "client over them is told busy (HTTP: 503).",
+    ACCESS_HELP_STREAM + " The rules apply to the file port and the HTTP face alike.",
   ],
   examples: [
     "sockit files serve                      # share . on 127.0.0.1:9000",
     "sockit files serve ~/Public --listen 0.0.0.0:9000 --http 0.0.0.0:8080",
     "sockit files serve /srv/drop --allow-upload --max-upload 104857600",
+    "sockit files serve --listen 0.0.0.0:9000 --allow 192.168.1.0/24 --deny 192.168.1.13",
   ],
   plan(args, p) {
     const dir = args.positional(0, ".");
@@ -106,6 +117,7 @@ const serveCommand: CommandSpec = {
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
     if (args.flag("allow-upload")) p.write(dir);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");
@@ -118,7 +130,8 @@ const serveCommand: CommandSpec = {
     const maxPerAddress = args.number("max-per-address");
     const idleMs = args.number("idle");
     const headerMs = args.number("header-timeout");
-    const limits = { maxConns, maxPerAddress, idleMs, headerMs };
+    const access = input(() => AccessGate.of(args, out));
+    const limits = { maxConns, maxPerAddress, idleMs, headerMs, access };
     const showHidden = args.flag("show-hidden");
     const sandbox = await inputAsync(() => openShare(dir, { showHidden }));
     const bound = listen(address, out, httpAddress ? { label: "files" } : {});
@@ -147,7 +160,7 @@ const serveCommand: CommandSpec = {
       }),
       http?.finished,
     ]);
-    printSummary(out, stats);
+    printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };

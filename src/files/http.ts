@@ -20,6 +20,7 @@ import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
 import type { HostAddress } from "../inet/address.ts";
 import { type BoundListener, listen } from "../net/endpoint.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import { splitPath } from "../share/path.ts";
 import { escapeText } from "../text/escape.ts";
 import type { Resolved, Sandbox } from "../share/sandbox.ts";
@@ -55,6 +56,8 @@ export interface ServeHttpOptions {
   headerMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** The `--allow`/`--deny` gate. */
+  access?: AccessGate | undefined;
 }
 
 /** A running HTTP face. */

@@ -23,6 +23,7 @@
 
 import type { Output } from "../console/output.ts";
 import type { BoundListener } from "../net/endpoint.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_MAX_PER_ADDRESS,
@@ -68,6 +69,8 @@ export interface ServeHttpConnectionsOptions {
   label?: string | undefined;
   /** Stops the server. */
   signal?: AbortSignal | undefined;
+  /** The `--allow`/`--deny` gate. */
+  access?: AccessGate | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -101,6 +104,7 @@ export function serveHttpConnections(
     headerMs = DEFAULT_HEADER_TIMEOUT_MS,
     label,
     signal,
+    access,
   } = options;
   const tag = label ? ` (${label})` : "";
   return serveConnections(bound, out, {
@@ -111,6 +115,7 @@ export function serveHttpConnections(
     idleMs,
     label,
     signal,
+    access,
     handle: (session) =>
       new HttpConnection(session, handler, {
         idleMs,

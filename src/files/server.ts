@@ -15,6 +15,7 @@ import config from "../../deno.json" with { type: "json" };
 import type { Output } from "../console/output.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
 import type { BoundListener } from "../net/endpoint.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import {
   DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_MAX_PER_ADDRESS,
@@ -59,6 +60,8 @@ export interface ServeFilesOptions {
   headerMs?: number;
   label?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** The `--allow`/`--deny` gate. */
+  access?: AccessGate | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -80,6 +83,7 @@ export function serveFiles(
     headerMs = DEFAULT_HEADER_TIMEOUT_MS,
     label,
     signal,
+    access,
   } = options;
   const context: Context = { sandbox, hashes: new HashCache(), allowUpload, maxUpload, out };
   return serveConnections(bound, out, {
@@ -89,6 +93,7 @@ export function serveFiles(
     idleMs,
     label,
     signal,
+    access,
     async handle(session) {
       let timer: RequestTimer | undefined;
       const reader = new ConnReader({

@@ -11,6 +11,7 @@
 import { InterruptedError, SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
+import { TlsListener } from "../tls/server.ts";
 
 /** A listener on TCP or a Unix socket, with its real bound address. */
 export interface BoundListener {
@@ -40,8 +41,8 @@ export interface ListenTls {
   alpn?: readonly string[] | undefined;
 }
 
-/** Certificate and key that the runtime cannot use together. */
-export class TlsSetupError extends Error {
+/** TLS asked of a listener that cannot have it (a Unix socket; credentials the runtime refuses). */
+export class TlsSetupError extends SyntaxError {
   override name = "TlsSetupError";
 }
 
@@ -58,26 +59,18 @@ export function listen(address: Address, out: Output, options: ListenOptions = {
       if (tls) throw new TlsSetupError("TLS is for TCP listeners, not Unix sockets");
       listener = Deno.listen({ transport: "unix", path: address.path });
     } else if (tls) {
-      listener = Deno.listenTls({
-        hostname: address.hostname,
-        port: address.port,
-        cert: tls.cert,
-        key: tls.key,
-        ...(tls.alpn ? { alpnProtocols: [...tls.alpn] } : {}),
-      });
+      const inner = Deno.listen({ hostname: address.hostname, port: address.port });
+      try {
+        listener = new TlsListener(inner, tls) as unknown as Deno.Listener;
+      } catch (err) {
+        inner.close();
+        throw new TlsSetupError(err instanceof Error ? err.message : String(err));
+      }
     } else {
       listener = Deno.listen({ hostname: address.hostname, port: address.port });
     }
   } catch (err) {
     if (err instanceof TlsSetupError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    if (tls && /KeyMismatch|No certificates|private key|key|certificate/i.test(message)) {
-      throw new TlsSetupError(
-        /KeyMismatch|not be consistent/i.test(message)
-          ? "the key does not belong to the certificate (--cert and --key do not match)"
-          : `the runtime cannot use this certificate and key: ${message.split("\n")[0]}`,
-      );
-    }
     throw new SocketError(err, { action: "listen", address: formatAddress(address) });
   }
   const bound: Address = address.transport === "unix"

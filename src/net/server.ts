@@ -16,7 +16,9 @@ import { count, formatInOut } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { escapeText } from "../text/escape.ts";
+import type { AccessGate } from "./access_gate.ts";
 import { writeAll } from "./buffer.ts";
+import type { ByteTap, Taps } from "./tap.ts";
 import { type BoundListener, closeQuietly, peerName } from "./endpoint.ts";
 
 /**
@@ -46,12 +48,15 @@ export class Session {
   lastActive = Date.now();
   /** Why it was closed, when not by the client (shown in the `closed` line). */
   closeReason: string | undefined;
+  /** Sees every chunk read and sent (`-x`, `--log`). */
+  readonly tap: ByteTap | undefined;
   #closed = false;
 
-  constructor(conn: Deno.Conn, peer: string, id: number) {
+  constructor(conn: Deno.Conn, peer: string, id: number, tap?: ByteTap) {
     this.conn = conn;
     this.peer = peer;
     this.id = id;
+    this.tap = tap;
   }
 
   /** True once {@linkcode close} was called. */
@@ -65,6 +70,7 @@ export class Session {
     if (n !== null) {
       this.bytesIn += n;
       this.lastActive = Date.now();
+      this.tap?.received(buffer.subarray(0, n));
     }
     return n;
   }
@@ -72,8 +78,14 @@ export class Session {
   /** Writes all of `bytes`, counting them. */
   async send(bytes: Uint8Array): Promise<void> {
     await writeAll(this.conn, bytes);
-    this.bytesOut += bytes.length;
+    this.sent(bytes);
     this.lastActive = Date.now();
+  }
+
+  /** Counts bytes that went out by another path (a queue): the total and the tap. */
+  sent(bytes: Uint8Array): void {
+    this.bytesOut += bytes.length;
+    this.tap?.sent(bytes);
   }
 
   /** Closes the connection (a pending read then fails); the first reason given is kept. */
@@ -99,14 +111,21 @@ export function printSummary(
   stats: ServerStats,
   options: SummaryOptions = {},
 ): void {
-  const { datagrams, more = [], fields = {} } = options;
+  const { datagrams, denied, more = [], fields = {} } = options;
   const refused = stats.refused > 0 ? `, ${stats.refused} refused busy` : "";
+  const turnedAway = denied === undefined ? "" : `, ${denied} denied`;
   const udp = datagrams === undefined ? "" : `, ${count(datagrams, "datagram")} answered`;
   const extra = more.map((part) => `, ${part}`).join("");
   out.essential(
     `stopped: ${count(stats.connections, "connection")} served${refused}, ` +
-      `${formatInOut(stats.bytesIn, stats.bytesOut)}${udp}${extra}`,
-    { event: "summary", ...stats, ...(datagrams === undefined ? {} : { datagrams }), ...fields },
+      `${formatInOut(stats.bytesIn, stats.bytesOut)}${udp}${turnedAway}${extra}`,
+    {
+      event: "summary",
+      ...stats,
+      ...(datagrams === undefined ? {} : { datagrams }),
+      ...(denied === undefined ? {} : { denied }),
+      ...fields,
+    },
   );
 }
 
@@ -114,6 +133,8 @@ export function printSummary(
 export interface SummaryOptions {
   /** Datagrams answered (UDP services). */
   datagrams?: number;
+  /** Peers turned away by `--allow`/`--deny` (given only when the server has an access list). */
+  denied?: number | undefined;
   /** Further parts of the line, each after a comma (e.g. `TFTP 2 sent, …`). */
   more?: string[];
   /** Further fields of the JSON event. */
@@ -144,6 +165,14 @@ export interface ServeConnectionsOptions {
   label?: string | undefined;
   /** Stops the server: listener closed, clients closed. */
   signal?: AbortSignal | undefined;
+  /**
+   * The `--allow`/`--deny` gate: a client it turns away is closed at once,
+   * before a byte is sent or read (Unix-socket peers have no address and
+   * are admitted).
+   */
+  access?: AccessGate | undefined;
+  /** Taps every connection's bytes (`-x`, `--log`). */
+  taps?: Taps | undefined;
 }
 
 const BUSY = new TextEncoder().encode("busy\n");
@@ -169,6 +198,8 @@ export async function serveConnections(
     idleMs,
     label,
     signal,
+    access,
+    taps,
   } = options;
   const tag = label ? ` (${label})` : "";
   const service = label ? { service: label } : {};
@@ -198,6 +229,7 @@ export async function serveConnections(
       else perAddress.delete(host);
     }
     session.close();
+    session.tap?.close();
     stats.bytesIn += session.bytesIn;
     stats.bytesOut += session.bytesOut;
     const why = session.closeReason ? `, ${session.closeReason}` : "";
@@ -220,6 +252,10 @@ export async function serveConnections(
       serial++;
       const peer = peerName(conn, serial);
       const host = hostOf(conn);
+      if (access && host !== undefined && !access.admits(host, peer, { label })) {
+        closeQuietly(conn);
+        continue;
+      }
       const fromHost = host === undefined ? 0 : perAddress.get(host) ?? 0;
       const full = sessions.size >= maxConns
         ? count(sessions.size, "connection")
@@ -237,7 +273,7 @@ export async function serveConnections(
         refuse(conn, busy);
         continue;
       }
-      const session = new Session(conn, peer, serial);
+      const session = new Session(conn, peer, serial, taps?.open(peer));
       sessions.add(session);
       if (host !== undefined) perAddress.set(host, fromHost + 1);
       stats.connections++;

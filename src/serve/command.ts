@@ -25,6 +25,8 @@ import { serveTftp, type TftpStats, tftpSummary } from "../tftp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
 import { printSummary, type ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
+import { ACCESS_OPTIONS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 
 /** One service of `sockit serve`. */
 export interface ServiceSpec {
@@ -126,6 +128,7 @@ export const serveCommand: CommandSpec = {
       default: 0,
       max: 65535 - Math.max(...SERVICES.map((s) => s.port)),
     },
+    ...ACCESS_OPTIONS,
   },
   description: [
     "Services and ports: " +
@@ -138,6 +141,8 @@ export const serveCommand: CommandSpec = {
     "--port-offset N moves every port up by N. A service whose port is in use is reported " +
     "('not started: http: 127.0.0.1:8080 is in use') and the others run; serve fails (exit 1) " +
     "only when none starts.",
+    "--allow and --deny apply to every service: a denied client is closed before a byte, a " +
+    "denied datagram (UDP services, TFTP) is dropped unanswered.",
     "Use --host 0.0.0.0 to let other machines in. On a loopback HOST the plan is " +
     "--allow-net=HOST; on any other, all of --allow-net, since the UDP services and TFTP " +
     "answer whoever asks.",
@@ -145,6 +150,7 @@ export const serveCommand: CommandSpec = {
   examples: [
     "sockit serve",
     "sockit serve --host 0.0.0.0",
+    "sockit serve --host 0.0.0.0 --allow 192.168.1.0/24   # a lab LAN only",
     "deno run --allow-net=127.0.0.1 --allow-read=. main.ts serve",
   ],
   plan(args, p) {
@@ -158,11 +164,13 @@ export const serveCommand: CommandSpec = {
     const dir = args.positional(0, ".");
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const host = args.string("host");
     const offset = args.number("port-offset");
     const services = chosenServices(args);
+    const access = input(() => AccessGate.of(args, out));
     const sandbox = await inputAsync(() => openShare(args.positional(0, ".")));
     // The HTTP face stops on its signal: Ctrl-C, or a later service failing to start.
     const startFailed = new AbortController();
@@ -181,7 +189,11 @@ export const serveCommand: CommandSpec = {
           service.mode === "http"
             ? {
               service,
-              http: serveHttp(address, sandbox, out, { label: service.label, signal: httpSignal }),
+              http: serveHttp(address, sandbox, out, {
+                label: service.label,
+                signal: httpSignal,
+                access,
+              }),
             }
             : service.transport === "tcp"
             ? { service, tcp: listen(address, out, { label: service.label }) }
@@ -227,34 +239,37 @@ export const serveCommand: CommandSpec = {
         await http.finished;
       } else if (tcp) {
         const r = service.mode === "chat"
-          ? await serveChat(tcp, out, { label: service.label, signal })
+          ? await serveChat(tcp, out, { label: service.label, signal, access })
           : service.mode === "files"
-          ? await serveFiles(tcp, sandbox, out, { label: service.label, signal })
+          ? await serveFiles(tcp, sandbox, out, { label: service.label, signal, access })
           : await serveTcp(tcp, out, {
             // chat, files and http are handled above; what is left is a TCP mode
             mode: service.mode as TcpMode,
             keepOpen: true,
             label: service.label,
             signal,
+            access,
           });
         total.connections += r.connections;
         total.refused += r.refused;
         total.bytesIn += r.bytesIn;
         total.bytesOut += r.bytesOut;
       } else if (udp && service.mode === "tftp") {
-        tftp = await serveTftp(udp, out, { sandbox, label: service.label, signal });
+        tftp = await serveTftp(udp, out, { sandbox, label: service.label, signal, access });
       } else if (udp) {
         const r = await serveUdp(udp, out, {
           reply: service.mode === "stamp" ? "stamp" : "echo",
           print: false,
           label: service.label,
           signal,
+          access,
         });
         datagrams += r.datagrams;
       }
     }));
     printSummary(out, total, {
       datagrams,
+      denied: access?.denied,
       ...(tftp ? { more: [`TFTP ${tftpSummary(tftp)}`], fields: { tftp } } : {}),
     });
     return exitCodeOf(signal);

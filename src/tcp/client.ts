@@ -20,6 +20,8 @@ import { escapeText } from "../text/escape.ts";
 import { describeSession, type TlsClientOptions, type TlsSession } from "../tls/client.ts";
 import { CrlfEncoder } from "../net/lines.ts";
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
+import type { ByteTap } from "../net/tap.ts";
+import { describeExit, type ExecStream, runExec } from "./exec.ts";
 
 /** Options for {@linkcode runTcpClient}. */
 export interface TcpClientOptions {
@@ -43,6 +45,10 @@ export interface TcpClientOptions {
   tls?: TlsClientOptions | undefined;
   /** Reach the peer through this proxy (`--proxy`). */
   proxy?: ProxyUrl | undefined;
+  /** Sees every chunk sent and received (`-x`, `--log`). */
+  tap?: ByteTap | undefined;
+  /** `--exec`: join the connection to a new process of this program instead of stdin/stdout. */
+  exec?: readonly string[] | undefined;
 }
 
 /**
@@ -66,6 +72,8 @@ export async function runTcpClient(
     stdin = openStdin,
     tls,
     proxy,
+    tap,
+    exec,
   } = options;
   const where = formatAddress(address);
   let session: TlsSession | undefined;
@@ -92,6 +100,13 @@ export async function runTcpClient(
   }
   const local = conn.localAddr;
   if (local.transport === "tcp") out.detail(`from ${formatHostPort(local.hostname, local.port)}`);
+  if (exec) {
+    try {
+      return await execClient(conn, where, out, { argv: exec, tap, signal, idleMs });
+    } finally {
+      tap?.close();
+    }
+  }
   let bytesIn = 0;
   let bytesOut = 0;
   let lastActive = Date.now();
@@ -112,6 +127,7 @@ export async function runTcpClient(
       bytesIn += n;
       lastActive = Date.now();
       const chunk = buffer.filled(n);
+      tap?.received(chunk);
       if (sendOnly) continue;
       if (out.json) {
         await out.event({ event: "data", from: where, size: n, ...jsonText(chunk, "utf-8") });
@@ -126,6 +142,7 @@ export async function runTcpClient(
     for (let chunk; (chunk = await input.next()) !== null;) {
       const data = encoder ? encoder.encode(chunk) : chunk;
       await writeAll(conn, data);
+      tap?.sent(data);
       bytesOut += data.length;
       lastActive = Date.now();
     }
@@ -172,6 +189,74 @@ export async function runTcpClient(
   } finally {
     clearInterval(idleTimer);
     signal?.removeEventListener("abort", onAbort);
+    closeQuietly(conn);
+    tap?.close();
+  }
+}
+
+interface ExecClientOptions {
+  argv: readonly string[];
+  tap: ByteTap | undefined;
+  signal: AbortSignal | undefined;
+  idleMs: number | undefined;
+}
+
+/** `tcp connect --exec`: the connection joined to a new process until it exits. */
+async function execClient(
+  conn: Deno.Conn,
+  where: string,
+  out: Output,
+  options: ExecClientOptions,
+): Promise<void> {
+  const { argv, tap, signal, idleMs } = options;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let lastActive = Date.now();
+  let idle = false;
+  const stream: ExecStream = {
+    async read(buffer) {
+      const n = await conn.read(buffer);
+      if (n !== null) {
+        bytesIn += n;
+        lastActive = Date.now();
+        tap?.received(buffer.subarray(0, n));
+      }
+      return n;
+    },
+    async write(bytes) {
+      await writeAll(conn, bytes);
+      bytesOut += bytes.length;
+      lastActive = Date.now();
+      tap?.sent(bytes);
+    },
+    closeWrite: () => conn.closeWrite(),
+    close: () => closeQuietly(conn),
+  };
+  const idleTimer = idleMs === undefined ? undefined : setInterval(() => {
+    if (Date.now() - lastActive < idleMs) return;
+    idle = true;
+    closeQuietly(conn);
+  }, Math.max(20, Math.min(Math.floor(idleMs / 4), 1000)));
+  const program = argv[0] ?? "";
+  try {
+    const result = await runExec(stream, { argv, peer: where, out, signal });
+    out.status(describeExit(program, result), {
+      event: "exited",
+      to: where,
+      program,
+      code: result.code,
+      ...(result.signal === null ? {} : { signal: result.signal }),
+      ...(result.killed === undefined ? {} : { reason: result.killed }),
+    });
+    const reason = signal?.aborted ? "interrupted" : idle ? `idle for ${idleMs} ms` : "exited";
+    out.status(`closed ${where} (${formatInOut(bytesIn, bytesOut)})`, {
+      event: "closed",
+      reason: reason === "exited" ? `${program} exited` : reason,
+      bytesIn,
+      bytesOut,
+    });
+  } finally {
+    clearInterval(idleTimer);
     closeQuietly(conn);
   }
 }

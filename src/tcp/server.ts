@@ -13,11 +13,14 @@ import { jsonText } from "../text/encoding.ts";
 import { formatRate, formatSize } from "../console/format.ts";
 import { AdaptiveBuffer } from "../net/buffer.ts";
 import type { BoundListener } from "../net/endpoint.ts";
+import type { AccessGate } from "../net/access_gate.ts";
+import type { Taps } from "../net/tap.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { QueuedWriter } from "../net/queued_writer.ts";
 import { isDisconnect, serveConnections, type ServerStats, type Session } from "../net/server.ts";
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
 import { greetResponder, type LineResponder, stampResponder } from "./responder.ts";
+import { describeExit, ExecStartError, type ExecStream, runExec } from "./exec.ts";
 
 /** The server modes of `tcp listen --mode` (see docs/cli.md). */
 export const TCP_MODES = ["stdio", "echo", "stamp", "greet", "sink"] as const;
@@ -40,8 +43,25 @@ export interface ServeTcpOptions {
   label?: string | undefined;
   /** Stops the server: listener closed, clients closed. */
   signal?: AbortSignal;
+  /** The `--allow`/`--deny` gate. */
+  access?: AccessGate | undefined;
+  /** Taps every connection's bytes (`-x`, `--log`). */
+  taps?: Taps | undefined;
+  /** `--exec`: each connection joined to a new process of this program (instead of `mode`). */
+  exec?: ServeExecOptions | undefined;
   /** Opens the input of `stdio` mode (when the first client arrives). @default {openStdin} */
   stdin?: () => ChunkSource;
+}
+
+/** How `serveTcp` runs `--exec`. */
+export interface ServeExecOptions {
+  /** PROGRAM and its arguments. */
+  argv: readonly string[];
+  /**
+   * The program cannot be run at all (not found, not permitted): called
+   * once per failing connection; the caller decides whether to stop.
+   */
+  onStartFailure(err: unknown): void;
 }
 
 const LF = new Uint8Array([0x0a]);
@@ -57,14 +77,14 @@ export function serveTcp(
   out: Output,
   options: ServeTcpOptions = {},
 ): Promise<ServerStats> {
-  const { mode = "stdio", keepOpen = false, greeting, stdin = openStdin, ...rest } = options;
+  const { mode = "stdio", keepOpen = false, greeting, stdin = openStdin, exec, ...rest } = options;
   const queues = new Map<Session, QueuedWriter>();
   let stdinPump: Promise<void> | undefined;
   return serveConnections(bound, out, {
     ...rest,
     keepOpen,
     onOpen(session, sessions) {
-      if (mode !== "stdio") return;
+      if (mode !== "stdio" || exec) return;
       if (keepOpen) queues.set(session, new QueuedWriter(session.conn));
       stdinPump ??= keepOpen
         ? broadcastStdin(stdin(), sessions, queues)
@@ -72,7 +92,8 @@ export function serveTcp(
     },
     async handle(session) {
       try {
-        await runSession(session, { mode, greeting, out });
+        if (exec) await execSession(session, exec, out, rest.signal);
+        else await runSession(session, { mode, greeting, out });
       } finally {
         queues.delete(session);
       }
@@ -102,6 +123,41 @@ function runSession(session: Session, context: SessionContext): Promise<void> {
     case "stdio":
       return toStdout(session, context.out);
   }
+}
+
+/** Joins the session to a new process of the `--exec` program and reports how it ended. */
+async function execSession(
+  session: Session,
+  exec: ServeExecOptions,
+  out: Output,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const stream: ExecStream = {
+    read: (buffer) => session.read(buffer),
+    write: (bytes) => session.send(bytes),
+    closeWrite: () => session.conn.closeWrite(),
+    close: () => session.close(),
+  };
+  const program = exec.argv[0] ?? "";
+  let result;
+  try {
+    result = await runExec(stream, { argv: exec.argv, peer: session.peer, out, signal });
+  } catch (err) {
+    if (err instanceof ExecStartError || err instanceof Deno.errors.NotCapable) {
+      session.closeReason ??= `cannot run ${program}`;
+      exec.onStartFailure(err);
+      return;
+    }
+    throw err;
+  }
+  out.status(`${describeExit(program, result)} (${session.peer})`, {
+    event: "exited",
+    from: session.peer,
+    program,
+    code: result.code,
+    ...(result.signal === null ? {} : { signal: result.signal }),
+    ...(result.killed === undefined ? {} : { reason: result.killed }),
+  });
 }
 
 /** Reads from the session; null at end of stream. */
@@ -199,7 +255,7 @@ async function broadcastStdin(
       framed.set(LF, line.length);
       for (const session of sessions) {
         if (!queues.get(session)?.write(framed)) session.close("not reading (send queue full)");
-        else session.bytesOut += framed.length;
+        else session.sent(framed);
       }
     }
   }

@@ -25,6 +25,8 @@ import {
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import { escapeText } from "../text/escape.ts";
 import { openDatagram } from "../udp/socket.ts";
+import { ACCESS_HELP_DATAGRAM, ACCESS_OPTIONS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { defaultBind } from "../udp/send.ts";
 import type { Planner } from "../command/plan.ts";
 import { checkDestination } from "../command/destination.ts";
@@ -63,6 +65,7 @@ const serveCommand: CommandSpec = {
       min: 1,
       max: 256,
     },
+    ...ACCESS_OPTIONS,
   },
   description: [
     "TFTP (RFC 1350) with options: blksize (8-65464), timeout, tsize and windowsize (RFC 7440), " +
@@ -80,16 +83,20 @@ const serveCommand: CommandSpec = {
     "other clients out.",
     `Try: curl -o FILE tftp://127.0.0.1:${TFTP_PORT}/FILE, or tftp-hpa: ` +
     `tftp 127.0.0.1 ${TFTP_PORT} -m octet -c get FILE.`,
+    ACCESS_HELP_DATAGRAM + " That holds for requests and for packets to a transfer's port " +
+    "alike (a denied stranger there gets no ERROR 5).",
   ],
   verbose: "log every request, and each repeated request ignored",
   examples: [
     `sockit tftp serve                         # share . on 127.0.0.1:${TFTP_PORT}`,
     "sudo sockit tftp serve /srv/tftp --listen 0.0.0.0:69",
     "sockit tftp serve ./drop --allow-write --create",
+    "sockit tftp serve /srv/tftp --listen 0.0.0.0:6969 --allow 10.0.0.0/8",
   ],
   plan(args, p) {
     const listen = args.string("listen");
     p.address(listen, listenAddress);
+    planAccess(args, p);
     // Each transfer runs on a port of its own and answers the client's port.
     const host = p.describe ? "HOST" : listenAddress(listen).hostname;
     p.answerPeers(host, isLoopbackHost(host));
@@ -106,6 +113,7 @@ const serveCommand: CommandSpec = {
     if (create && !allowWrite) throw new UsageError("--create needs --allow-write");
     const maxRetries = args.number("retries");
     const maxPerAddress = args.number("max-per-address");
+    const gate = input(() => AccessGate.of(args, out));
     const sandbox = await inputAsync(() => openShare(dir));
     const socket = openDatagram(address, out, { announce: true, label: "tftp" });
     const access = allowWrite
@@ -119,8 +127,14 @@ const serveCommand: CommandSpec = {
       maxRetries,
       maxPerAddress,
       signal,
+      access: gate,
     });
-    out.status(tftpSummary(stats), { event: "summary", ...stats });
+    const denied = gate ? `, ${gate.denied} denied` : "";
+    out.status(tftpSummary(stats) + denied, {
+      event: "summary",
+      ...stats,
+      ...(gate ? { denied: gate.denied } : {}),
+    });
     return exitCodeOf(signal);
   },
 };

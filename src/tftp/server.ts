@@ -30,6 +30,7 @@ import { type StagedUpload, stageUpload } from "../share/upload.ts";
 import { escapeText } from "../text/escape.ts";
 import { receiveDatagrams } from "../udp/socket.ts";
 import type { DatagramSocket } from "../udp/socket.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import { Admission, type Ticket } from "./admission.ts";
 import { blockReader, BlockWriter } from "./blocks.ts";
 import {
@@ -61,6 +62,8 @@ export interface ServeTftpOptions {
   /** Service label for log lines (under `sockit serve`). */
   label?: string;
   signal?: AbortSignal;
+  /** The `--allow`/`--deny` gate: requests and transfer packets from peers it turns away are dropped. */
+  access?: AccessGate | undefined;
 }
 
 /** What a server run did. */
@@ -148,6 +151,16 @@ interface Context {
   label: string | undefined;
   stats: TftpStats;
   admission: Admission;
+  /** The access gate, for packets arriving at transfer sockets. */
+  admits?: (from: Deno.NetAddr) => boolean;
+}
+
+function gateOf(access: AccessGate, label: string | undefined): (from: Deno.NetAddr) => boolean {
+  return (from) =>
+    access.admits(from.hostname, formatHostPort(from.hostname, from.port), {
+      transport: "udp",
+      label,
+    });
 }
 
 /** The per-transfer socket: same local address as the server, a fresh port. */
@@ -248,6 +261,7 @@ async function sendFile(transfer: Transfer): Promise<void> {
     peer: client,
     maxPacket: maxPacket(params),
     signal,
+    ...(context.admits ? { admits: context.admits } : {}),
     // The next window is read from disk while the client handles this one.
     beforeWait: () => reader.prefetch(session.upcoming),
   });
@@ -299,6 +313,7 @@ async function receiveFile(transfer: Transfer): Promise<void> {
     peer: client,
     maxPacket: maxPacket(params),
     signal,
+    ...(context.admits ? { admits: context.admits } : {}),
     dallyMs: params.timeout * 1000,
     write(data, last) {
       writer.write(data);
@@ -429,6 +444,7 @@ export async function serveTftp(
     maxPerAddress = 32,
     label,
     signal,
+    access,
   } = options;
   const stats: TftpStats = {
     sent: 0,
@@ -450,6 +466,7 @@ export async function serveTftp(
     label,
     stats,
     admission: new Admission({ maxTransfers: MAX_TRANSFERS, maxPerAddress }),
+    ...(access ? { admits: gateOf(access, label) } : {}),
   };
   const slots = new Map<Ticket, Slot>();
   const stopAll = new AbortController();
@@ -465,7 +482,12 @@ export async function serveTftp(
     await socket.conn.send(encodePacket(packet), to).catch(() => {});
   };
   try {
-    for await (const datagram of receiveDatagrams(socket.conn, 4 + MAX_FILENAME + 1024)) {
+    for await (
+      const datagram of receiveDatagrams(socket.conn, 4 + MAX_FILENAME + 1024, {
+        access,
+        label,
+      })
+    ) {
       const client: Deno.NetAddr = {
         transport: "udp",
         hostname: datagram.hostname,

@@ -60,6 +60,11 @@ export interface DriveOptions {
   onDone?: () => void;
   /** Cancels the transfer: ERROR 0 to the peer, then {@linkcode TransferError}. */
   signal?: AbortSignal;
+  /**
+   * The server's access list: a datagram from a sender it turns away is
+   * dropped unanswered (not even ERROR 5). @default every sender admitted
+   */
+  admits?: (from: Deno.NetAddr) => boolean;
 }
 
 /** A transfer that failed; `message` says why in one line. */
@@ -442,6 +447,7 @@ class Loop {
       ? !samePeer(from, executor.peer)
       : (this.#serverIp !== undefined && ipOf(from.hostname) !== this.#serverIp);
     if (stranger) {
+      if (this.#options.admits?.(from) === false) return "stranger";
       await unknownTid(this.#conn, from);
       return "stranger";
     }

@@ -8,6 +8,9 @@
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type { Socket } from "node:net";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { duplexOf, NodeSocketConn, ReadGate } from "./node_conn.ts";
 import { selfSigned } from "./certificate.ts";
 import { fingerprintOf } from "./fingerprint.ts";
 
@@ -114,5 +117,81 @@ export function firstCertificate(pemText: string): Uint8Array | undefined {
     return Uint8Array.from(binary, (c) => c.charCodeAt(0));
   } catch {
     return undefined;
+  }
+}
+
+/** What a TLS listener presents and asks for. */
+export interface TlsListenOptions {
+  cert: string;
+  key: string;
+  /** ALPN protocols offered, in order of preference. */
+  alpn?: readonly string[] | undefined;
+}
+
+/**
+ * A TCP listener whose connections speak TLS as the server end, through
+ * `node:tls` over sockit's own connection (see `node_conn.ts`): unlike
+ * `Deno.listenTls`, it can set TCP_NODELAY on each connection (without it
+ * a small answer right after the handshake waits out a delayed ACK, 40 ms
+ * or more) and could ask for client certificates. The handshake runs as the
+ * connection is first read; a client that never finishes it is ended by the
+ * server's idle and header timeouts like any silent client.
+ */
+export class TlsListener implements AsyncIterable<Deno.Conn> {
+  readonly #inner: Deno.Listener;
+  readonly #context: SecureContext;
+  readonly #alpn: string[] | undefined;
+
+  /** @throws {TlsCredentialsError} when the runtime refuses the certificate or key */
+  constructor(inner: Deno.Listener, options: TlsListenOptions) {
+    this.#inner = inner;
+    try {
+      this.#context = createSecureContext({
+        cert: options.cert,
+        key: options.key,
+        minVersion: "TLSv1.2",
+      });
+    } catch (err) {
+      throw new TlsCredentialsError(
+        `the certificate and key cannot be used: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+    this.#alpn = options.alpn ? [...options.alpn] : undefined;
+  }
+
+  get addr(): Deno.Addr {
+    return this.#inner.addr;
+  }
+
+  /** The next connection, as the TLS server end (its handshake runs on first read). */
+  async accept(): Promise<Deno.Conn> {
+    const raw = await this.#inner.accept();
+    try {
+      (raw as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // not a TCP connection: nothing to tune
+    }
+    const gate = new ReadGate();
+    const socket = new TLSSocket(duplexOf(raw, gate) as unknown as Socket, {
+      isServer: true,
+      secureContext: this.#context,
+      ...(this.#alpn ? { ALPNProtocols: this.#alpn } : {}),
+    });
+    return new NodeSocketConn(socket, raw, gate) as unknown as Deno.Conn;
+  }
+
+  close(): void {
+    this.#inner.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Deno.Conn> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (err) {
+        if (err instanceof Deno.errors.BadResource) return;
+        throw err;
+      }
+    }
   }
 }

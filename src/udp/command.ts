@@ -15,6 +15,8 @@ import {
   parseHostListen,
   parseHostTarget,
 } from "../inet/address.ts";
+import { ACCESS_HELP_DATAGRAM, ACCESS_OPTIONS } from "../command/options.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
 import { openStdin } from "../net/stdin.ts";
 import { type Encoding, ENCODINGS } from "../text/encoding.ts";
 import { runUdpChat } from "./chat.ts";
@@ -133,6 +135,7 @@ const listenCommand: CommandSpec = {
       min: 1,
       max: 65535,
     },
+    ...ACCESS_OPTIONS,
   },
   description: [
     "ADDR is PORT, :PORT, HOST:PORT or [IPv6]:PORT (default host 127.0.0.1). Datagrams from any " +
@@ -144,6 +147,7 @@ const listenCommand: CommandSpec = {
     "socket binds GROUP:PORT so it hears that group only.",
     "ICMP errors (a sender that went away) never stop the listener. At the end (--count or " +
     "Ctrl-C) it prints 'received N datagrams (B bytes) from P peers'.",
+    ACCESS_HELP_DATAGRAM,
   ],
   examples: [
     "sockit udp listen 9999",
@@ -152,6 +156,7 @@ const listenCommand: CommandSpec = {
     "sockit udp listen 9999 --count 1 --json",
     "sockit udp listen 5000 --multicast 239.1.2.3",
     "sockit udp listen 9999 --encoding gbk             # text from Windows peers",
+    "sockit udp listen 0.0.0.0:7007 --echo --deny 10.0.0.0/8",
   ],
   plan(args, p) {
     p.address(args.positional(0), () => listenAddressOf(args));
@@ -159,6 +164,7 @@ const listenCommand: CommandSpec = {
       const host = p.describe ? "HOST" : listenAddressOf(args).hostname;
       p.answerPeers(host, isLoopbackHost(host));
     }
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => listenAddressOf(args));
@@ -169,6 +175,7 @@ const listenCommand: CommandSpec = {
     const maxSize = args.number("max-size");
     const count = args.integer("count");
     const encoding = args.choice<Encoding>("encoding");
+    const access = input(() => AccessGate.of(args, out));
     const socket = openDatagram(address, out, { announce: true });
     if (group !== undefined) await join(socket.conn, group);
     const stats = await serveUdp(socket, out, {
@@ -177,14 +184,16 @@ const listenCommand: CommandSpec = {
       encoding,
       maxSize,
       signal,
+      access,
     });
     await out.flush();
-    out.status(udpSummary(stats), {
+    out.status(udpSummary(stats, access?.denied), {
       event: "summary",
       datagrams: stats.datagrams,
       bytesIn: stats.bytes,
       peers: stats.peers,
       truncated: stats.truncated,
+      ...(access ? { denied: access.denied } : {}),
     });
     return exitCodeOf(signal);
   },

@@ -14,6 +14,7 @@ import type { Output } from "../console/output.ts";
 import { describeError } from "../console/errors.ts";
 import type { Encoding } from "../text/encoding.ts";
 import { stampReply } from "./datagram.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import { type DatagramSocket, printDatagram, receiveDatagrams } from "./socket.ts";
 
 /** How a server answers a datagram. */
@@ -36,6 +37,8 @@ export interface ServeUdpOptions {
   signal?: AbortSignal;
   /** The clock of `stamp` replies. */
   now?: () => Date;
+  /** The `--allow`/`--deny` gate: datagrams from peers it turns away are dropped unanswered. */
+  access?: AccessGate | undefined;
 }
 
 /** Totals of one server run. */
@@ -61,6 +64,7 @@ export async function serveUdp(
     maxSize = 65535,
     signal,
     now = () => new Date(),
+    access,
   } = options;
   const stats: UdpStats = { datagrams: 0, bytes: 0, peers: 0, truncated: 0 };
   const peers = new Set<string>();
@@ -69,7 +73,7 @@ export async function serveUdp(
   signal?.addEventListener("abort", stop, { once: true });
   if (signal?.aborted || count === 0) stop();
   try {
-    for await (const datagram of receiveDatagrams(socket.conn, maxSize)) {
+    for await (const datagram of receiveDatagrams(socket.conn, maxSize, { access, label })) {
       stats.datagrams++;
       stats.bytes += datagram.data.length;
       if (!peers.has(datagram.from)) {
@@ -111,10 +115,14 @@ export async function serveUdp(
   return stats;
 }
 
-/** The one-line summary of a UDP server run. */
-export function udpSummary(stats: UdpStats): string {
+/**
+ * The one-line summary of a UDP server run; `denied` (datagrams turned away
+ * by the access list) is shown when the server has one.
+ */
+export function udpSummary(stats: UdpStats, denied?: number): string {
   const cut = stats.truncated > 0 ? `, ${stats.truncated} truncated` : "";
+  const away = denied === undefined ? "" : `, ${denied} denied`;
   return `received ${count(stats.datagrams, "datagram")} (${count(stats.bytes, "byte")}) from ${
     count(stats.peers, "peer")
-  }${cut}`;
+  }${cut}${away}`;
 }

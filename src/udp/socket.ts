@@ -11,6 +11,7 @@
 import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort, type HostAddress } from "../inet/address.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 import { announceListening } from "../net/endpoint.ts";
 import type { Encoding } from "../text/encoding.ts";
 import { type Datagram, datagramEvent, datagramLineParts } from "./datagram.ts";
@@ -75,16 +76,28 @@ export function openDatagram(
   };
 }
 
+/** Options for {@linkcode receiveDatagrams}. */
+export interface ReceiveOptions {
+  /** The `--allow`/`--deny` gate: datagrams from peers it turns away are dropped unseen. */
+  access?: AccessGate | undefined;
+  /** The service, for the `denied` line when one process runs several. */
+  label?: string | undefined;
+}
+
 /**
  * Receives datagrams until the socket is closed. One buffer of `maxSize + 1`
  * bytes is reused, so a datagram longer than `maxSize` is seen and reported
  * as truncated; each datagram's `data` is valid until the next one.
  * ICMP errors that some systems report on a later receive are skipped.
+ * A datagram the access gate turns away is dropped here, before any caller
+ * sees (or answers) it.
  */
 export async function* receiveDatagrams(
   conn: Deno.DatagramConn,
   maxSize = 65535,
+  options: ReceiveOptions = {},
 ): AsyncGenerator<Datagram> {
+  const { access, label } = options;
   const buffer = new Uint8Array(maxSize + 1);
   for (;;) {
     let data: Uint8Array;
@@ -103,9 +116,11 @@ export async function* receiveDatagrams(
     }
     const truncated = data.length > maxSize;
     const net = from as Deno.NetAddr;
+    const peer = formatHostPort(net.hostname, net.port);
+    if (access && !access.admits(net.hostname, peer, { transport: "udp", label })) continue;
     yield {
       data: truncated ? data.subarray(0, maxSize) : data,
-      from: formatHostPort(net.hostname, net.port),
+      from: peer,
       hostname: net.hostname,
       port: net.port,
       truncated,

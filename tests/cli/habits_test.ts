@@ -34,7 +34,9 @@ const ROWS: [argv: string[], hint: RegExp][] = [
   [["tcp", "connect", "-u", "127.0.0.1:53"], /hint: for UDP use: sockit udp send/],
   [["tcp", "connect", "-z", "127.0.0.1:22"], /hint: to scan ports use: sockit port scan/],
   [["tcp", "connect", "-w", "3", "127.0.0.1:22"], /hint: --timeout MS bounds the connect/],
-  [["tcp", "listen", "9000", "-e", "/bin/cat"], /hint: running a program per connection/],
+  // -e works on tcp listen and connect (tests/e2e/exec_test.ts); elsewhere it points there
+  [["udp", "listen", "9000", "-e", "/bin/cat"], /hint: -e\/--exec PROGRAM belongs to 'tcp listen'/],
+  [["tcp", "listen", "9000", "-c", "cat"], /hint: no shell runs; use -e\/--exec "sh -c/],
   [["udp", "send", "127.0.0.1", "9999"], /hint: did you mean 127\.0\.0\.1:9999\?/],
   [["chat", "join", "example.com", "6667"], /hint: did you mean example\.com:6667\?/],
   [["chat", "join", "[::1]", "6667"], /hint: did you mean \[::1\]:6667\?/],

@@ -55,6 +55,29 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     ["chat", "join", "127.0.0.1:6697", "--pin", "ab".repeat(32)],
     "--allow-net=127.0.0.1:6697",
   ],
+  // --exec grants running exactly PROGRAM as written (a name is looked up on PATH by Deno)
+  [
+    "tcp",
+    ["tcp", "listen", "9000", "-k", "--exec", "tr a-z A-Z"],
+    "--allow-net=127.0.0.1:9000 --allow-run=tr",
+  ],
+  [
+    "tcp",
+    ["tcp", "listen", "9000", "--exec", "/usr/bin/cat -n", "--log", "/tmp/s.log", "-x"],
+    "--allow-net=127.0.0.1:9000 --allow-write=/tmp/s.log --allow-run=/usr/bin/cat",
+  ],
+  [
+    "tcp",
+    ["tcp", "connect", "127.0.0.1:7", "--exec", "sh -c 'read x; echo $x'"],
+    "--allow-net=127.0.0.1:7 --allow-run=sh",
+  ],
+  ["tcp", ["tcp", "connect", "127.0.0.1:7", "-x"], "--allow-net=127.0.0.1:7"],
+  // --allow/--deny add nothing to a plan
+  [
+    "tcp",
+    ["tcp", "listen", "0.0.0.0:9000", "--allow", "10.0.0.0/8", "--deny", "10.0.0.7"],
+    "--allow-net=0.0.0.0:9000",
+  ],
   ["udp", ["udp", "send", "127.0.0.1:9999", "hi"], "--allow-net=127.0.0.1:9999,127.0.0.1:0"],
   [
     "udp",
@@ -63,12 +86,19 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ],
   ["udp", ["udp", "listen", "9999"], "--allow-net=127.0.0.1:9999"],
   ["udp", ["udp", "listen", "9999", "--echo"], "--allow-net=127.0.0.1"],
+  ["udp", ["udp", "listen", "9999", "--echo", "--deny", "::1"], "--allow-net=127.0.0.1"],
   ["udp", ["udp", "listen", "0.0.0.0:9999", "--stamp"], "--allow-net"],
   ["udp", ["udp", "listen", "5000", "--multicast", "239.1.2.3"], "--allow-net=239.1.2.3:5000"],
   ["udp", ["udp", "chat", "9001", "127.0.0.1:9002"], "--allow-net=127.0.0.1:9001,127.0.0.1:9002"],
   ["chat", ["chat", "serve", "6667"], "--allow-net=127.0.0.1:6667"],
+  ["chat", ["chat", "serve", "6667", "--allow", "127.0.0.0/8"], "--allow-net=127.0.0.1:6667"],
   ["chat", ["chat", "join", "127.0.0.1:6667", "--nick", "Ada"], "--allow-net=127.0.0.1:6667"],
   ["files", ["files", "serve", SHARE], `--allow-net=127.0.0.1:9000 --allow-read=${SHARE}`],
+  [
+    "files",
+    ["files", "serve", SHARE, "--deny", "fd00::/8", "--http", "8080"],
+    `--allow-net=127.0.0.1:9000,127.0.0.1:8080 --allow-read=${SHARE}`,
+  ],
   [
     "files",
     ["files", "serve", SHARE, "--listen", "0", "--http", "8080", "--allow-upload"],
@@ -122,6 +152,11 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["tftp", ["tftp", "serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   [
     "tftp",
+    ["tftp", "serve", SHARE, "--allow", "127.0.0.1"],
+    `--allow-net=127.0.0.1 --allow-read=${SHARE}`,
+  ],
+  [
+    "tftp",
     ["tftp", "serve", SHARE, "--listen", "0.0.0.0:6969", "--allow-write"],
     `--allow-net --allow-read=${SHARE} --allow-write=${SHARE}`,
   ],
@@ -146,6 +181,11 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["port", ["port", "free"], "--allow-net=127.0.0.1:0"],
   ["port", ["port", "free", "--udp", "--host", "::1"], "--allow-net=[::1]:0"],
   ["serve", ["serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
+  [
+    "serve",
+    ["serve", SHARE, "--allow", "127.0.0.1", "--deny", "::1"],
+    `--allow-net=127.0.0.1 --allow-read=${SHARE}`,
+  ],
   ["serve", ["serve", SHARE, "--host", "0.0.0.0"], `--allow-net --allow-read=${SHARE}`],
 ];
 
@@ -177,6 +217,10 @@ Deno.test("a plan that cannot be computed is a usage error, before anything runs
     ["tcp", "listen", "70000"],
     ["udp", "listen", "5000", "--multicast", "10.0.0.1"],
     ["http", "get", "ftp://example.com/"],
+    ["tcp", "listen", "9000", "--allow", "10.0.0.0/33"],
+    ["serve", "--deny", "nonsense"],
+    ["tcp", "listen", "9000", "--exec", "cat | tr a b"],
+    ["tcp", "connect", "127.0.0.1:7", "--exec", "'unterminated"],
   ];
   for (const argv of bad) assert.throws(() => plan(argv), UsageError, argv.join(" "));
 });
@@ -190,7 +234,8 @@ Deno.test("--help shows the plan with placeholders, generated from the same plan
   };
   assert.equal(
     help("tcp", "listen"),
-    "--allow-net=HOST:PORT (with --cert: --allow-read=FILE) (with --key: --allow-read=FILE)",
+    "--allow-net=HOST:PORT (with --log: --allow-write=FILE) (with --exec: --allow-run=PROGRAM) " +
+      "(with --cert: --allow-read=FILE) (with --key: --allow-read=FILE)",
   );
   assert.equal(help("ip", "calc"), "none");
   assert.equal(

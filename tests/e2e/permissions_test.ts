@@ -118,6 +118,104 @@ Deno.test("permissions: tcp connect and listen run with exactly their plans", as
   await echo;
 });
 
+Deno.test("permissions: --exec (a name, a path), --log and --allow run with exactly their plans", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  const echo = (async () => {
+    for await (const conn of listener) {
+      conn.readable.pipeTo(conn.writable).catch(() => {});
+    }
+  })().catch(() => {});
+  const dir = await tempDir();
+  try {
+    // A bare name is granted as written (--allow-run=echo); Deno finds it on PATH.
+    await check({
+      name: "tcp connect --exec (a name)",
+      args: () => ["tcp", "connect", `127.0.0.1:${port}`, "--exec", "echo hi"],
+    });
+    // A path is granted as written (--allow-run=/path/to/echo).
+    const echoPath = (Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/echo`)
+      .find((p) => {
+        try {
+          return Deno.statSync(p).isFile;
+        } catch {
+          return false;
+        }
+      }) ?? "";
+    assert.ok(echoPath.startsWith("/"), "echo is not on PATH as a program");
+    await check({
+      name: "tcp connect --exec (a path)",
+      args: () => ["tcp", "connect", `127.0.0.1:${port}`, "--exec", `${echoPath} hi`],
+    });
+    // Deno matches a name by the path PATH gives it, so either spelling covers the other…
+    for (const [grant, program] of [["echo", echoPath], [echoPath, "echo"]]) {
+      const { code, stderr } = await runSockit(
+        ["tcp", "connect", `127.0.0.1:${port}`, "--exec", `${program} hi`],
+        { permissions: [`--allow-net=127.0.0.1:${port}`, `--allow-run=${grant}`] },
+      );
+      assert.equal(code, 0, `--allow-run=${grant} for ${program}: ${stderr}`);
+    }
+    // …and nothing else: another program is refused, with the whole plan as the hint.
+    const other = await runSockit(
+      ["tcp", "connect", `127.0.0.1:${port}`, "--exec", "true"],
+      { permissions: [`--allow-net=127.0.0.1:${port}`, "--allow-run=echo"] },
+    );
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /permission denied: run access to "true"/);
+    assert.match(other.stderr, /hint: run with --allow-net=127\.0\.0\.1:\d+ --allow-run=true /);
+    await check({
+      name: "tcp listen --exec --log --allow",
+      args: (i) => [
+        "tcp",
+        "listen",
+        "0",
+        "-k",
+        "--exec",
+        "cat",
+        "--log",
+        `${dir}/session${i}.log`,
+        "--allow",
+        "127.0.0.0/8",
+      ],
+      server: {
+        ready: /listening on 127\.0\.0\.1:(\d+)/,
+        async interact(proc) {
+          // Without --allow-run the server stops at the first client: this may fail then.
+          const [, listenPort] = await proc.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+          try {
+            const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(listenPort) });
+            try {
+              await conn.write(new TextEncoder().encode("hi\n"));
+              await conn.closeWrite();
+              const buffer = new Uint8Array(16);
+              const timer = setTimeout(() => conn.close(), 5_000);
+              try {
+                while (await conn.read(buffer) !== null) {
+                  // until the program's end closes the connection
+                }
+              } finally {
+                clearTimeout(timer);
+              }
+            } finally {
+              try {
+                conn.close();
+              } catch {
+                // closed by the timer
+              }
+            }
+          } catch {
+            // the server stopped: judged by its exit code
+          }
+        },
+      },
+    });
+  } finally {
+    listener.close();
+    await echo;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("permissions: udp send, listen --echo and chat run with exactly their plans", async () => {
   const receiver = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const port = (receiver.addr as Deno.NetAddr).port;

@@ -90,11 +90,12 @@ export const EVENTS: Record<string, EventShape[]> = {
     {
       by: "stream servers and serve",
       required: { connections: "count", refused: "count", bytesIn: "count", bytesOut: "count" },
-      optional: { datagrams: "count", tftp: "object" },
+      optional: { datagrams: "count", tftp: "object", denied: "count" },
     },
     {
       by: "udp listen",
       required: { datagrams: "count", bytesIn: "count", peers: "count", truncated: "count" },
+      optional: { denied: "count" },
     },
     {
       by: "tftp serve",
@@ -106,6 +107,7 @@ export const EVENTS: Record<string, EventShape[]> = {
         bytesIn: "count",
         bytesOut: "count",
       },
+      optional: { denied: "count" },
     },
     {
       by: "port scan",
@@ -124,6 +126,23 @@ export const EVENTS: Record<string, EventShape[]> = {
     required: { to: "address" },
     optional: { tls: "string", cipher: "string", trust: "string", fingerprint: "string" },
   }],
+  denied: [{
+    by: "every server (--allow/--deny)",
+    required: { from: "address", transport: "string" },
+    optional: service,
+  }],
+  exited: [
+    {
+      by: "tcp listen --exec",
+      required: { from: "address", program: "string", code: "count" },
+      optional: { signal: "string", reason: "string" },
+    },
+    {
+      by: "tcp connect --exec",
+      required: { to: "address", program: "string", code: "count" },
+      optional: { signal: "string", reason: "string" },
+    },
+  ],
   data: [{
     by: "tcp connect, tcp listen",
     required: { from: "address", size: "count", text: "string" },
