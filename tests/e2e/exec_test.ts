@@ -58,7 +58,7 @@ Deno.test("tcp listen --exec: client bytes through the program and back, its exi
   const { code, stderr } = await server.finish();
   assert.equal(code, 0);
   assert.match(stderr, /^tr exited with code 0 \(127\.0\.0\.1:\d+\)$/m);
-  assert.match(stderr, /^closed 127\.0\.0\.1:\d+ \(13 bytes in, 13 bytes out\)$/m);
+  assert.match(stderr, /^closed 127\.0\.0\.1:\d+ \(13 B in, 13 B out\)$/m);
 });
 
 Deno.test("tcp listen -k --exec: 30 concurrent clients, each its own process and its own bytes", async () => {
@@ -222,7 +222,7 @@ Deno.test("tcp connect --exec: the server's bytes to the program, its answer bac
   assert.equal(stdout, "");
   assert.equal(await serverSide, "got ping\n");
   assert.match(stderr, /^sh exited with code 0$/m);
-  assert.match(stderr, /^closed 127\.0\.0\.1:\d+ \(5 bytes in, 9 bytes out\)$/m);
+  assert.match(stderr, /^closed 127\.0\.0\.1:\d+ \(5 B in, 9 B out\)$/m);
 });
 
 Deno.test("tcp connect --exec with a program that does not exist exits 1 naming it", async () => {
