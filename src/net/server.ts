@@ -13,7 +13,7 @@
  */
 
 import { count } from "../console/format.ts";
-import type { Output } from "../console/output.ts";
+import type { Output, OutputEvent } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { writeAll } from "./buffer.ts";
 import { type BoundListener, closeQuietly, peerName } from "./endpoint.ts";
@@ -43,8 +43,12 @@ export class Session {
   bytesIn = 0;
   bytesOut = 0;
   lastActive = Date.now();
+  /** When it was accepted (`performance.now()`), for its duration. */
+  readonly opened = performance.now();
   /** Why it was closed, when not by the client (shown in the `closed` line). */
   closeReason: string | undefined;
+  /** Called once when the session is closed (e.g. to close what it is joined to). */
+  onClose: (() => void) | undefined;
   #closed = false;
 
   constructor(conn: Deno.Conn, peer: string, id: number) {
@@ -81,6 +85,7 @@ export class Session {
     this.#closed = true;
     this.closeReason ??= reason;
     closeQuietly(this.conn);
+    this.onClose?.();
   }
 }
 
@@ -143,6 +148,17 @@ export interface ServeConnectionsOptions {
   label?: string | undefined;
   /** Stops the server: listener closed, clients closed. */
   signal?: AbortSignal | undefined;
+  /**
+   * The line and event that report a finished session, for a server whose
+   * `closed` line says more (a relay names its target). @default `closed HOST:PORT (IN bytes in, OUT bytes out[, reason])`
+   */
+  closedReport?: (session: Session) => ClosedReport;
+}
+
+/** How one finished session is reported: a status line and its JSON event. */
+export interface ClosedReport {
+  text: string;
+  event: OutputEvent;
 }
 
 const BUSY = new TextEncoder().encode("busy\n");
@@ -168,6 +184,7 @@ export async function serveConnections(
     idleMs,
     label,
     signal,
+    closedReport,
   } = options;
   const tag = label ? ` (${label})` : "";
   const service = label ? { service: label } : {};
@@ -199,6 +216,11 @@ export async function serveConnections(
     session.close();
     stats.bytesIn += session.bytesIn;
     stats.bytesOut += session.bytesOut;
+    if (closedReport) {
+      const { text, event } = closedReport(session);
+      out.status(`${text}${tag}`, { ...event, ...service });
+      return;
+    }
     const why = session.closeReason ? `, ${session.closeReason}` : "";
     out.status(
       `closed ${session.peer} (${session.bytesIn} bytes in, ${session.bytesOut} bytes out${why})${tag}`,
