@@ -14,7 +14,7 @@ import {
 } from "../inet/address.ts";
 import { isLoopbackHost } from "../inet/address.ts";
 import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
-import { listen } from "../net/endpoint.ts";
+import { checkConnectPermission, listen } from "../net/endpoint.ts";
 import { printSummary } from "../net/server.ts";
 import { openDatagram } from "../udp/socket.ts";
 import { DEFAULT_CONNECT_TIMEOUT_MS, serveTcpRelay } from "./tcp.ts";
@@ -78,6 +78,7 @@ const tcpCommand: CommandSpec = {
     const maxConns = args.number("max-conns");
     const idleMs = args.integer("idle");
     const connectTimeoutMs = args.number("timeout");
+    checkConnectPermission(target);
     const bound = listen(address, out);
     const stats = await serveTcpRelay(bound, target, out, {
       once: args.flag("once"),
@@ -140,6 +141,8 @@ const udpCommand: CommandSpec = {
     const target = input(() => udpTarget(args.positional(1)));
     const idleMs = args.number("idle");
     const maxSessions = args.number("max-sessions");
+    checkConnectPermission(target);
+    checkConnectPermission(upstreamBind(target));
     const socket = openDatagram(address, out, { announce: true });
     const stats = await serveUdpRelay(socket, target, out, { idleMs, maxSessions, signal });
     await out.flush();

@@ -119,7 +119,9 @@ export async function serveUdpRelay(
       await new Promise<void>((resolve, reject) => {
         upstream.once("error", reject);
         upstream.bind(0, bind.hostname, () => {
-          upstream.connect(target.port, target.hostname, (err?: Error) => {
+          // localhost is the loopback the socket is bound to (the plan names addresses).
+          const host = target.hostname === "localhost" ? bind.hostname : target.hostname;
+          upstream.connect(target.port, host, (err?: Error) => {
             upstream.off("error", reject);
             if (err) reject(err);
             else resolve();
