@@ -37,7 +37,7 @@ const tcpCommand: CommandSpec = {
   args: { min: 2, max: 2 },
   options: {
     once: { type: "boolean", help: "relay one connection, then exit" },
-    "max-conns": MAX_CONNS,
+    "max-conns": { ...MAX_CONNS, help: "connections at once; more are closed without a byte" },
     idle: idleOption("close a connection after MS without traffic either way"),
     timeout: timeoutOption("give up connecting to TARGET after MS", DEFAULT_CONNECT_TIMEOUT_MS),
   },
