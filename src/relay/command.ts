@@ -112,7 +112,7 @@ const udpCommand: CommandSpec = {
     "LISTEN is PORT, :PORT, HOST:PORT or [IPv6]:PORT (default host 127.0.0.1); TARGET is " +
     "HOST:PORT or [IPv6]:PORT. Like a NAT: each client address gets its own upstream socket, " +
     "connected to TARGET, so TARGET sees one peer per client and each reply goes back to the " +
-    "client it answers.",
+    "client it answers; datagrams from anyone but TARGET on an upstream socket are dropped.",
     "A session ends after --idle without a datagram either way (default 60 s). At most " +
     "--max-sessions clients are relayed at once; datagrams from new clients over that bound " +
     "are dropped and counted (reported once each time the bound is reached).",

@@ -1,8 +1,8 @@
 /**
  * The UDP relay endpoint behind `relay udp`, NAT-like: each client address
  * seen on the listening socket gets its own upstream socket, connected to
- * TARGET (so only TARGET's datagrams reach it); what TARGET sends back on it
- * goes to that client from the listening socket. A session ends after
+ * TARGET; what TARGET sends back on it goes to that client from the
+ * listening socket (datagrams from anyone else are dropped). A session ends after
  * `idleMs` without a datagram either way; at most `maxSessions` live at
  * once, and datagrams from new clients over that bound are dropped and
  * counted.
@@ -47,7 +47,10 @@ export interface UdpRelayStats {
   bytesOut: number;
   /** Datagrams relayed, both ways. */
   datagrams: number;
-  /** Datagrams dropped: from clients over the session bound, or replies over the in-flight bound. */
+  /**
+   * Datagrams dropped: from new clients over the session bound, from others
+   * than TARGET on an upstream socket, or replies over the in-flight bound.
+   */
   dropped: number;
 }
 
@@ -146,8 +149,14 @@ export async function serveUdpRelay(
     };
     // Errors on a connected socket (ICMP port unreachable from TARGET) are not fatal to it.
     upstream.on("error", () => {});
-    upstream.on("message", (reply: Uint8Array) => {
+    // The upstream socket's port is open to anyone: only TARGET's datagrams are relayed.
+    const remote = upstream.remoteAddress();
+    upstream.on("message", (reply: Uint8Array, source: { address: string; port: number }) => {
       if (sessions.get(from) !== session) return;
+      if (source.port !== remote.port || source.address !== remote.address) {
+        stats.dropped++;
+        return;
+      }
       if (repliesInFlight >= MAX_REPLIES_IN_FLIGHT) {
         stats.dropped++;
         return;

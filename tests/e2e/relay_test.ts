@@ -283,3 +283,303 @@ Deno.test("relay tcp: a target that never reads stops the client, with a bounded
   conn.close();
   assert.equal(targetGot, written);
 });
+
+Deno.test("relay tcp: 1,000 concurrent connections through the relay each get exactly their own bytes", async () => {
+  await using up = echoTarget();
+  await using proc = relay(["relay", "tcp", "0", `127.0.0.1:${up.port}`, "-q"]);
+  const port = await proc.port();
+  const clients: Deno.Conn[] = [];
+  try {
+    // All open at once (in batches, so the accept queue never overflows), then all talk at once.
+    for (let i = 0; i < 1000; i += 100) {
+      clients.push(
+        ...await Promise.all(
+          Array.from({ length: 100 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+        ),
+      );
+    }
+    const results = await Promise.all(clients.map(async (conn, i) => {
+      const payload = enc(`#${i}:`.repeat(20 + (i % 200)));
+      await send(conn, payload);
+      await conn.closeWrite();
+      return { payload, echoed: await readAll(conn, 30_000) };
+    }));
+    for (const [i, { payload, echoed }] of results.entries()) {
+      assert.deepEqual(echoed, payload, `connection ${i}`);
+    }
+  } finally {
+    for (const conn of clients) conn.close();
+  }
+  proc.kill("SIGINT");
+  const { code, stderr } = await proc.finish(30_000);
+  assert.equal(code, 130);
+  assert.match(
+    stderr,
+    /stopped: 1000 connections served, 0 refused|stopped: 1000 connections served,/,
+  );
+});
+
+Deno.test("relay tcp --once relays one connection and exits 0", async () => {
+  await using up = echoTarget();
+  await using proc = relay(["relay", "tcp", "0", `127.0.0.1:${up.port}`, "--once"]);
+  const port = await proc.port();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await send(conn, "once");
+  await conn.closeWrite();
+  assert.equal(dec(await readAll(conn)), "once");
+  conn.close();
+  const { code, stderr } = await proc.finish();
+  assert.equal(code, 0);
+  assert.match(
+    stderr,
+    /closed 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+ \(4 B in, 4 B out, \d+\.\d{3} s\)/,
+  );
+  await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }));
+});
+
+Deno.test("relay tcp --max-conns closes a client over the limit without a byte; --idle ends a silent one", async () => {
+  await using up = echoTarget();
+  await using proc = relay([
+    "relay",
+    "tcp",
+    "0",
+    `127.0.0.1:${up.port}`,
+    "--max-conns",
+    "1",
+    "--idle",
+    "400",
+    "--json",
+  ]);
+  const port = await portOf(proc, true);
+  const first = await Deno.connect({ hostname: "127.0.0.1", port });
+  await send(first, "ping");
+  const buffer = new Uint8Array(16);
+  assert.equal(await first.read(buffer), 4); // relayed: the first client holds the one slot
+  const second = await Deno.connect({ hostname: "127.0.0.1", port });
+  assert.equal((await readAll(second).catch(() => new Uint8Array())).length, 0);
+  second.close();
+  await proc.waitFor(/"event":"refused"[^\n]*"reason":"busy"/, { on: "stdout" });
+  // The first client says nothing more: the relay ends it after --idle.
+  assert.equal(await first.read(buffer).catch(() => null), null);
+  first.close();
+  const [closed] = await waitClosed(proc, 1);
+  assert.equal(closed!.reason, "idle 400 ms");
+  assert.equal(closed!.bytesIn, 4);
+});
+
+Deno.test("relay tcp joins Unix sockets: unix→unix and tcp→unix, under the plan's read/write grants", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sockit-relay-" });
+  try {
+    const upPath = `${dir}/target.sock`;
+    const listener = Deno.listen({ transport: "unix", path: upPath });
+    const serving = (async () => {
+      for await (const conn of listener) {
+        const request = await readAll(conn);
+        await send(conn, enc(`unix got: ${dec(request)}`));
+        conn.close();
+      }
+    })().catch(() => {});
+    try {
+      {
+        const inPath = `${dir}/in.sock`;
+        await using proc = relay(["relay", "tcp", `unix:${inPath}`, `unix:${upPath}`, "--once"]);
+        await proc.waitFor(/listening on unix:/);
+        const conn = await Deno.connect({ transport: "unix", path: inPath });
+        await send(conn, "over unix");
+        await conn.closeWrite();
+        assert.equal(dec(await readAll(conn)), "unix got: over unix");
+        conn.close();
+        const { code, stderr } = await proc.finish();
+        assert.equal(code, 0);
+        assert.match(stderr, new RegExp(`closed unix:#1 → unix:${upPath} \\(9 B in, 19 B out`));
+      }
+      {
+        await using proc = relay(["relay", "tcp", "0", `unix:${upPath}`, "--once"]);
+        const port = await proc.port();
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        await send(conn, "from tcp");
+        await conn.closeWrite();
+        assert.equal(dec(await readAll(conn)), "unix got: from tcp");
+        conn.close();
+        assert.equal((await proc.finish()).code, 0);
+      }
+    } finally {
+      listener.close();
+      await serving;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * A DNS-like UDP responder on loopback: a request is a 2-byte id and a name;
+ * the answer is the id, the name, and the port the request came from (so a
+ * client sees which upstream socket carried it).
+ */
+function udpResponder() {
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const seen = new Set<number>();
+  const loop = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await socket.receive();
+        const { port } = from as Deno.NetAddr;
+        seen.add(port);
+        const answer = concat(data.subarray(0, 2), enc(`${dec(data.subarray(2))} A ${port}`));
+        await socket.send(answer, from);
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return {
+    port: (socket.addr as Deno.NetAddr).port,
+    /** The distinct source ports requests came from: one per relay session. */
+    seen,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await loop;
+    },
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A python client that sends `count` DNS-like requests through `port` and checks every answer. */
+function pythonUdpClient(port: number, name: string, count: number): Spawned {
+  return new Spawned("python3", [
+    "-c",
+    [
+      "import os, socket, struct",
+      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)",
+      `name = ${JSON.stringify(name)}`,
+      `for i in range(${count}):`,
+      "    qid = struct.unpack('!H', os.urandom(2))[0]",
+      "    q = f'{name}-{i}.example'.encode()",
+      `    s.sendto(struct.pack('!H', qid) + q, ('127.0.0.1', ${port}))`,
+      "    data, src = s.recvfrom(2048)",
+      `    assert src == ('127.0.0.1', ${port}), src`,
+      "    assert struct.unpack('!H', data[:2])[0] == qid, 'wrong id'",
+      "    assert data[2:].startswith(q + b' A '), data",
+      "print('ok', s.getsockname()[1], data[2:].decode().split(' A ')[1], flush=True)",
+    ].join("\n"),
+  ], { name: `python udp client ${name}` });
+}
+
+Deno.test("relay udp: several python clients at once, each answered through its own upstream socket", async () => {
+  await using up = udpResponder();
+  await using proc = relay(["relay", "udp", "0", `127.0.0.1:${up.port}`, "--json"]);
+  const port = await portOf(proc, true);
+  const clients = ["alpha", "bravo", "charlie", "delta", "echo"].map((name) =>
+    pythonUdpClient(port, name, 40)
+  );
+  const results = await Promise.all(clients.map((c) => c.finish(30_000)));
+  const upstreamPorts = new Set<string>();
+  for (const { code, stdout, stderr } of results) {
+    assert.equal(code, 0, stderr);
+    const [, , upstreamPort] = stdout.trim().split(" ");
+    upstreamPorts.add(upstreamPort!);
+  }
+  // NAT-like: five clients, five upstream sockets, and TARGET saw exactly those.
+  assert.equal(upstreamPorts.size, 5);
+  assert.equal(up.seen.size, 5);
+  proc.kill("SIGINT");
+  const { code, stdout } = await proc.finish();
+  assert.equal(code, 130);
+  const summary = JSON.parse(stdout.trim().split("\n").at(-1)!);
+  assert.equal(summary.event, "summary");
+  assert.equal(summary.sessions, 5);
+  assert.equal(summary.datagrams, 400);
+  assert.equal(summary.dropped, 0);
+  assert.equal(closedEvents(proc).length, 5);
+  assert.ok(closedEvents(proc).every((e) => e.reason === "server stopped"));
+});
+
+Deno.test("relay udp: a session is dropped after --idle; the client's next datagram opens a new one", async () => {
+  await using up = udpResponder();
+  await using proc = relay(["relay", "udp", "0", `127.0.0.1:${up.port}`, "--idle", "1000"]);
+  const port = await proc.port();
+  const client = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const relayAddr = { transport: "udp" as const, hostname: "127.0.0.1", port };
+  const ask = async (text: string) => {
+    const timer = setTimeout(() => client.close(), 5_000);
+    try {
+      await client.send(concat(new Uint8Array([0, 1]), enc(text)), relayAddr);
+      const [answer] = await client.receive();
+      return dec(answer.subarray(2));
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    const first = await ask("one");
+    // Someone else than TARGET sends to the session's upstream socket: not relayed.
+    const intruder = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+    const [upstreamPort] = [...up.seen];
+    await intruder.send(enc("\x00\x01forged"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: upstreamPort!,
+    });
+    intruder.close();
+    assert.match(await ask("one more"), /^one more A /);
+    await proc.waitFor(/closed 127\.0\.0\.1:\d+ → .*\(15 B in, \d+ B out, .* s, idle 1000 ms\)/);
+    const second = await ask("two");
+    // A new session: a new upstream socket, so TARGET saw a new source port.
+    assert.notEqual(first.split(" A ")[1], second.split(" A ")[1]);
+    assert.equal(up.seen.size, 2);
+    assert.equal(proc.stderr.match(/session from /g)?.length, 2);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("relay udp --max-sessions: datagrams from clients over the bound are dropped and counted", async () => {
+  await using up = udpResponder();
+  await using proc = relay([
+    "relay",
+    "udp",
+    "0",
+    `127.0.0.1:${up.port}`,
+    "--max-sessions",
+    "2",
+    "--json",
+  ]);
+  const port = await portOf(proc, true);
+  const relayAddr = { transport: "udp" as const, hostname: "127.0.0.1", port };
+  const sockets = [0, 1, 2].map(() =>
+    Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })
+  );
+  const timer = setTimeout(() => sockets.forEach((s) => s.close()), 10_000);
+  try {
+    for (const socket of sockets.slice(0, 2)) {
+      await socket.send(enc("\x00\x01in"), relayAddr);
+      await socket.receive();
+    }
+    for (let i = 0; i < 3; i++) await sockets[2]!.send(enc("\x00\x02over"), relayAddr);
+    const [, from] = await proc.waitFor(
+      /"event":"refused","from":"([^"]+)","reason":"session limit 2"/,
+      { on: "stdout" },
+    );
+    assert.equal(from, `127.0.0.1:${(sockets[2]!.addr as Deno.NetAddr).port}`);
+    // The first two still work.
+    await sockets[0]!.send(enc("\x00\x03again"), relayAddr);
+    await sockets[0]!.receive();
+  } finally {
+    clearTimeout(timer);
+    sockets.forEach((s) => s.close());
+  }
+  proc.kill("SIGINT");
+  const { stdout } = await proc.finish();
+  const summary = JSON.parse(stdout.trim().split("\n").at(-1)!);
+  assert.equal(summary.sessions, 2);
+  assert.equal(up.seen.size, 2);
+  // All three over-the-bound datagrams were dropped (they arrive in order before "again").
+  assert.equal(summary.dropped, 3);
+});
