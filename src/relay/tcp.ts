@@ -114,14 +114,16 @@ async function relayOne(session: Session, target: Address, context: RelayContext
     failure ??= { side, error: err instanceof PumpError ? err.cause : err };
     closeBoth();
   };
-  const clientToTarget = pump(session, upstream, { onWritten: active })
+  const clientToTarget = pump(session.conn, upstream, {
+    onRead: (n) => {
+      session.bytesIn += n;
+      active();
+    },
+  })
     .then(() => void (firstEnd ??= "client"), onFail("client", "target"));
   const targetToClient = pump(upstream, session.conn, {
     onRead: active,
-    onWritten: (n) => {
-      session.bytesOut += n;
-      active();
-    },
+    onWritten: (n) => session.bytesOut += n,
   }).then(() => void (firstEnd ??= "target"), onFail("target", "client"));
   await Promise.all([clientToTarget, targetToClient]);
   closeBoth();
