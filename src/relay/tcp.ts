@@ -73,13 +73,16 @@ export function serveTcpRelay(
     busy: NOTHING,
     signal,
     closedReport: (session) => relayClosed(session, to),
-    handle: (session) => relayOne(session, target, { connectTimeoutMs, signal }),
+    handle: (session) =>
+      relayOne(session, target, { connectTimeoutMs, signal, idle: idleMs !== undefined }),
   });
 }
 
 interface RelayContext {
   connectTimeoutMs: number;
   signal: AbortSignal | undefined;
+  /** `--idle` is on: traffic either way is activity. */
+  idle: boolean;
 }
 
 /** Joins one client to a new connection to `target` until both directions are done. */
@@ -105,7 +108,7 @@ async function relayOne(session: Session, target: Address, context: RelayContext
   for (const conn of [session.conn, upstream]) {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
-  const active = () => session.lastActive = Date.now();
+  const active = context.idle ? () => void (session.lastActive = Date.now()) : () => {};
   let firstEnd: "client" | "target" | undefined;
   let failure: { side: "client" | "target"; error: unknown } | undefined;
   const closeBoth = () => session.close();
