@@ -5,19 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { freePort, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
-import { pollUntil } from "../helpers/net.ts";
-
-/** Waits (bounded) until a peer started in the background accepts connections on `port`. */
-async function accepting(port: number): Promise<void> {
-  await pollUntil(async () => {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return true;
-    } catch {
-      return undefined;
-    }
-  });
-}
 
 Deno.test({
   name:
@@ -53,12 +40,14 @@ Deno.test({
   async fn() {
     const upPort = freePort();
     await using target = new Spawned("socat", [
+      "-d",
+      "-d",
       `TCP-LISTEN:${upPort},bind=127.0.0.1,reuseaddr,fork`,
       "EXEC:tr a-z A-Z",
     ]);
+    await target.waitFor(/listening on/);
     await using relay = sockit(["relay", "tcp", "0", `127.0.0.1:${upPort}`]);
     const port = await relay.port();
-    await accepting(upPort);
     const payload = "lower case words, ".repeat(20_000);
     await using nc = new Spawned("nc", ["-N", "127.0.0.1", String(port)]);
     await nc.write(payload);
@@ -75,14 +64,16 @@ Deno.test({
   async fn() {
     const upPort = freePort();
     await using target = new Spawned("socat", [
+      "-d",
+      "-d",
       `TCP-LISTEN:${upPort},bind=127.0.0.1,reuseaddr,fork`,
       "PIPE",
     ]);
+    await target.waitFor(/listening on/);
     await using relay = sockit(["relay", "tcp", "0", `127.0.0.1:${upPort}`, "-q"]);
     const port = await relay.port();
     const payload = new Uint8Array(4 * 1024 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 11)) & 0xff;
-    await accepting(upPort);
     await using client = new Spawned("socat", ["-t", "10", "-", `TCP:127.0.0.1:${port}`], {
       name: "socat client",
     });
@@ -99,18 +90,17 @@ Deno.test({
   async fn() {
     const upPort = freePort({ transport: "udp" });
     await using target = new Spawned("socat", [
+      "-d",
+      "-d",
       `UDP4-RECVFROM:${upPort},bind=127.0.0.1,fork`,
       "PIPE",
     ]);
+    await target.waitFor(/receiving on/);
     await using relay = sockit(["relay", "udp", "0", `127.0.0.1:${upPort}`]);
     const port = await relay.port();
-    let reply = "";
-    for (let attempt = 0; attempt < 10 && reply === ""; attempt++) {
-      await using nc = new Spawned("nc", ["-u", "-w", "1", "127.0.0.1", String(port)]);
-      await nc.write("ping through the relay\n");
-      reply = (await nc.finish(10_000)).stdout;
-    }
-    assert.equal(reply, "ping through the relay\n");
+    await using nc = new Spawned("nc", ["-u", "-w", "1", "127.0.0.1", String(port)]);
+    await nc.write("ping through the relay\n");
+    assert.equal((await nc.finish(10_000)).stdout, "ping through the relay\n");
     await relay.waitFor(/session from 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+/);
   },
 });
