@@ -122,7 +122,7 @@ const udpCommand: CommandSpec = {
     '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|"summary",…}.',
   ],
   examples: [
-    "sockit relay udp 5353 192.168.1.1:53         # socat UDP-LISTEN:5353,fork UDP:192.168.1.1:53",
+    "sockit relay udp 5353 192.168.1.1:53           # socat UDP-LISTEN:5353,fork UDP:192.168.1.1:53",
     "sockit relay udp 0.0.0.0:9999 127.0.0.1:7007 --idle 10s",
     "sockit relay udp [::1]:5000 [::1]:6000 --max-sessions 100",
   ],
