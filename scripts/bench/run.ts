@@ -42,6 +42,8 @@ const BENCHES: Bench[] = [
   { name: "inet", task: "bench:inet" },
   { name: "tftp", task: "bench:tftp", runsFlag: "--runs" },
   { name: "exec", task: "bench:exec", runsFlag: "--runs" },
+  { name: "relay", task: "bench:relay", runsFlag: "--runs" },
+  { name: "tls", task: "bench:tls", runsFlag: "--runs" },
 ];
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -10,6 +10,7 @@ import { chatGroup } from "../chat/command.ts";
 import { filesGroup } from "../files/command.ts";
 import { httpGroup } from "../http/command.ts";
 import { ipGroup, portGroup } from "../inet/command.ts";
+import { relayGroup } from "../relay/command.ts";
 import { serveCommand } from "../serve/command.ts";
 import { tcpGroup } from "../tcp/command.ts";
 import { tftpGroup } from "../tftp/command.ts";
@@ -23,6 +24,7 @@ export const TABLE: TableEntry[] = [
   filesGroup,
   httpGroup,
   tftpGroup,
+  relayGroup,
   ipGroup,
   portGroup,
   serveCommand,

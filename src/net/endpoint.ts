@@ -226,3 +226,32 @@ export function closeQuietly(closable: { close(): void }): void {
     if (!(err instanceof Deno.errors.BadResource)) throw err;
   }
 }
+
+/**
+ * Fails now, as a connect would, when this process may not connect to
+ * `address`: for a server that connects on behalf of its clients (a relay),
+ * so a missing permission stops it at start with the whole plan as hint
+ * rather than failing every client. `localhost` needs both loopbacks.
+ *
+ * @throws {Deno.errors.NotCapable} naming the first permission missing
+ */
+export function checkConnectPermission(address: Address): void {
+  const needs: Deno.PermissionDescriptor[] = [];
+  if (address.transport === "unix") {
+    needs.push(
+      { name: "read", path: address.path },
+      { name: "write", path: address.path },
+      { name: "net", host: `unix:${address.path}` },
+    );
+  } else {
+    const hosts = address.hostname === "localhost" ? LOCALHOST_ADDRESSES : [address.hostname];
+    for (const host of hosts) needs.push({ name: "net", host: formatHostPort(host, address.port) });
+  }
+  for (const need of needs) {
+    if (Deno.permissions.querySync(need).state === "granted") continue;
+    const what = need.name === "net" ? need.host : "path" in need ? need.path : undefined;
+    throw new Deno.errors.NotCapable(
+      `Requires ${need.name} access to "${what}", run again with the --allow-${need.name} flag`,
+    );
+  }
+}

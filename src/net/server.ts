@@ -13,7 +13,7 @@
  */
 
 import { count, formatInOut } from "../console/format.ts";
-import type { Output } from "../console/output.ts";
+import type { Output, OutputEvent } from "../console/output.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import { escapeText } from "../text/escape.ts";
 import type { AccessGate } from "./access_gate.ts";
@@ -46,10 +46,14 @@ export class Session {
   bytesIn = 0;
   bytesOut = 0;
   lastActive = Date.now();
+  /** When it was accepted (`performance.now()`), for its duration. */
+  readonly opened = performance.now();
   /** Why it was closed, when not by the client (shown in the `closed` line). */
   closeReason: string | undefined;
   /** Sees every chunk read and sent (`-x`, `--log`). */
   readonly tap: ByteTap | undefined;
+  /** Called once when the session is closed (e.g. to close what it is joined to). */
+  onClose: (() => void) | undefined;
   #closed = false;
 
   constructor(conn: Deno.Conn, peer: string, id: number, tap?: ByteTap) {
@@ -94,6 +98,7 @@ export class Session {
     this.#closed = true;
     this.closeReason ??= reason;
     closeQuietly(this.conn);
+    this.onClose?.();
   }
 }
 
@@ -173,6 +178,17 @@ export interface ServeConnectionsOptions {
   access?: AccessGate | undefined;
   /** Taps every connection's bytes (`-x`, `--log`). */
   taps?: Taps | undefined;
+  /**
+   * The line and event that report a finished session, for a server whose
+   * `closed` line says more (a relay names its target). @default `closed HOST:PORT (12 B in, 1.5 MB out[, reason])`
+   */
+  closedReport?: (session: Session) => ClosedReport;
+}
+
+/** How one finished session is reported: a status line and its JSON event. */
+export interface ClosedReport {
+  text: string;
+  event: OutputEvent;
 }
 
 const BUSY = new TextEncoder().encode("busy\n");
@@ -200,6 +216,7 @@ export async function serveConnections(
     signal,
     access,
     taps,
+    closedReport,
   } = options;
   const tag = label ? ` (${label})` : "";
   const service = label ? { service: label } : {};
@@ -232,6 +249,11 @@ export async function serveConnections(
     session.tap?.close();
     stats.bytesIn += session.bytesIn;
     stats.bytesOut += session.bytesOut;
+    if (closedReport) {
+      const { text, event } = closedReport(session);
+      out.status(`${text}${tag}`, { ...event, ...service });
+      return;
+    }
     const why = session.closeReason ? `, ${session.closeReason}` : "";
     out.status(
       `closed ${session.peer} (${formatInOut(session.bytesIn, session.bytesOut)}${why})${tag}`,

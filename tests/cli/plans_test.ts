@@ -171,6 +171,30 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     "--allow-net=localhost,127.0.0.1,[::1]",
   ],
   ["tftp", ["tftp", "put", "[::1]:6969", "x.bin"], "--allow-net=[::1] --allow-read=x.bin"],
+  ["relay", ["relay", "tcp", "8080", "127.0.0.1:80"], "--allow-net=127.0.0.1:8080,127.0.0.1:80"],
+  [
+    "relay",
+    ["relay", "tcp", "[::]:2222", "example.com:22", "--idle", "10m"],
+    "--allow-net=[::]:2222,example.com:22",
+  ],
+  [
+    "relay",
+    ["relay", "tcp", "9000", "localhost:80"],
+    "--allow-net=127.0.0.1:9000,127.0.0.1:80,[::1]:80",
+  ],
+  [
+    "relay",
+    ["relay", "tcp", "unix:/tmp/in.sock", "unix:/tmp/out.sock", "--once"],
+    "--allow-net=unix:/tmp/in.sock,unix:/tmp/out.sock --allow-read=/tmp/in.sock,/tmp/out.sock " +
+    "--allow-write=/tmp/in.sock,/tmp/out.sock",
+  ],
+  ["relay", ["relay", "udp", "5353", "127.0.0.1:53"], "--allow-net=127.0.0.1"],
+  [
+    "relay",
+    ["relay", "udp", "5353", "192.168.1.1:53", "--max-sessions", "10"],
+    "--allow-net=127.0.0.1,192.168.1.1:53,0.0.0.0:0",
+  ],
+  ["relay", ["relay", "udp", "0.0.0.0:5353", "[::1]:53"], "--allow-net"],
   ["ip", ["ip", "info", "1.2.3.4"], ""],
   ["ip", ["ip", "calc", "10.0.0.0/8"], ""],
   ["ip", ["ip", "same", "10.0.0.1", "10.0.0.2", "--mask", "/24"], ""],

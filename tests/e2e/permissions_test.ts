@@ -251,6 +251,99 @@ Deno.test("permissions: udp send, listen --echo and chat run with exactly their 
   });
 });
 
+/** Connects to the relay printed as ready by `proc` and checks one echo through it. */
+async function echoThrough(proc: Spawned): Promise<void> {
+  const port = await proc.port();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode("via relay"));
+    await conn.closeWrite();
+    const buffer = new Uint8Array(64);
+    let got = "";
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      got += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    assert.equal(got, "via relay");
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("permissions: relay tcp (to TCP and to a Unix socket) and relay udp run with exactly their plans", async () => {
+  const dir = await tempDir();
+  const path = `${dir}/target.sock`;
+  const listeners = [
+    Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+    Deno.listen({ transport: "unix", path }),
+  ];
+  const echoes = listeners.map((listener) =>
+    (async () => {
+      for await (const conn of listener) {
+        (async () => {
+          try {
+            await conn.readable.pipeTo(conn.writable);
+          } catch {
+            // the client went away
+          }
+        })();
+      }
+    })().catch(() => {})
+  );
+  const port = (listeners[0]!.addr as Deno.NetAddr).port;
+  try {
+    await check({
+      name: "relay tcp",
+      args: () => ["relay", "tcp", "0", `127.0.0.1:${port}`],
+      server: { ready: /listening on/, interact: echoThrough },
+    });
+    await check({
+      name: "relay tcp to unix:",
+      args: () => ["relay", "tcp", "0", `unix:${path}`],
+      server: { ready: /listening on/, interact: echoThrough },
+    });
+  } finally {
+    for (const listener of listeners) listener.close();
+    await Promise.all(echoes);
+    await Deno.remove(dir, { recursive: true });
+  }
+  const responder = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const answering = (async () => {
+    for (;;) {
+      const [data, from] = await responder.receive();
+      await responder.send(data, from);
+    }
+  })().catch(() => {});
+  try {
+    await check({
+      name: "relay udp",
+      args: () => ["relay", "udp", "0", `127.0.0.1:${(responder.addr as Deno.NetAddr).port}`],
+      server: {
+        ready: /listening on/,
+        async interact(proc) {
+          const relayPort = await proc.port();
+          const client = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+          const timer = setTimeout(() => client.close(), 5_000);
+          try {
+            await client.send(new TextEncoder().encode("ping"), {
+              transport: "udp",
+              hostname: "127.0.0.1",
+              port: relayPort,
+            });
+            const [reply] = await client.receive();
+            assert.equal(new TextDecoder().decode(reply), "ping");
+          } finally {
+            clearTimeout(timer);
+            client.close();
+          }
+        },
+      },
+    });
+  } finally {
+    responder.close();
+    await answering;
+  }
+});
+
 Deno.test("permissions: chat serve and join run with exactly their plans", async () => {
   await using relay = sockit(["chat", "serve", "0"]);
   const port = await relay.port();

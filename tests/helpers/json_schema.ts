@@ -63,7 +63,10 @@ export const EVENTS: Record<string, EventShape[]> = {
     },
     { by: "a server on a Unix socket", required: { path: "string", transport: "string" } },
   ],
-  connection: [{ by: "stream servers", required: { from: "address" }, optional: service }],
+  connection: [
+    { by: "stream servers", required: { from: "address" }, optional: service },
+    { by: "relay udp (a new session)", required: { from: "address", to: "address" } },
+  ],
   refused: [
     {
       by: "stream servers (busy)",
@@ -82,6 +85,18 @@ export const EVENTS: Record<string, EventShape[]> = {
       required: { from: "address", bytesIn: "count", bytesOut: "count" },
       optional: { reason: "string", ...service },
     },
+    {
+      by: "relay tcp, relay udp",
+      required: {
+        from: "address",
+        to: "address",
+        bytesIn: "count",
+        bytesOut: "count",
+        seconds: "seconds",
+        reason: "string",
+      },
+      optional: service,
+    },
     { by: "tcp connect", required: { reason: "string", bytesIn: "count", bytesOut: "count" } },
     { by: "chat connect", required: { reason: "string" } },
     { by: "udp chat", required: { to: "address" } },
@@ -96,6 +111,16 @@ export const EVENTS: Record<string, EventShape[]> = {
       by: "udp listen",
       required: { datagrams: "count", bytesIn: "count", peers: "count", truncated: "count" },
       optional: { denied: "count" },
+    },
+    {
+      by: "relay udp",
+      required: {
+        sessions: "count",
+        bytesIn: "count",
+        bytesOut: "count",
+        datagrams: "count",
+        dropped: "count",
+      },
     },
     {
       by: "tftp serve",

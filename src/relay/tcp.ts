@@ -1,0 +1,165 @@
+/**
+ * The TCP relay endpoint behind `relay tcp`: every client accepted on the
+ * listener is joined to a new connection to TARGET, concurrently. Bytes move
+ * both ways through {@linkcode pump} (one reused buffer per direction, each
+ * write awaited: a side that stops reading stops its direction, memory stays
+ * bounded), half-closes are carried through, and each finished connection
+ * is reported with its target, byte counts, duration and why it ended.
+ *
+ * Requires `--allow-net` for the listen address and TARGET (Unix sockets:
+ * `--allow-net=unix:PATH` plus read and write of PATH).
+ *
+ * @module
+ */
+
+import { describeError, InterruptedError } from "../console/errors.ts";
+import { formatSize } from "../console/format.ts";
+import type { Output } from "../console/output.ts";
+import { type Address, formatAddress } from "../inet/address.ts";
+import { type BoundListener, closeQuietly, connect } from "../net/endpoint.ts";
+import { pump, PumpError } from "../net/pump.ts";
+import {
+  type ClosedReport,
+  isDisconnect,
+  serveConnections,
+  type ServerStats,
+  type Session,
+} from "../net/server.ts";
+
+/** How long connecting to TARGET may take unless told otherwise (`--timeout`). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Options for {@linkcode serveTcpRelay}. */
+export interface TcpRelayOptions {
+  /** Serve one client, then stop (`--once`). @default {false} */
+  once?: boolean;
+  /** Clients over this many are closed at once, without a byte. @default {1000} */
+  maxConns?: number;
+  /** Close a connection after this many ms without traffic either way. */
+  idleMs?: number | undefined;
+  /** Give up connecting to TARGET after this many ms. @default {10000} */
+  connectTimeoutMs?: number;
+  /** Stops the relay: listener closed, every connection closed both ways. */
+  signal?: AbortSignal;
+}
+
+/** A relay speaks no protocol of its own: a client over the limit gets no `busy`, only a close. */
+const NOTHING = new Uint8Array(0);
+
+/**
+ * Relays clients of `bound` to `target` until done: after the first client
+ * with `once`, or when `signal` aborts.
+ *
+ * @returns totals, for the summary line
+ */
+export function serveTcpRelay(
+  bound: BoundListener,
+  target: Address,
+  out: Output,
+  options: TcpRelayOptions = {},
+): Promise<ServerStats> {
+  const {
+    once = false,
+    maxConns,
+    idleMs,
+    connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+    signal,
+  } = options;
+  const to = formatAddress(target);
+  return serveConnections(bound, out, {
+    keepOpen: !once,
+    ...(maxConns === undefined ? {} : { maxConns }),
+    idleMs,
+    busy: NOTHING,
+    signal,
+    closedReport: (session) => relayClosed(session, to),
+    handle: (session) =>
+      relayOne(session, target, { connectTimeoutMs, signal, idle: idleMs !== undefined }),
+  });
+}
+
+interface RelayContext {
+  connectTimeoutMs: number;
+  signal: AbortSignal | undefined;
+  /** `--idle` is on: traffic either way is activity. */
+  idle: boolean;
+}
+
+/** Joins one client to a new connection to `target` until both directions are done. */
+async function relayOne(session: Session, target: Address, context: RelayContext) {
+  let upstream: Deno.Conn;
+  try {
+    upstream = await connect(target, {
+      timeoutMs: context.connectTimeoutMs,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+  } catch (err) {
+    session.closeReason ??= err instanceof InterruptedError
+      ? "server stopped"
+      : describeError(err).message;
+    return;
+  }
+  if (session.closed) {
+    // Idle or stopped while connecting.
+    closeQuietly(upstream);
+    return;
+  }
+  session.onClose = () => closeQuietly(upstream);
+  for (const conn of [session.conn, upstream]) {
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+  }
+  const active = context.idle ? () => void (session.lastActive = Date.now()) : () => {};
+  let firstEnd: "client" | "target" | undefined;
+  let failure: { side: "client" | "target"; error: unknown } | undefined;
+  const closeBoth = () => session.close();
+  const onFail = (reading: "client" | "target", writing: "client" | "target") => (err: unknown) => {
+    const side = err instanceof PumpError && err.side === "write" ? writing : reading;
+    failure ??= { side, error: err instanceof PumpError ? err.cause : err };
+    closeBoth();
+  };
+  const clientToTarget = pump(session.conn, upstream, {
+    onRead: (n) => {
+      session.bytesIn += n;
+      active();
+    },
+  })
+    .then(() => void (firstEnd ??= "client"), onFail("client", "target"));
+  const targetToClient = pump(upstream, session.conn, {
+    onRead: active,
+    onWritten: (n) => session.bytesOut += n,
+  }).then(() => void (firstEnd ??= "target"), onFail("target", "client"));
+  await Promise.all([clientToTarget, targetToClient]);
+  closeBoth();
+  if (failure) session.closeReason ??= failureReason(failure.side, failure.error);
+  else session.closeReason ??= `${firstEnd ?? "client"} closed`;
+}
+
+/** Why a connection ended when one side failed: `client reset`, `target went away`, … */
+function failureReason(side: "client" | "target", error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionReset) return `${side} reset`;
+  if (isDisconnect(error)) return `${side} went away`;
+  return `${side} error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Reasons that are the ordinary end of a relayed connection (not shown in the text line). */
+const ORDINARY = new Set(["client closed", "target closed"]);
+
+/** `closed HOST:PORT → TARGET (IN in, OUT out, SECONDS s[, reason])` and its event. */
+function relayClosed(session: Session, to: string): ClosedReport {
+  const seconds = Math.round(performance.now() - session.opened) / 1000;
+  const reason = session.closeReason ?? "client closed";
+  const why = ORDINARY.has(reason) ? "" : `, ${reason}`;
+  return {
+    text: `closed ${session.peer} → ${to} (${formatSize(session.bytesIn)} in, ` +
+      `${formatSize(session.bytesOut)} out, ${seconds.toFixed(3)} s${why})`,
+    event: {
+      event: "closed",
+      from: session.peer,
+      to,
+      bytesIn: session.bytesIn,
+      bytesOut: session.bytesOut,
+      seconds,
+      reason,
+    },
+  };
+}
