@@ -62,8 +62,8 @@ export const TLS_SERVER_OPTIONS: Record<string, OptionSpec> = {
  * True when this client run speaks TLS: `--tls`, or an option that only
  * means something with TLS (`--pin`, `--cacert`, `--insecure`, `--servername`).
  */
-export function clientWantsTls(args: Args): boolean {
-  return args.flag("tls") || args.flag("insecure") ||
+export function clientWantsTls(args: Args, flag = "tls"): boolean {
+  return args.flag(flag) || args.flag("insecure") ||
     ["pin", "cacert", "servername"].some((name) => args.text(name) !== undefined);
 }
 
@@ -75,10 +75,10 @@ export function planTlsClient(args: Args, p: Planner): void {
 }
 
 /** Adds the files a TLS server reads to `p`. */
-export function planTlsServer(args: Args, p: Planner): void {
+export function planTlsServer(args: Args, p: Planner, flag = "tls"): void {
   const cert = args.text("cert");
   const key = args.text("key");
-  if (!args.flag("tls") && cert === undefined && key === undefined) return;
+  if (!args.flag(flag) && cert === undefined && key === undefined) return;
   if (cert !== undefined) p.read(cert);
   if (key !== undefined) p.read(key);
   planKeyLog(p);

@@ -5,7 +5,7 @@
  */
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
-import { exitCodeOf, input } from "../console/errors.ts";
+import { exitCodeOf, input, UsageError } from "../console/errors.ts";
 import {
   parseConnectTarget,
   parseHostListen,
@@ -13,7 +13,29 @@ import {
   parseListenAddress,
 } from "../inet/address.ts";
 import { isLoopbackHost } from "../inet/address.ts";
-import { idleOption, MAX_CONNS, timeoutOption } from "../command/options.ts";
+import {
+  ACCESS_HELP_DATAGRAM,
+  ACCESS_HELP_STREAM,
+  ACCESS_OPTIONS,
+  idleOption,
+  MAX_CONNS,
+  planProxy,
+  PROXY,
+  TAP_OPTIONS,
+  timeoutOption,
+} from "../command/options.ts";
+import {
+  clientWantsTls,
+  planTlsClient,
+  planTlsServer,
+  TLS_SERVER_OPTIONS,
+  tlsClientOptions,
+} from "../command/tls.ts";
+import { parseProxyUrl } from "../inet/proxy_url.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
+import { SessionLog } from "../net/session_log.ts";
+import { Taps } from "../net/tap.ts";
+import { clientTls, startTls } from "../tls/args.ts";
 import { checkConnectPermission, listen } from "../net/endpoint.ts";
 import { printSummary } from "../net/server.ts";
 import { openDatagram } from "../udp/socket.ts";
@@ -40,6 +62,20 @@ const tcpCommand: CommandSpec = {
     "max-conns": { ...MAX_CONNS, help: "connections at once; more are closed without a byte" },
     idle: idleOption("close a connection after MS without traffic either way"),
     timeout: timeoutOption("give up connecting to TARGET after MS", DEFAULT_CONNECT_TIMEOUT_MS),
+    ...ACCESS_OPTIONS,
+    ...TAP_OPTIONS,
+    proxy: PROXY,
+    "tls-listen": {
+      type: "boolean",
+      help: "clients speak TLS to the relay (self-signed unless --cert/--key)",
+    },
+    cert: TLS_SERVER_OPTIONS.cert!,
+    key: TLS_SERVER_OPTIONS.key!,
+    "tls-connect": {
+      type: "boolean",
+      help: "speak TLS to TARGET (verified unless --pin/--insecure)",
+    },
+    ...tlsClientOptions(false),
   },
   description: [
     "LISTEN is PORT, :PORT, HOST:PORT, [IPv6]:PORT or unix:/path (default host 127.0.0.1); " +
@@ -60,6 +96,14 @@ const tcpCommand: CommandSpec = {
     '"closed" has "from", "to", "bytesIn", "bytesOut", "seconds" and "reason" (client ' +
     "closed, target closed, client reset, target reset, idle MS ms, server stopped, or why " +
     "TARGET could not be reached).",
+    ACCESS_HELP_STREAM,
+    "-x shows every relayed chunk as a hex dump on stderr ('<' from the client, '>' to it), " +
+    "--log FILE appends the raw bytes of each connection with a header line per chunk.",
+    "TLS at either end, or both: --tls-listen terminates TLS from clients (a fresh " +
+    "self-signed certificate whose fingerprint is printed, or --cert/--key), --tls-connect " +
+    "speaks TLS to TARGET (verified by default; --pin, --cacert, --servername, --insecure). " +
+    "--proxy reaches TARGET through a SOCKS5 or HTTP CONNECT proxy (socat's SOCKS and PROXY " +
+    "addresses).",
   ],
   examples: [
     "sockit relay tcp 8080 example.com:80           # socat TCP-LISTEN:8080,fork TCP:example.com:80",
@@ -67,10 +111,26 @@ const tcpCommand: CommandSpec = {
     "sockit relay tcp 9000 unix:/run/app.sock       # expose a Unix socket on TCP",
     "sockit relay tcp unix:/tmp/db.sock 127.0.0.1:5432",
     "sockit relay tcp 8080 127.0.0.1:80 --once --json",
+    "sockit relay tcp 8443 127.0.0.1:8080 --tls-listen   # add TLS in front of a plain service",
+    "sockit relay tcp 2525 mail.example.com:465 --tls-connect   # a plain port for a TLS one",
+    "sockit relay tcp 8080 10.0.0.5:80 --proxy socks5h://127.0.0.1:1080",
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
-    p.address(args.positional(1), parseConnectTarget, "connect");
+    const proxy = args.text("proxy");
+    if (proxy !== undefined) {
+      planProxy(p, proxy, parseProxyUrl, () => {
+        const target = parseConnectTarget(args.positional(1));
+        return target.transport === "tcp" ? target.hostname : "";
+      });
+    } else {
+      p.address(args.positional(1), parseConnectTarget, "connect");
+    }
+    planAccess(args, p);
+    const log = args.text("log");
+    if (log !== undefined) p.write(log);
+    planTlsServer(args, p, "tls-listen");
+    if (clientWantsTls(args, "tls-connect")) planTlsClient(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => parseListenAddress(args.positional(0)));
@@ -78,16 +138,32 @@ const tcpCommand: CommandSpec = {
     const maxConns = args.number("max-conns");
     const idleMs = args.integer("idle");
     const connectTimeoutMs = args.number("timeout");
-    checkConnectPermission(target);
-    const bound = listen(address, out);
+    const proxyText = args.text("proxy");
+    const proxy = proxyText === undefined ? undefined : input(() => parseProxyUrl(proxyText));
+    if (proxy && target.transport === "unix") {
+      throw new UsageError("--proxy reaches TCP targets, not Unix sockets");
+    }
+    if (proxy) {
+      checkConnectPermission({ transport: "tcp", hostname: proxy.hostname, port: proxy.port });
+    } else checkConnectPermission(target);
+    const access = input(() => AccessGate.of(args, out));
+    using log = SessionLog.open(args.text("log"));
+    const taps = Taps.of(out, { hexdump: args.flag("hexdump"), log, showPeer: true });
+    const tls = await clientTls(args, out, "tls-connect");
+    const listenTls = await startTls(args, address, out, "tls-listen");
+    const bound = listen(address, out, { tls: listenTls });
     const stats = await serveTcpRelay(bound, target, out, {
       once: args.flag("once"),
       maxConns,
       idleMs,
       connectTimeoutMs,
       signal,
+      access,
+      taps,
+      tls,
+      proxy,
     });
-    if (signal.aborted) printSummary(out, stats);
+    if (signal.aborted) printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };
@@ -107,6 +183,7 @@ const udpCommand: CommandSpec = {
       default: DEFAULT_MAX_SESSIONS,
       min: 1,
     },
+    ...ACCESS_OPTIONS,
   },
   description: [
     "LISTEN is PORT, :PORT, HOST:PORT or [IPv6]:PORT (default host 127.0.0.1); TARGET is " +
@@ -120,6 +197,7 @@ const udpCommand: CommandSpec = {
     "HOST:PORT → TARGET (IN in, OUT out, SECONDS s, REASON)'. Runs until Ctrl-C (exit 130), " +
     "then prints a summary with the datagrams dropped.",
     '--json: stdout carries {"event":"listening"|"connection"|"closed"|"refused"|"summary",…}.',
+    ACCESS_HELP_DATAGRAM,
   ],
   examples: [
     "sockit relay udp 5353 192.168.1.1:53           # socat UDP-LISTEN:5353,fork UDP:192.168.1.1:53",
@@ -135,6 +213,7 @@ const udpCommand: CommandSpec = {
       const bind = upstreamBind(udpTarget(args.positional(1)));
       p.hostPort(bind.hostname, bind.port);
     }
+    planAccess(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => udpListen(args.positional(0)));
@@ -143,10 +222,11 @@ const udpCommand: CommandSpec = {
     const maxSessions = args.number("max-sessions");
     checkConnectPermission(target);
     checkConnectPermission(upstreamBind(target));
+    const access = input(() => AccessGate.of(args, out));
     const socket = openDatagram(address, out, { announce: true });
-    const stats = await serveUdpRelay(socket, target, out, { idleMs, maxSessions, signal });
+    const stats = await serveUdpRelay(socket, target, out, { idleMs, maxSessions, signal, access });
     await out.flush();
-    printUdpRelaySummary(out, stats);
+    printUdpRelaySummary(out, stats, access?.denied);
     return exitCodeOf(signal);
   },
 };

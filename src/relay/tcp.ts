@@ -16,7 +16,12 @@ import { describeError, InterruptedError } from "../console/errors.ts";
 import { formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
-import { type BoundListener, closeQuietly, connect } from "../net/endpoint.ts";
+import type { AccessGate } from "../net/access_gate.ts";
+import { dial } from "../net/dial.ts";
+import { type BoundListener, closeQuietly } from "../net/endpoint.ts";
+import type { Taps } from "../net/tap.ts";
+import type { ProxyUrl } from "../inet/proxy_url.ts";
+import type { TlsClientOptions } from "../tls/client.ts";
 import { pump, PumpError } from "../net/pump.ts";
 import {
   type ClosedReport,
@@ -41,6 +46,14 @@ export interface TcpRelayOptions {
   connectTimeoutMs?: number;
   /** Stops the relay: listener closed, every connection closed both ways. */
   signal?: AbortSignal;
+  /** `--allow`/`--deny`: clients turned away before a byte. */
+  access?: AccessGate | undefined;
+  /** `-x`, `--log`: every relayed chunk, per connection. */
+  taps?: Taps | undefined;
+  /** `--tls-connect`: TLS toward TARGET, trusting it this way. */
+  tls?: TlsClientOptions | undefined;
+  /** `--proxy`: reach TARGET through this proxy. */
+  proxy?: ProxyUrl | undefined;
 }
 
 /** A relay speaks no protocol of its own: a client over the limit gets no `busy`, only a close. */
@@ -64,6 +77,10 @@ export function serveTcpRelay(
     idleMs,
     connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
     signal,
+    access,
+    taps,
+    tls,
+    proxy,
   } = options;
   const to = formatAddress(target);
   return serveConnections(bound, out, {
@@ -72,9 +89,17 @@ export function serveTcpRelay(
     idleMs,
     busy: NOTHING,
     signal,
+    access,
+    taps,
     closedReport: (session) => relayClosed(session, to),
     handle: (session) =>
-      relayOne(session, target, { connectTimeoutMs, signal, idle: idleMs !== undefined }),
+      relayOne(session, target, {
+        connectTimeoutMs,
+        signal,
+        idle: idleMs !== undefined,
+        tls,
+        proxy,
+      }),
   });
 }
 
@@ -83,15 +108,19 @@ interface RelayContext {
   signal: AbortSignal | undefined;
   /** `--idle` is on: traffic either way is activity. */
   idle: boolean;
+  tls: TlsClientOptions | undefined;
+  proxy: ProxyUrl | undefined;
 }
 
 /** Joins one client to a new connection to `target` until both directions are done. */
 async function relayOne(session: Session, target: Address, context: RelayContext) {
   let upstream: Deno.Conn;
   try {
-    upstream = await connect(target, {
+    upstream = await dial(target, {
       timeoutMs: context.connectTimeoutMs,
       ...(context.signal ? { signal: context.signal } : {}),
+      tls: context.tls,
+      proxy: context.proxy,
     });
   } catch (err) {
     session.closeReason ??= err instanceof InterruptedError
@@ -117,7 +146,9 @@ async function relayOne(session: Session, target: Address, context: RelayContext
     failure ??= { side, error: err instanceof PumpError ? err.cause : err };
     closeBoth();
   };
+  const tap = session.tap;
   const clientToTarget = pump(session.conn, upstream, {
+    ...(tap ? { tap: (chunk: Uint8Array) => tap.received(chunk) } : {}),
     onRead: (n) => {
       session.bytesIn += n;
       active();
@@ -125,6 +156,7 @@ async function relayOne(session: Session, target: Address, context: RelayContext
   })
     .then(() => void (firstEnd ??= "client"), onFail("client", "target"));
   const targetToClient = pump(upstream, session.conn, {
+    ...(tap ? { tap: (chunk: Uint8Array) => tap.sent(chunk) } : {}),
     onRead: active,
     onWritten: (n) => session.bytesOut += n,
   }).then(() => void (firstEnd ??= "target"), onFail("target", "client"));

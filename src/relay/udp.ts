@@ -20,6 +20,7 @@ import { count, formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort, type HostAddress, isLoopbackHost } from "../inet/address.ts";
 import { type DatagramSocket, receiveDatagrams } from "../udp/socket.ts";
+import type { AccessGate } from "../net/access_gate.ts";
 
 /** Sessions end after this long without a datagram unless told otherwise (`--idle`). */
 export const DEFAULT_UDP_IDLE_MS = 60_000;
@@ -38,6 +39,8 @@ export interface UdpRelayOptions {
   maxSessions?: number;
   /** Stops the relay: every session ended, the socket closed. */
   signal?: AbortSignal;
+  /** `--allow`/`--deny`: datagrams from peers turned away are dropped before a session. */
+  access?: AccessGate | undefined;
 }
 
 /** Totals of one UDP relay run. */
@@ -85,7 +88,12 @@ export async function serveUdpRelay(
   out: Output,
   options: UdpRelayOptions = {},
 ): Promise<UdpRelayStats> {
-  const { idleMs = DEFAULT_UDP_IDLE_MS, maxSessions = DEFAULT_MAX_SESSIONS, signal } = options;
+  const {
+    idleMs = DEFAULT_UDP_IDLE_MS,
+    maxSessions = DEFAULT_MAX_SESSIONS,
+    signal,
+    access,
+  } = options;
   const to = formatHostPort(target.hostname, target.port);
   const stats: UdpRelayStats = { sessions: 0, bytesIn: 0, bytesOut: 0, datagrams: 0, dropped: 0 };
   const sessions = new Map<string, RelaySession>();
@@ -185,7 +193,7 @@ export async function serveUdpRelay(
   signal?.addEventListener("abort", stop, { once: true });
   if (signal?.aborted) stop();
   try {
-    for await (const datagram of receiveDatagrams(socket.conn)) {
+    for await (const datagram of receiveDatagrams(socket.conn, 65535, access ? { access } : {})) {
       let session = sessions.get(datagram.from);
       if (session === undefined) {
         if (sessions.size >= maxSessions) {
@@ -236,10 +244,11 @@ export async function serveUdpRelay(
 }
 
 /** The one-line summary of a UDP relay run. */
-export function printUdpRelaySummary(out: Output, stats: UdpRelayStats): void {
+export function printUdpRelaySummary(out: Output, stats: UdpRelayStats, denied?: number): void {
+  const turnedAway = denied === undefined ? "" : `, ${denied} denied`;
   out.essential(
     `stopped: ${count(stats.sessions, "session")} relayed, ${formatSize(stats.bytesIn)} in, ` +
-      `${formatSize(stats.bytesOut)} out, ${count(stats.dropped, "datagram")} dropped`,
-    { event: "summary", ...stats },
+      `${formatSize(stats.bytesOut)} out, ${count(stats.dropped, "datagram")} dropped${turnedAway}`,
+    { event: "summary", ...stats, ...(denied === undefined ? {} : { denied }) },
   );
 }

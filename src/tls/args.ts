@@ -72,8 +72,8 @@ async function readPem(path: string, option: string): Promise<string> {
 }
 
 /** True when a server run speaks TLS: `--tls`, or `--cert`/`--key` (which mean it). */
-export function serverWantsTls(args: Args): boolean {
-  return args.flag("tls") || args.text("cert") !== undefined || args.text("key") !== undefined;
+export function serverWantsTls(args: Args, flag = "tls"): boolean {
+  return args.flag(flag) || args.text("cert") !== undefined || args.text("key") !== undefined;
 }
 
 /**
@@ -86,8 +86,9 @@ export function serverWantsTls(args: Args): boolean {
 export async function readServerTls(
   args: Args,
   host: string,
+  flag = "tls",
 ): Promise<ServerCredentials | undefined> {
-  if (!serverWantsTls(args)) return undefined;
+  if (!serverWantsTls(args, flag)) return undefined;
   return await serverCredentials(host, await readTlsServerFiles(args));
 }
 
@@ -95,8 +96,12 @@ export async function readServerTls(
  * A client's TLS options, or undefined when it does not speak TLS; bad
  * values are usage errors, and `--insecure` is warned about.
  */
-export async function clientTls(args: Args, out: Output): Promise<TlsClientOptions | undefined> {
-  if (!clientWantsTls(args)) return undefined;
+export async function clientTls(
+  args: Args,
+  out: Output,
+  flag = "tls",
+): Promise<TlsClientOptions | undefined> {
+  if (!clientWantsTls(args, flag)) return undefined;
   const options = await inputAsync(() => readTlsClientOptions(args));
   if (options.insecure) {
     out.warn("--insecure: the server's certificate is not checked (chain and name)");
@@ -112,14 +117,15 @@ export async function startTls(
   args: Args,
   address: Address,
   out: Output,
+  flag = "tls",
 ): Promise<ServerCredentials | undefined> {
-  if (!serverWantsTls(args)) return undefined;
+  if (!serverWantsTls(args, flag)) return undefined;
   if (address.transport === "unix") {
     return input(() => {
       throw new SyntaxError("--tls is for TCP listeners, not Unix sockets");
     });
   }
-  const credentials = await inputAsync(() => readServerTls(args, address.hostname));
+  const credentials = await inputAsync(() => readServerTls(args, address.hostname, flag));
   for (const warning of credentials?.warnings ?? []) out.warn(warning);
   return credentials;
 }

@@ -51,6 +51,25 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ],
   ["chat", ["chat", "serve", "6697", "--tls"], "--allow-net=127.0.0.1:6697"],
   [
+    "relay",
+    ["relay", "tcp", "8443", "127.0.0.1:8080", "--tls-listen", "--cert", "c.pem", "--key", "k.pem"],
+    "--allow-net=127.0.0.1:8443,127.0.0.1:8080 --allow-read=c.pem,k.pem",
+  ],
+  [
+    "relay",
+    [
+      "relay",
+      "tcp",
+      "8080",
+      "10.0.0.5:80",
+      "--proxy",
+      "socks5h://127.0.0.1:1080",
+      "--log",
+      "r.log",
+    ],
+    "--allow-net=127.0.0.1:8080,127.0.0.1:1080 --allow-write=r.log",
+  ],
+  [
     "chat",
     ["chat", "join", "127.0.0.1:6697", "--pin", "ab".repeat(32)],
     "--allow-net=127.0.0.1:6697",

@@ -584,3 +584,64 @@ Deno.test("relay udp --max-sessions: datagrams from clients over the bound are d
   // All three over-the-bound datagrams were dropped (they arrive in order before "again").
   assert.equal(summary.dropped, 3);
 });
+
+Deno.test("relay tcp --tls-listen in front of a TLS echo reached with --tls-connect --pin: bytes both ways, each end pinned, -x shows the plain bytes", async () => {
+  await using echo = sockit(["tcp", "listen", "0", "-k", "--mode", "echo", "--tls"]);
+  const [, echoPin] = await echo.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+  const echoPort = await echo.port();
+  await using proc = relay([
+    "relay",
+    "tcp",
+    "0",
+    `127.0.0.1:${echoPort}`,
+    "--tls-listen",
+    "--tls-connect",
+    "--pin",
+    echoPin ?? "",
+    "-x",
+  ]);
+  const [, relayPin] = await proc.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+  const port = await portOf(proc);
+  assert.notEqual(relayPin, echoPin, "each end has its own certificate");
+  const client = sockit(
+    ["tcp", "connect", `127.0.0.1:${port}`, "--pin", relayPin ?? ""],
+    [`--allow-net=127.0.0.1:${port}`],
+  );
+  await client.write("secret both ways\n");
+  const done = await client.finish();
+  assert.equal(done.stdout, "secret both ways\n", done.stderr);
+  await proc.waitFor(/< 00000000 {2}73 65 63 72 65 74 .*\|secret both way/);
+  await proc.waitFor(/closed 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+ \(17 B in, 17 B out/);
+});
+
+Deno.test("relay tcp --deny: a denied client gets no byte and TARGET never hears of it", async () => {
+  await using echo = sockit(["tcp", "listen", "0", "-k", "--mode", "echo"]);
+  const echoPort = await echo.port();
+  await using proc = relay(["relay", "tcp", "0", `127.0.0.1:${echoPort}`, "--deny", "127.0.0.2"]);
+  const port = await portOf(proc);
+  // 127.0.0.1 is allowed: the relay works for it.
+  const allowed = await Deno.connect({ hostname: "127.0.0.1", port });
+  await send(allowed, "ok\n");
+  await allowed.closeWrite();
+  assert.equal(dec(await readAll(allowed)), "ok\n");
+  allowed.close();
+  const conn = await connectFrom("127.0.0.2", port);
+  await conn.write(enc("hello?\n")).catch(() => 0);
+  const got = await readAll(conn).catch(() => new Uint8Array());
+  conn.close();
+  assert.equal(got.length, 0, "a denied client reads nothing");
+  await proc.waitFor(/denied 127\.0\.0\.2:\d+/);
+  assert.doesNotMatch(echo.stderr, /127\.0\.0\.2/);
+});
+
+/** A TCP connection from a chosen loopback source address (bound with node:net). */
+async function connectFrom(source: string, port: number): Promise<Deno.Conn> {
+  const { connect } = await import("node:net");
+  const socket = connect({ host: "127.0.0.1", port, localAddress: source });
+  await new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const { NodeSocketConn } = await import("../../src/tls/node_conn.ts");
+  return new NodeSocketConn(socket) as unknown as Deno.Conn;
+}

@@ -121,6 +121,7 @@ export const EVENTS: Record<string, EventShape[]> = {
         datagrams: "count",
         dropped: "count",
       },
+      optional: { denied: "count" },
     },
     {
       by: "tftp serve",
