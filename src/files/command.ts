@@ -226,6 +226,7 @@ const FILE_HINTS: Partial<Record<FileFailure, string>> = {
   exists: "use --force to replace it",
   "cut-off": "run the same command again to resume from the .part file",
   busy: "try again later",
+  changed: "run the same command again once the file stays put",
 };
 
 function remotePath(value: string): string[] {
