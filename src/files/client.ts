@@ -707,10 +707,26 @@ export class RestartError extends Error {
  */
 export const MAX_PENDING = 2 * MAX_LIST;
 
+/** What a tree download did, file by file. */
+export interface TreeCounts {
+  /** Fetched from the start. */
+  fetched: number;
+  /** Already there, complete and identical (size and SHA-256): left alone. */
+  present: number;
+  /** Continued from a `.part`. */
+  resumed: number;
+  /** There but different (or not comparable): kept, since --force was not given. */
+  differ: number;
+}
+
 /**
  * Downloads a remote directory tree into `local` (created as needed).
- * Every name is checked by the codec, so none can step outside `local`.
+ * Every name is checked by the codec, so none can step outside `local`. A
+ * file already there with the server's size and SHA-256 is left alone; a
+ * `.part` is resumed; a different file is replaced only with `force`, else
+ * counted in `differ` and kept.
  *
+ * @param counts added to as files are handled (so a restarted walk keeps counting)
  * @throws {FileClientError} `peer`: a tree too deep, or more than
  *   {@linkcode MAX_PENDING} entries waiting at once
  */
@@ -718,8 +734,30 @@ export async function downloadTree(
   client: FileClient,
   remote: readonly string[],
   options: DownloadOptions,
-): Promise<number> {
-  return await downloadLevel(client, remote, options, 0, { count: 0 });
+  counts: TreeCounts = { fetched: 0, present: 0, resumed: 0, differ: 0 },
+): Promise<TreeCounts> {
+  await downloadLevel(client, remote, options, 0, { count: 0 }, counts);
+  return counts;
+}
+
+/** True when `local` is a regular file identical to the remote one (size, then SHA-256). */
+async function identical(
+  client: FileClient,
+  remote: readonly string[],
+  local: string,
+  size: number,
+): Promise<boolean> {
+  const info = await Deno.lstat(local);
+  if (!info.isFile || info.size !== size) return false;
+  let theirs: string;
+  try {
+    theirs = (await client.hash(remote)).sha256;
+  } catch (err) {
+    // A server older than HASH: the files cannot be compared without fetching.
+    if (err instanceof RemoteError && err.code === 400) return false;
+    throw err;
+  }
+  return theirs === await sha256File(local);
 }
 
 async function downloadLevel(
@@ -728,13 +766,13 @@ async function downloadLevel(
   options: DownloadOptions,
   depth: number,
   pending: { count: number },
-): Promise<number> {
+  counts: TreeCounts,
+): Promise<void> {
   const { local } = options;
   if (depth + remote.length > MAX_COMPONENTS) {
     throw new FileClientError("the remote tree is too deep", "peer");
   }
   await Deno.mkdir(local, { recursive: true });
-  let files = 0;
   const entries = await client.list(remote);
   pending.count += entries.length;
   if (pending.count > MAX_PENDING) {
@@ -747,15 +785,27 @@ async function downloadLevel(
   for (const entry of entries) {
     pending.count--;
     const target = `${local}/${entry.name}`;
+    const path = [...remote, entry.name];
     if (entry.type === "d") {
       const inner = { ...options, local: target };
-      files += await downloadLevel(client, [...remote, entry.name], inner, depth + 1, pending);
-    } else {
-      await downloadFile(client, [...remote, entry.name], { ...options, local: target });
-      files++;
+      await downloadLevel(client, path, inner, depth + 1, pending, counts);
+      continue;
     }
+    if (await exists(target)) {
+      if (await identical(client, path, target, entry.size)) {
+        counts.present++;
+        continue;
+      }
+      if (!options.force) {
+        options.out.warn(`${escapeText(target)} differs from the server's; kept`);
+        counts.differ++;
+        continue;
+      }
+    }
+    const { resumedAt } = await downloadFile(client, path, { ...options, local: target });
+    if (resumedAt > 0) counts.resumed++;
+    else counts.fetched++;
   }
-  return files;
 }
 
 /** `f 12 2026-11-21T20:00:00.000Z notes.txt`, the name escaped for the terminal. */

@@ -33,6 +33,7 @@ import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
+  type DownloadOptions,
   downloadTree,
   FileClient,
   FileClientError,
@@ -40,6 +41,7 @@ import {
   formatListing,
   RemoteError,
   RestartError,
+  type TreeCounts,
   uploadFile,
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
@@ -282,6 +284,9 @@ const getCommand: CommandSpec = {
     "Exit 1, with no LOCAL left behind, on not-found, refusal or hash mismatch; 130 on Ctrl-C " +
     "(the .part stays). With -r, LOCAL names the directory that receives REMOTE_PATH's contents; " +
     "names from the server that could leave it are refused.",
+    "-r skips a file already there with the server's size and SHA-256, resumes a .part, and " +
+    "keeps a file that differs (exit 1 at the end, naming how many) unless --force; it ends " +
+    "with a summary: '12 fetched, 30 already there, 1 resumed into DIR'.",
     "An existing LOCAL is replaced only with --force; a LOCAL that is a folder, or whose folder " +
     "is missing, is refused (exit 2) before anything is fetched. -o - writes the file to stdout " +
     "as it arrives: its SHA-256 can only be checked at the end, so a mismatch exits 1 with an " +
@@ -324,16 +329,8 @@ const getCommand: CommandSpec = {
       force: args.flag("force"),
       signal,
     };
+    if (args.flag("recursive")) return await getTree(address, remote, options, { args, signal });
     return await withClient(address, { args, signal }, async (client) => {
-      if (args.flag("recursive")) {
-        const files = await downloadTree(client, remote, options);
-        out.status(`fetched ${count(files, "file")} into ${local}`, {
-          event: "fetched",
-          path: local,
-          files,
-        });
-        return ExitCode.ok;
-      }
       try {
         await downloadFile(client, remote, options);
       } catch (err) {
@@ -349,6 +346,57 @@ const getCommand: CommandSpec = {
     });
   },
 };
+
+/** How often `get -r` starts its walk over when files change under it. */
+const TREE_RESTARTS = 3;
+
+/**
+ * `get -r`: the walk, started over on a fresh connection (files already
+ * complete are then skipped) when a `.part` turns out to belong to another
+ * version; a summary line at the end; exit 1 when files differ and were kept.
+ */
+async function getTree(
+  address: Address,
+  remote: string[],
+  options: DownloadOptions,
+  context: { args: Args; signal: AbortSignal },
+): Promise<number> {
+  const { out, local } = options;
+  const counts: TreeCounts = { fetched: 0, present: 0, resumed: 0, differ: 0 };
+  for (let attempt = 0;; attempt++) {
+    try {
+      await withClient(address, context, (client) => downloadTree(client, remote, options, counts));
+      break;
+    } catch (err) {
+      const restart = err instanceof RestartError ||
+        (err instanceof CliError && err.cause instanceof RestartError);
+      if (!restart || attempt >= TREE_RESTARTS) throw err;
+      out.warn(`${(err as Error).message}; starting the walk over`);
+    }
+  }
+  const files = counts.fetched + counts.present + counts.resumed;
+  const parts = [
+    `${counts.fetched} fetched`,
+    `${counts.present} already there`,
+    `${counts.resumed} resumed`,
+    ...(counts.differ ? [`${counts.differ} differ (kept)`] : []),
+  ];
+  out.status(`${parts.join(", ")} into ${local}`, {
+    event: "fetched",
+    path: local,
+    files,
+    fetched: counts.fetched,
+    present: counts.present,
+    resumed: counts.resumed,
+    differ: counts.differ,
+  });
+  if (counts.differ > 0) {
+    throw new CliError(`${count(counts.differ, "file")} in ${local} differ from the server's`, {
+      hint: "use --force to replace them",
+    });
+  }
+  return ExitCode.ok;
+}
 
 /**
  * Refuses a destination `get` cannot write, before anything is fetched: a

@@ -388,3 +388,64 @@ Deno.test("v2: a hash remembered for a settled file is never trailed after an in
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("files get -r skips identical files, resumes a .part, keeps a different file, and sums up", async () => {
+  const base = await setup();
+  try {
+    await Deno.mkdir(`${base}/share/sub`);
+    await Deno.writeTextFile(`${base}/share/sub/a.txt`, "alpha\n");
+    const big = new Uint8Array(100_000).map((_, i) => i % 7);
+    await Deno.writeFile(`${base}/share/sub/big.bin`, big);
+    await using server = serve(base);
+    const target = `127.0.0.1:${await server.port()}`;
+    const first = await get(base, target, ["/", "-r", "-o", "copy"]).finish();
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /3 fetched, 0 already there, 0 resumed into copy\n/);
+    const again = await get(base, target, ["/", "-r", "-o", "copy", "--json"]).finish();
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout.trim().split("\n").at(-1)!), {
+      event: "fetched",
+      path: "copy",
+      files: 3,
+      fetched: 0,
+      present: 3,
+      resumed: 0,
+      differ: 0,
+    });
+    const piped = await get(base, target, ["notes.txt", "-o", "-"]).finish();
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stdout, "hello world\n", "-o - over v2: verified by the trailer");
+    assert.deepEqual(listing(`${base}/dl`), ["copy"], "nothing on disk");
+    // Same size, other bytes: differs, kept.
+    await Deno.writeTextFile(`${base}/dl/copy/sub/a.txt`, "ALPHA\n");
+    // An interrupted download of big.bin: its first 40000 bytes in a .part of this version.
+    await Deno.remove(`${base}/dl/copy/sub/big.bin`);
+    await Deno.writeFile(`${base}/dl/copy/sub/big.bin.part`, big.subarray(0, 40_000));
+    const info = await Deno.stat(`${base}/share/sub/big.bin`);
+    await Deno.writeTextFile(
+      `${base}/dl/copy/sub/big.bin.part.meta`,
+      JSON.stringify({
+        size: big.length,
+        mtime: info.mtime!.getTime(),
+        tag: versionTag(versionOf(info)),
+      }),
+    );
+    const third = await get(base, target, ["/", "-r", "-o", "copy"]).finish();
+    assert.equal(third.code, 1, third.stderr);
+    assert.match(third.stderr, /copy\/sub\/a\.txt differs from the server's; kept/);
+    assert.match(third.stderr, /resuming copy\/sub\/big\.bin at 40000 of 100000 bytes/);
+    assert.match(
+      third.stderr,
+      /0 fetched, 1 already there, 1 resumed, 1 differ \(kept\) into copy\nsockit: error: 1 file in copy differ.*\nhint: use --force/,
+    );
+    assert.equal(await Deno.readTextFile(`${base}/dl/copy/sub/a.txt`), "ALPHA\n");
+    assert.deepEqual(await Deno.readFile(`${base}/dl/copy/sub/big.bin`), big);
+    const forced = await get(base, target, ["/", "-r", "-o", "copy", "--force"]).finish();
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /1 fetched, 2 already there, 0 resumed into copy\n/);
+    assert.equal(await Deno.readTextFile(`${base}/dl/copy/sub/a.txt`), "alpha\n");
+    assert.deepEqual(listing(`${base}/dl/copy/sub`), ["a.txt", "big.bin"]);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});

@@ -175,7 +175,11 @@ export const EVENTS: Record<string, EventShape[]> = {
       optional: tftpOptions,
     },
   ],
-  fetched: [{ by: "files get -r", required: { path: "string", files: "count" } }],
+  fetched: [{
+    by: "files get -r",
+    required: { path: "string", files: "count" },
+    optional: { fetched: "count", present: "count", resumed: "count", differ: "count" },
+  }],
   uploaded: [
     {
       by: "files put",
