@@ -87,6 +87,11 @@ const serveCommand: CommandSpec = {
     "--http ADDR adds a face for browsers and curl: directory pages, ?json listings, downloads " +
     "with Content-Type, Last-Modified, ETag, HEAD and single byte ranges (206/416), and with " +
     "--allow-upload an upload form and PUT (curl -T FILE http://HOST:PORT/DIR/).",
+    "Every directory page offers the folder as one .tar (DIR/?tar): streamed as it is read, " +
+    "nothing staged on disk; what the share leaves out (hidden files, links leading outside " +
+    "it or back up the folder, FIFOs and devices) the archive leaves out; names that do not " +
+    "fit a ustar header (long, UTF-8, control characters) travel exactly in pax records. A " +
+    "file that changes while it is sent breaks the download off rather than completing it.",
     "The protocol is a line protocol you can type: printf 'GET notes.txt\\n' | nc -N HOST 9000 " +
     "prints a header line and the file. It is specified in docs/file-protocol.md.",
     "Slow or greedy clients never hold the service: a client silent for --idle is closed, a " +
