@@ -6,6 +6,7 @@
 
 import { count, formatRate, formatSize } from "../console/format.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import type { Planner } from "../command/plan.ts";
 import {
   CliError,
   describeError,
@@ -21,6 +22,7 @@ import type { Output } from "../console/output.ts";
 import {
   type Address,
   formatAddress,
+  formatHostPort,
   parseConnectTarget,
   parseHostListen,
   parseListenAddress,
@@ -45,7 +47,9 @@ import {
   uploadFile,
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
-import { serveHttp } from "./http.ts";
+import { type HttpFace, serveHttp } from "./http.ts";
+import { findServers, startAnnouncer } from "./announce.ts";
+import { announceName, DISCOVERY_BROADCAST, DISCOVERY_GROUP, DISCOVERY_PORT } from "./discovery.ts";
 import { serveFiles } from "./server.ts";
 
 const serveCommand: CommandSpec = {
@@ -78,6 +82,10 @@ const serveCommand: CommandSpec = {
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
+    announce: {
+      type: "boolean",
+      help: `announce the share on the LAN and answer 'files find' (UDP ${DISCOVERY_PORT})`,
+    },
   },
   description: [
     "Nothing outside DIR is readable: not through '..', absolute or encoded paths, backslashes " +
@@ -108,6 +116,7 @@ const serveCommand: CommandSpec = {
   plan(args, p) {
     const dir = args.positional(0, ".");
     p.address(args.string("listen"), parseListenAddress);
+    if (args.flag("announce")) discoveryPlan(p);
     const http = args.text("http");
     if (http !== undefined) p.address(http, parseHostListen);
     if (!p.describe) checkShareDir(dir);
@@ -144,6 +153,21 @@ const serveCommand: CommandSpec = {
       throw err;
     }
     out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
+    let announcer: { finished: Promise<void> } | undefined;
+    if (args.flag("announce")) {
+      try {
+        announcer = await announceShare(
+          sandbox.root,
+          bound.address,
+          httpAddress && http,
+          out,
+          signal,
+        );
+      } catch (err) {
+        bound.close();
+        throw err;
+      }
+    }
     const [stats] = await Promise.all([
       serveFiles(bound, sandbox, out, {
         allowUpload,
@@ -153,11 +177,44 @@ const serveCommand: CommandSpec = {
         signal,
       }),
       http?.finished,
+      announcer?.finished,
     ]);
     printSummary(out, stats);
     return exitCodeOf(signal);
   },
 };
+
+/** The discovery sockets: the shared port, and the group and broadcast addresses sent to. */
+function discoveryPlan(p: Planner): void {
+  p.hostPort("0.0.0.0", DISCOVERY_PORT);
+  p.hostPort(DISCOVERY_GROUP, DISCOVERY_PORT);
+  p.hostPort(DISCOVERY_BROADCAST, DISCOVERY_PORT);
+}
+
+/** `--announce`: what the LAN is told (the folder's name and the bound ports). */
+async function announceShare(
+  root: string,
+  files: Address,
+  http: HttpFace | undefined,
+  out: Output,
+  signal: AbortSignal,
+) {
+  if (files.transport === "unix") {
+    throw new UsageError("--announce needs a TCP --listen address, not a unix socket");
+  }
+  if (/^(127\.|::1$|localhost$)/.test(files.hostname)) {
+    out.warn(
+      `the file service listens on ${files.hostname} only: others on the LAN cannot reach it ` +
+        "(hint: --listen 0.0.0.0:9000)",
+    );
+  }
+  const name = announceName(root.split(/[\\/]/).filter(Boolean).at(-1) ?? "sockit");
+  return await startAnnouncer(
+    { name, files: files.port, http: http?.address.port ?? null, tls: false, fingerprint: null },
+    out,
+    { signal },
+  );
+}
 
 /**
  * How long a file client waits, unless --timeout says otherwise: a sockit
@@ -517,10 +574,70 @@ const putCommand: CommandSpec = {
   },
 };
 
+const findCommand: CommandSpec = {
+  kind: "command",
+  name: "find",
+  summary: "List the file servers on the LAN that answer (servers started with --announce).",
+  usage: "",
+  args: { min: 0, max: 0 },
+  options: {
+    timeout: timeoutOption("listen this long for answers", 2000),
+  },
+  description: [
+    `Asks by multicast (${DISCOVERY_GROUP}) and broadcast on UDP port ${DISCOVERY_PORT} and ` +
+    "prints one line per server that answers within --timeout: its name, the file service's " +
+    "HOST:PORT, and its HTTP face's URL when it has one. Only well-formed answers to this very " +
+    "query count (each query carries a random nonce that answers must echo); at most 64 " +
+    "servers are listed. Exit 1 when none answered.",
+    'With --json: {"event":"found","name","host","files","http","tls"} per server ' +
+    "(and fingerprint when TLS is on). The message format is in docs/file-protocol.md.",
+  ],
+  examples: [
+    "sockit files find",
+    "sockit files find --timeout 5000 --json",
+  ],
+  plan(_args, p) {
+    discoveryPlan(p);
+  },
+  async run({ args, out, signal }) {
+    const timeoutMs = args.number("timeout");
+    const found = await findServers(out, async (server) => {
+      const host = formatHostPort(server.host, server.files).replace(/:\d+$/, "");
+      const scheme = server.tls ? "https" : "http";
+      const http = server.http === null ? "" : `  ${scheme}://${host}:${server.http}/`;
+      if (out.json) {
+        await out.event({
+          event: "found",
+          name: server.name,
+          host: server.host,
+          files: server.files,
+          http: server.http,
+          tls: server.tls,
+          ...(server.fingerprint ? { fingerprint: server.fingerprint } : {}),
+        });
+      } else {
+        const tls = server.fingerprint ? `  tls fingerprint SHA256 ${server.fingerprint}` : "";
+        await out.data(
+          new TextEncoder().encode(
+            `${escapeText(server.name)}  ${host}:${server.files}${http}${tls}\n`,
+          ),
+        );
+      }
+    }, { timeoutMs, signal });
+    if (signal.aborted) return exitCodeOf(signal);
+    if (found === 0) {
+      throw new CliError(`no file server answered within ${timeoutMs} ms`, {
+        hint: "start one with 'sockit files serve --listen 0.0.0.0:9000 --announce'",
+      });
+    }
+    return ExitCode.ok;
+  },
+};
+
 /** The `files` group. */
 export const filesGroup: GroupSpec = {
   kind: "group",
   name: "files",
   summary: "Share a folder and fetch from it: resumable, SHA-256 verified, sandboxed",
-  commands: [serveCommand, getCommand, lsCommand, putCommand],
+  commands: [serveCommand, getCommand, lsCommand, putCommand, findCommand],
 };

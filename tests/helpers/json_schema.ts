@@ -175,6 +175,17 @@ export const EVENTS: Record<string, EventShape[]> = {
       optional: tftpOptions,
     },
   ],
+  found: [{
+    by: "files find",
+    required: {
+      name: "string",
+      host: "string",
+      files: "count",
+      http: ["count", "null"],
+      tls: "boolean",
+    },
+    optional: { fingerprint: "string" },
+  }],
   fetched: [{
     by: "files get -r",
     required: { path: "string", files: "count" },
