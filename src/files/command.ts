@@ -23,6 +23,7 @@ import {
   type Address,
   formatAddress,
   formatHostPort,
+  type HostAddress,
   parseConnectTarget,
   parseHostListen,
   parseListenAddress,
@@ -49,6 +50,7 @@ import {
 import { parsePath, ProtocolError } from "./protocol.ts";
 import { type HttpFace, serveHttp } from "./http.ts";
 import { findServers, startAnnouncer } from "./announce.ts";
+import { encodeQr, qrHalfBlocks } from "../text/qr.ts";
 import { announceName, DISCOVERY_BROADCAST, DISCOVERY_GROUP, DISCOVERY_PORT } from "./discovery.ts";
 import { serveFiles } from "./server.ts";
 
@@ -82,6 +84,10 @@ const serveCommand: CommandSpec = {
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
+    qr: {
+      type: "boolean",
+      help: "print the HTTP face's URL as a QR code (one per interface address for 0.0.0.0)",
+    },
     announce: {
       type: "boolean",
       help: `announce the share on the LAN and answer 'files find' (UDP ${DISCOVERY_PORT})`,
@@ -119,6 +125,9 @@ const serveCommand: CommandSpec = {
     if (args.flag("announce")) discoveryPlan(p);
     const http = args.text("http");
     if (http !== undefined) p.address(http, parseHostListen);
+    if (args.flag("qr") && http !== undefined && !p.describe && isWildcard(parseHostListen(http))) {
+      p.grant("sys", "networkInterfaces");
+    }
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
     if (args.flag("allow-upload")) p.write(dir);
@@ -127,6 +136,9 @@ const serveCommand: CommandSpec = {
     const dir = args.positional(0, ".");
     const address = input(() => parseListenAddress(args.string("listen")));
     const httpText = args.text("http");
+    if (args.flag("qr") && httpText === undefined) {
+      throw new UsageError("--qr shows the HTTP face's URL: add --http ADDR");
+    }
     const httpAddress = httpText === undefined ? undefined : input(() => parseHostListen(httpText));
     const allowUpload = args.flag("allow-upload");
     const maxUpload = args.number("max-upload");
@@ -153,6 +165,7 @@ const serveCommand: CommandSpec = {
       throw err;
     }
     out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
+    if (http && args.flag("qr")) printQr(http.address, out);
     let announcer: { finished: Promise<void> } | undefined;
     if (args.flag("announce")) {
       try {
@@ -183,6 +196,40 @@ const serveCommand: CommandSpec = {
     return exitCodeOf(signal);
   },
 };
+
+/** `0.0.0.0` or `[::]`: every address of the host. */
+function isWildcard(address: HostAddress): boolean {
+  return address.hostname === "0.0.0.0" || address.hostname === "::";
+}
+
+/**
+ * The URLs of the HTTP face: for a wildcard listener, one per address of a
+ * non-loopback interface (IPv4, and IPv6 other than link-local for `[::]`).
+ */
+function httpUrls(address: HostAddress): string[] {
+  if (!isWildcard(address)) return [`http://${formatHostPort(address.hostname, address.port)}/`];
+  const urls: string[] = [];
+  for (const iface of Deno.networkInterfaces()) {
+    const v6 = iface.family === "IPv6";
+    if (v6 && address.hostname !== "::") continue;
+    if (/^127\.|^::1$|^fe80:/i.test(iface.address)) continue;
+    const url = `http://${formatHostPort(iface.address, address.port)}/`;
+    if (!urls.includes(url)) urls.push(url);
+  }
+  return urls;
+}
+
+/** `--qr`: each URL of the HTTP face, and its QR code drawn with half blocks (on stderr). */
+function printQr(address: HostAddress, out: Output): void {
+  const urls = httpUrls(address);
+  if (urls.length === 0) out.warn("--qr: no interface address other than loopback to show");
+  for (const url of urls) {
+    out.status([url, ...qrHalfBlocks(encodeQr(new TextEncoder().encode(url)))].join("\n"), {
+      event: "url",
+      url,
+    });
+  }
+}
 
 /** The discovery sockets: the shared port, and the group and broadcast addresses sent to. */
 function discoveryPlan(p: Planner): void {

@@ -71,6 +71,11 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["files", ["files", "ls", "127.0.0.1", "docs"], "--allow-net=127.0.0.1:9000"],
   [
     "files",
+    ["files", "serve", SHARE, "--http", "0.0.0.0:8080", "--qr"],
+    `--allow-net=127.0.0.1:9000,0.0.0.0:8080 --allow-read=${SHARE} --allow-sys=networkInterfaces`,
+  ],
+  [
+    "files",
     ["files", "find"],
     "--allow-net=0.0.0.0:9009,239.255.90.90:9009,255.255.255.255:9009",
   ],

@@ -5,10 +5,12 @@
  * with exactly its permission plan. Peers that misbehave are small Python
  * programs inside the namespaces: malformed, oversized, spoofed (wrong
  * nonce) and flooding packets. Skipped where namespaces cannot be made.
+ * Also `--qr`, whose codes are read back with zbarimg.
  */
 
 import assert from "node:assert/strict";
-import { DENO, MAIN, Spawned } from "../helpers/harness.ts";
+import { DENO, MAIN, runSockit, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
+import { decodeHalfBlocks } from "../helpers/qr.ts";
 
 const PATH = `${Deno.env.get("PATH") ?? ""}:/usr/sbin:/sbin`;
 
@@ -59,6 +61,7 @@ async function lan() {
   return {
     a,
     b,
+    devA: `ska${id}`,
     subnet,
     async [Symbol.asyncDispose]() {
       await ip("netns", "del", a).catch(() => {});
@@ -309,6 +312,72 @@ Deno.test({
       const found = await (await sockitIn(net.b, ["files", "find", "--timeout", "1500"])).finish();
       assert.equal(found.code, 0, found.stderr);
       assert.match(found.stdout, new RegExp(`  ${net.subnet.replaceAll(".", "\\.")}\\.1:9000\\n$`));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** Each URL that `files serve --qr` printed, with the QR code drawn under it. */
+function printedCodes(stderr: string): { url: string; lines: string[] }[] {
+  const codes: { url: string; lines: string[] }[] = [];
+  for (const line of stderr.split("\n")) {
+    if (/^http:\/\/\S+\/$/.test(line)) codes.push({ url: line, lines: [] });
+    else if (/^[█▀▄ ]+$/.test(line) && codes.length > 0) codes.at(-1)!.lines.push(line);
+  }
+  return codes;
+}
+
+Deno.test({
+  name: "files serve --qr prints the HTTP URL as a QR code that decodes to it (zbarimg)",
+  ignore: skipWithout("zbarimg"),
+  async fn() {
+    const dir = await share();
+    try {
+      await using server = sockit(
+        ["files", "serve", dir, "--listen", "0", "--http", "0", "--qr"],
+        ["--allow-net=127.0.0.1", `--allow-read=${dir}`],
+      );
+      const port = await server.port({ label: "http" });
+      await server.waitFor(/sharing/);
+      await server.waitFor(/▀{20,}\n/);
+      const codes = printedCodes(server.stderr);
+      assert.equal(codes.length, 1);
+      assert.equal(codes[0]!.url, `http://127.0.0.1:${port}/`);
+      assert.equal(await decodeHalfBlocks(codes[0]!.lines), codes[0]!.url);
+      const refused = await runSockit(["files", "serve", dir, "--qr"], {
+        permissions: ["--allow-net=127.0.0.1", `--allow-read=${dir}`],
+      });
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--qr shows the HTTP face's URL: add --http ADDR/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "files serve --http 0.0.0.0 --qr draws one code per interface address (in a namespace)",
+  ignore: !canMakeNamespaces() || skipWithout("zbarimg"),
+  async fn() {
+    await using net = await lan();
+    await ip("-n", net.a, "addr", "add", `${net.subnet}.7/24`, "dev", net.devA);
+    const dir = await share();
+    try {
+      await using server = await sockitIn(net.a, [
+        "files",
+        "serve",
+        dir,
+        "--http",
+        "0.0.0.0:8080",
+        "--qr",
+      ]);
+      await server.waitFor(/sharing/);
+      const urls = [`http://${net.subnet}.1:8080/`, `http://${net.subnet}.7:8080/`];
+      await server.waitFor(new RegExp(`${urls[1]!.replaceAll(".", "\\.")}\\n[^]*▀{20,}\\n`));
+      const codes = printedCodes(server.stderr);
+      assert.deepEqual(codes.map((c) => c.url), urls, "no loopback URL");
+      for (const { url, lines } of codes) assert.equal(await decodeHalfBlocks(lines), url);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -175,6 +175,7 @@ export const EVENTS: Record<string, EventShape[]> = {
       optional: tftpOptions,
     },
   ],
+  url: [{ by: "files serve --qr", required: { url: "string" } }],
   found: [{
     by: "files find",
     required: {
