@@ -124,6 +124,9 @@ export class FileClient {
       ...(signal ? { signal } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
+    // Requests and reply lines are small writes in a row: Nagle's algorithm and delayed
+    // ACKs would hold each exchange for tens of ms.
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const client = new FileClient(new TimedConn(conn, timeoutMs), formatAddress(address));
     try {
       const fields = await client.#request(`HELLO ${PROTOCOL_VERSION}`, "HELLO");
@@ -375,6 +378,8 @@ export interface DownloadOptions {
   resume?: boolean;
   /** Replace an existing LOCAL. @default {false} */
   force?: boolean;
+  /** What a listing already said of the remote file (saves a STAT). */
+  stat?: RemoteStat | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -477,7 +482,7 @@ export async function downloadFile(
   options: DownloadOptions,
 ): Promise<Downloaded> {
   const { local, out, resume = true, force = false, signal } = options;
-  const stat = await client.stat(remote);
+  const stat = options.stat ?? await client.stat(remote);
   if (stat.type !== "f") {
     throw new FileClientError(`${encodePath(remote) || "/"} is a directory`, "is-directory");
   }
@@ -802,7 +807,11 @@ async function downloadLevel(
         continue;
       }
     }
-    const { resumedAt } = await downloadFile(client, path, { ...options, local: target });
+    const { resumedAt } = await downloadFile(client, path, {
+      ...options,
+      local: target,
+      stat: { type: "f", size: entry.size, mtime: entry.mtime },
+    });
     if (resumedAt > 0) counts.resumed++;
     else counts.fetched++;
   }
