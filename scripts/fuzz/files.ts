@@ -50,6 +50,8 @@ export function formatRequest(request: Request): string {
       return `${request.verb} ${encodePath(request.path)}`;
     case "GET":
       return `GET ${encodePath(request.path)} ${request.offset}`;
+    case "HASH":
+      return `HASH ${encodePath(request.path)}`;
     case "PUT":
       return `PUT ${encodePath(request.path)} ${request.size} ${request.sha256}`;
     case "QUIT":
@@ -94,6 +96,7 @@ function checkRequest(request: Request, showHidden: boolean): void {
       break;
     case "STAT":
     case "LIST":
+    case "HASH":
       break;
     default:
       holds(false, "verb is one of the protocol's", show(request));

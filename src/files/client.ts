@@ -53,7 +53,8 @@ export class RemoteError extends Error {
  * hint: `is-directory` (a GET of a folder without -r), `exists` (LOCAL is
  * there without --force), `cut-off` (the `.part` stays for resuming),
  * `mismatch`, `peer` (the server broke off or broke the protocol), `busy`
- * (the server turned the connection away), `local`.
+ * (the server turned the connection away), `changed` (the remote file
+ * changed while it was sent), `local`.
  */
 export type FileFailure =
   | "is-directory"
@@ -62,6 +63,7 @@ export type FileFailure =
   | "mismatch"
   | "peer"
   | "busy"
+  | "changed"
   | "local";
 
 /** A failed download, listing or upload, with a reason the command maps to a hint. */
@@ -97,6 +99,8 @@ export interface FileClientOptions {
 /** One connection to a file server. */
 export class FileClient {
   readonly where: string;
+  /** The protocol version agreed with the server (1 or 2). */
+  version = 1;
   #conn: TimedConn;
   #reader: ConnReader;
 
@@ -120,15 +124,21 @@ export class FileClient {
       ...(signal ? { signal } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
+    // Requests and reply lines are small writes in a row: Nagle's algorithm and delayed
+    // ACKs would hold each exchange for tens of ms.
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const client = new FileClient(new TimedConn(conn, timeoutMs), formatAddress(address));
     try {
       const fields = await client.#request(`HELLO ${PROTOCOL_VERSION}`, "HELLO");
-      if (Number(fields[0]) !== PROTOCOL_VERSION) {
+      const version = Number(fields[0]);
+      // A server answers with the newest version both speak: 1 from a server older than v2.
+      if (version !== 1 && version !== 2) {
         throw new FileClientError(
-          `${client.where} speaks file protocol version ${fields[0]}, not ${PROTOCOL_VERSION}`,
+          `${client.where} speaks file protocol version ${fields[0]}, not 1 to ${PROTOCOL_VERSION}`,
           "peer",
         );
       }
+      client.version = version;
     } catch (err) {
       client.close();
       throw err;
@@ -240,17 +250,29 @@ export class FileClient {
   }
 
   /**
+   * HASH (version 2): the SHA-256 of a remote file as it is now, without
+   * its bytes.
+   */
+  async hash(path: readonly string[]): Promise<{ size: number; sha256: string }> {
+    const [size, _mtime, sha256] = await this.#request(`HASH ${encodePath(path)}`, "HASH");
+    if (!/^[0-9a-f]{64}$/.test(sha256 ?? "")) throw new ProtocolError(400, "bad HASH reply");
+    return { size: parseNumber(size, "size"), sha256: sha256! };
+  }
+
+  /**
    * GET from `offset`: `onHeader` sees the version first (and may return
    * false to refuse the body, closing the connection); then `sink` gets the
-   * bytes. Returns how many bytes arrived.
+   * bytes. Returns how many bytes arrived and, in version 2, the trailer
+   * that followed them (the whole file's SHA-256, or the server's word that
+   * the file changed while it was sent).
    */
   async get(
     path: readonly string[],
     offset: number,
     onHeader: (header: GetHeader) => boolean | Promise<boolean>,
     sink: (chunk: Uint8Array) => Promise<void>,
-  ): Promise<{ header: GetHeader; received: number }> {
-    const [size, mtime, from, length, sha256] = await this.#request(
+  ): Promise<{ header: GetHeader; received: number; trailer?: GetTrailer }> {
+    const [size, mtime, from, length, last, ...extra] = await this.#request(
       `GET ${encodePath(path)} ${offset}`,
       "GET",
     );
@@ -259,10 +281,12 @@ export class FileClient {
       mtime: parseNumber(mtime, "mtime"),
       offset: parseNumber(from, "offset"),
       length: parseNumber(length, "length"),
-      sha256: /^[0-9a-f]{64}$/.test(sha256 ?? "") ? sha256! : "",
     };
+    if (this.version === 1 && /^[0-9a-f]{64}$/.test(last ?? "")) header.sha256 = last!;
+    if (this.version === 2 && /^[0-9a-f]{16}$/.test(last ?? "")) header.tag = last!;
     if (
-      !header.sha256 || header.offset !== offset || header.offset + header.length !== header.size
+      (header.sha256 === undefined && header.tag === undefined) || extra.length > 0 ||
+      header.offset !== offset || header.offset + header.length !== header.size
     ) {
       throw new ProtocolError(400, "inconsistent GET header from the server");
     }
@@ -270,11 +294,20 @@ export class FileClient {
       this.close();
       return { header, received: 0 };
     }
+    let received: number;
     try {
-      return { header, received: await this.#reader.readExact(header.length, sink) };
+      received = await this.#reader.readExact(header.length, sink);
     } catch (err) {
       throw this.#peerError(err);
     }
+    if (this.version === 1 || received < header.length) return { header, received };
+    const reply = parseReply(await this.#reply());
+    if (!reply.ok) return { header, received, trailer: { changed: reply.reason } };
+    const [sha256, ...more] = reply.fields;
+    if (reply.verb !== "SHA256" || !/^[0-9a-f]{64}$/.test(sha256 ?? "") || more.length > 0) {
+      throw new ProtocolError(400, "bad GET trailer from the server");
+    }
+    return { header, received, trailer: { sha256: sha256! } };
   }
 
   /**
@@ -313,14 +346,23 @@ export interface GetHeader {
   mtime: number;
   offset: number;
   length: number;
-  sha256: string;
+  /** Version 1: the whole file's SHA-256, announced before the bytes. */
+  sha256?: string;
+  /** Version 2: the tag of the file version (its hash comes in the trailer). */
+  tag?: string;
 }
+
+/** How a version 2 GET reply ends. */
+export type GetTrailer = { sha256: string; changed?: undefined } | { changed: string };
 
 /** The file version a `.part` belongs to. */
 interface PartMeta {
   size: number;
   mtime: number;
-  sha256: string;
+  /** Announced by a version 1 server. */
+  sha256?: string;
+  /** Named by a version 2 server. */
+  tag?: string;
 }
 
 /** Options for {@linkcode downloadFile} and {@linkcode downloadTree}. */
@@ -336,6 +378,8 @@ export interface DownloadOptions {
   resume?: boolean;
   /** Replace an existing LOCAL. @default {false} */
   force?: boolean;
+  /** What a listing already said of the remote file (saves a STAT). */
+  stat?: RemoteStat | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -354,7 +398,7 @@ async function readMeta(path: string): Promise<PartMeta | undefined> {
     const meta = JSON.parse(await Deno.readTextFile(path));
     if (
       typeof meta.size === "number" && typeof meta.mtime === "number" &&
-      typeof meta.sha256 === "string"
+      (typeof meta.sha256 === "string" || typeof meta.tag === "string")
     ) {
       return meta;
     }
@@ -364,23 +408,88 @@ async function readMeta(path: string): Promise<PartMeta | undefined> {
   return undefined;
 }
 
+/** What {@linkcode downloadFile} did. */
+export interface Downloaded {
+  /** Bytes that were already in the `.part` and kept (0: fetched from the start). */
+  resumedAt: number;
+}
+
+/**
+ * Hashes a `.part` from its start while the rest of the file is appended to
+ * it: the prefix is read back from disk in the background, then whatever
+ * arrived meanwhile (already on disk too), and once caught up each new
+ * chunk is hashed as it is written. The hash thus covers the whole file in
+ * one pass over each byte, with constant memory.
+ */
+class PartHasher {
+  readonly #hash = createHash("sha256");
+  readonly #path: string;
+  #hashed = 0;
+  #written: number;
+  #caughtUp: boolean;
+  #reading: Promise<void> | undefined;
+
+  constructor(path: string, prefix: number) {
+    this.#path = path;
+    this.#written = prefix;
+    this.#caughtUp = prefix === 0;
+    if (!this.#caughtUp) this.#reading = this.#catchUp();
+    // A failure surfaces in digest(); until then it must not go unhandled.
+    this.#reading?.catch(() => {});
+  }
+
+  async #catchUp(): Promise<void> {
+    using file = await Deno.open(this.#path);
+    const buffer = new Uint8Array(256 * 1024);
+    while (this.#hashed < this.#written) {
+      const n = await file.read(
+        buffer.subarray(0, Math.min(buffer.length, this.#written - this.#hashed)),
+      );
+      if (n === null) throw new FileClientError(`${this.#path} shrank while being hashed`, "local");
+      this.#hash.update(buffer.subarray(0, n));
+      this.#hashed += n;
+    }
+    this.#caughtUp = true;
+  }
+
+  /** Call once `chunk` is written to the file, right after it. */
+  written(chunk: Uint8Array): void {
+    this.#written += chunk.length;
+    if (this.#caughtUp) {
+      this.#hash.update(chunk);
+      this.#hashed += chunk.length;
+    }
+  }
+
+  async digest(): Promise<string> {
+    await this.#reading;
+    if (this.#hashed < this.#written) await this.#catchUp();
+    return this.#hash.digest("hex");
+  }
+}
+
 /**
  * Downloads one remote file to `local` through `local.part`, verified, then renamed.
  *
- * @throws {FileClientError} LOCAL exists, a folder, cut off (the `.part` stays for resume), hash mismatch (nothing stays)
+ * @throws {FileClientError} LOCAL exists, a folder, cut off (the `.part` stays for resume), hash
+ *   mismatch or a file that changed while it was sent (nothing stays)
+ * @throws {RestartError} the `.part` belongs to another version of the file (it is removed)
  * @throws {InterruptedError} when `signal` aborts (the `.part` stays for resume)
  */
 export async function downloadFile(
   client: FileClient,
   remote: readonly string[],
   options: DownloadOptions,
-): Promise<void> {
+): Promise<Downloaded> {
   const { local, out, resume = true, force = false, signal } = options;
-  const stat = await client.stat(remote);
+  const stat = options.stat ?? await client.stat(remote);
   if (stat.type !== "f") {
     throw new FileClientError(`${encodePath(remote) || "/"} is a directory`, "is-directory");
   }
-  if (local === STDOUT) return await downloadToStdout(client, remote, out, signal);
+  if (local === STDOUT) {
+    await downloadToStdout(client, remote, out, signal);
+    return { resumedAt: 0 };
+  }
   if (!force && await exists(local)) {
     throw new FileClientError(`${local} exists`, "exists");
   }
@@ -392,39 +501,46 @@ export async function downloadFile(
     const partInfo = await Deno.stat(part).catch(() => undefined);
     if (partInfo && partInfo.size <= stat.size) offset = partInfo.size;
   }
-  const hash = createHash("sha256");
   const started = performance.now();
+  let hasher: PartHasher | undefined;
   let progress: Progress | undefined;
   let file: Deno.FsFile | undefined;
   let restart = false;
   let size: number | undefined; // known once the header is in
   let arrived = 0;
+  const discard = async () => {
+    await Deno.remove(part).catch(() => {});
+    await Deno.remove(metaPath).catch(() => {});
+  };
   try {
-    const { header, received } = await client.get(remote, offset, async (header) => {
-      if (offset > 0 && header.sha256 !== meta?.sha256) {
-        restart = true; // same size and time, other content: never splice two versions
+    const { header, received, trailer } = await client.get(remote, offset, async (header) => {
+      // Same size and time, other content: never splice two versions.
+      if (
+        offset > 0 &&
+        (header.sha256 !== undefined
+          ? header.sha256 !== meta?.sha256
+          : meta?.tag !== undefined && header.tag !== meta.tag)
+      ) {
+        restart = true;
         return false;
       }
       await Deno.writeTextFile(
         metaPath,
-        JSON.stringify({ size: header.size, mtime: header.mtime, sha256: header.sha256 }),
+        JSON.stringify({
+          size: header.size,
+          mtime: header.mtime,
+          ...(header.sha256 === undefined ? {} : { sha256: header.sha256 }),
+          ...(header.tag === undefined ? {} : { tag: header.tag }),
+        }),
       );
       file = await Deno.open(part, { write: true, create: true, truncate: offset === 0 });
       if (offset > 0) {
-        // Hash what is already there, and drop anything beyond it.
+        // Drop anything beyond what is kept; the kept bytes are hashed while the rest arrives.
         await file.truncate(offset);
-        using existing = await Deno.open(part);
-        const buffer = new Uint8Array(256 * 1024);
-        let left = offset;
-        while (left > 0) {
-          const n = await existing.read(buffer.subarray(0, Math.min(buffer.length, left)));
-          if (n === null) break;
-          hash.update(buffer.subarray(0, n));
-          left -= n;
-        }
         await file.seek(offset, Deno.SeekMode.Start);
         out.status(`resuming ${escapeText(local)} at ${offset} of ${header.size} bytes`);
       }
+      hasher = new PartHasher(part, offset);
       size = header.size;
       progress = new Progress(local, header.size, {
         enabled: !out.quiet && !out.json,
@@ -432,9 +548,9 @@ export async function downloadFile(
       });
       return true;
     }, async (chunk) => {
-      hash.update(chunk);
       arrived += chunk.length;
       await writeAll(file!, chunk);
+      hasher!.written(chunk);
       progress?.add(chunk.length);
     });
     progress?.finish();
@@ -448,12 +564,20 @@ export async function downloadFile(
         "cut-off",
       );
     }
-    const sha256 = hash.digest("hex");
-    if (sha256 !== header.sha256) {
-      await Deno.remove(part).catch(() => {});
-      await Deno.remove(metaPath).catch(() => {});
+    if (trailer?.changed !== undefined) {
+      await discard();
       throw new FileClientError(
-        `SHA-256 mismatch for ${local}: expected ${header.sha256}, got ${sha256}; the download was discarded`,
+        `${local} changed on the server while it was sent (${trailer.changed}); ` +
+          "the download was discarded",
+        "changed",
+      );
+    }
+    const expected = header.sha256 ?? trailer?.sha256 ?? "";
+    const sha256 = await hasher!.digest();
+    if (sha256 !== expected) {
+      await discard();
+      throw new FileClientError(
+        `SHA-256 mismatch for ${local}: expected ${expected}, got ${sha256}; the download was discarded`,
         "mismatch",
       );
     }
@@ -468,10 +592,10 @@ export async function downloadFile(
       }…${rate})`,
       { event: "saved", path: local, size: header.size, sha256, seconds },
     );
+    return { resumedAt: offset };
   } catch (err) {
     if (err instanceof RestartError) {
-      await Deno.remove(part).catch(() => {});
-      await Deno.remove(metaPath).catch(() => {});
+      await discard();
       throw err;
     }
     if (signal?.aborted) {
@@ -507,7 +631,7 @@ async function downloadToStdout(
   let size: number | undefined;
   let arrived = 0;
   try {
-    const { header, received } = await client.get(remote, 0, (header) => {
+    const { header, received, trailer } = await client.get(remote, 0, (header) => {
       size = header.size;
       progress = new Progress("stdout", header.size, { enabled: !out.quiet && !out.json });
       return true;
@@ -526,10 +650,18 @@ async function downloadToStdout(
         "peer",
       );
     }
-    const sha256 = hash.digest("hex");
-    if (sha256 !== header.sha256) {
+    if (trailer?.changed !== undefined) {
       throw new FileClientError(
-        `SHA-256 mismatch: expected ${header.sha256}, got ${sha256}; ` +
+        `the file changed on the server while it was sent (${trailer.changed}); ` +
+          "the output written to stdout is not one version of it",
+        "changed",
+      );
+    }
+    const expected = header.sha256 ?? trailer?.sha256 ?? "";
+    const sha256 = hash.digest("hex");
+    if (sha256 !== expected) {
+      throw new FileClientError(
+        `SHA-256 mismatch: expected ${expected}, got ${sha256}; ` +
           "the output written to stdout was not verified",
         "mismatch",
       );
@@ -580,10 +712,26 @@ export class RestartError extends Error {
  */
 export const MAX_PENDING = 2 * MAX_LIST;
 
+/** What a tree download did, file by file. */
+export interface TreeCounts {
+  /** Fetched from the start. */
+  fetched: number;
+  /** Already there, complete and identical (size and SHA-256): left alone. */
+  present: number;
+  /** Continued from a `.part`. */
+  resumed: number;
+  /** There but different (or not comparable): kept, since --force was not given. */
+  differ: number;
+}
+
 /**
  * Downloads a remote directory tree into `local` (created as needed).
- * Every name is checked by the codec, so none can step outside `local`.
+ * Every name is checked by the codec, so none can step outside `local`. A
+ * file already there with the server's size and SHA-256 is left alone; a
+ * `.part` is resumed; a different file is replaced only with `force`, else
+ * counted in `differ` and kept.
  *
+ * @param counts added to as files are handled (so a restarted walk keeps counting)
  * @throws {FileClientError} `peer`: a tree too deep, or more than
  *   {@linkcode MAX_PENDING} entries waiting at once
  */
@@ -591,8 +739,30 @@ export async function downloadTree(
   client: FileClient,
   remote: readonly string[],
   options: DownloadOptions,
-): Promise<number> {
-  return await downloadLevel(client, remote, options, 0, { count: 0 });
+  counts: TreeCounts = { fetched: 0, present: 0, resumed: 0, differ: 0 },
+): Promise<TreeCounts> {
+  await downloadLevel(client, remote, options, 0, { count: 0 }, counts);
+  return counts;
+}
+
+/** True when `local` is a regular file identical to the remote one (size, then SHA-256). */
+async function identical(
+  client: FileClient,
+  remote: readonly string[],
+  local: string,
+  size: number,
+): Promise<boolean> {
+  const info = await Deno.lstat(local);
+  if (!info.isFile || info.size !== size) return false;
+  let theirs: string;
+  try {
+    theirs = (await client.hash(remote)).sha256;
+  } catch (err) {
+    // A server older than HASH: the files cannot be compared without fetching.
+    if (err instanceof RemoteError && err.code === 400) return false;
+    throw err;
+  }
+  return theirs === await sha256File(local);
 }
 
 async function downloadLevel(
@@ -601,13 +771,13 @@ async function downloadLevel(
   options: DownloadOptions,
   depth: number,
   pending: { count: number },
-): Promise<number> {
+  counts: TreeCounts,
+): Promise<void> {
   const { local } = options;
   if (depth + remote.length > MAX_COMPONENTS) {
     throw new FileClientError("the remote tree is too deep", "peer");
   }
   await Deno.mkdir(local, { recursive: true });
-  let files = 0;
   const entries = await client.list(remote);
   pending.count += entries.length;
   if (pending.count > MAX_PENDING) {
@@ -620,15 +790,31 @@ async function downloadLevel(
   for (const entry of entries) {
     pending.count--;
     const target = `${local}/${entry.name}`;
+    const path = [...remote, entry.name];
     if (entry.type === "d") {
       const inner = { ...options, local: target };
-      files += await downloadLevel(client, [...remote, entry.name], inner, depth + 1, pending);
-    } else {
-      await downloadFile(client, [...remote, entry.name], { ...options, local: target });
-      files++;
+      await downloadLevel(client, path, inner, depth + 1, pending, counts);
+      continue;
     }
+    if (await exists(target)) {
+      if (await identical(client, path, target, entry.size)) {
+        counts.present++;
+        continue;
+      }
+      if (!options.force) {
+        options.out.warn(`${escapeText(target)} differs from the server's; kept`);
+        counts.differ++;
+        continue;
+      }
+    }
+    const { resumedAt } = await downloadFile(client, path, {
+      ...options,
+      local: target,
+      stat: { type: "f", size: entry.size, mtime: entry.mtime },
+    });
+    if (resumedAt > 0) counts.resumed++;
+    else counts.fetched++;
   }
-  return files;
 }
 
 /** `f 12 2026-11-21T20:00:00.000Z notes.txt`, the name escaped for the terminal. */

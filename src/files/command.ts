@@ -6,6 +6,7 @@
 
 import { count, formatRate, formatSize } from "../console/format.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import type { Planner } from "../command/plan.ts";
 import {
   CliError,
   describeError,
@@ -21,6 +22,8 @@ import type { Output } from "../console/output.ts";
 import {
   type Address,
   formatAddress,
+  formatHostPort,
+  type HostAddress,
   parseConnectTarget,
   parseHostListen,
   parseListenAddress,
@@ -41,6 +44,7 @@ import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
+  type DownloadOptions,
   downloadTree,
   FileClient,
   FileClientError,
@@ -48,10 +52,14 @@ import {
   formatListing,
   RemoteError,
   RestartError,
+  type TreeCounts,
   uploadFile,
 } from "./client.ts";
 import { parsePath, ProtocolError } from "./protocol.ts";
-import { serveHttp } from "./http.ts";
+import { type HttpFace, serveHttp } from "./http.ts";
+import { findServers, startAnnouncer } from "./announce.ts";
+import { encodeQr, qrHalfBlocks } from "../text/qr.ts";
+import { announceName, DISCOVERY_BROADCAST, DISCOVERY_GROUP, DISCOVERY_PORT } from "./discovery.ts";
 import { serveFiles } from "./server.ts";
 
 const serveCommand: CommandSpec = {
@@ -85,6 +93,14 @@ const serveCommand: CommandSpec = {
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
     ...ACCESS_OPTIONS,
+    qr: {
+      type: "boolean",
+      help: "print the HTTP face's URL as a QR code (one per interface address for 0.0.0.0)",
+    },
+    announce: {
+      type: "boolean",
+      help: `announce the share on the LAN and answer 'files find' (UDP ${DISCOVERY_PORT})`,
+    },
   },
   description: [
     "Nothing outside DIR is readable: not through '..', absolute or encoded paths, backslashes " +
@@ -94,6 +110,11 @@ const serveCommand: CommandSpec = {
     "--http ADDR adds a face for browsers and curl: directory pages, ?json listings, downloads " +
     "with Content-Type, Last-Modified, ETag, HEAD and single byte ranges (206/416), and with " +
     "--allow-upload an upload form and PUT (curl -T FILE http://HOST:PORT/DIR/).",
+    "Every directory page offers the folder as one .tar (DIR/?tar): streamed as it is read, " +
+    "nothing staged on disk; what the share leaves out (hidden files, links leading outside " +
+    "it or back up the folder, FIFOs and devices) the archive leaves out; names that do not " +
+    "fit a ustar header (long, UTF-8, control characters) travel exactly in pax records. A " +
+    "file that changes while it is sent breaks the download off rather than completing it.",
     "The protocol is a line protocol you can type: printf 'GET notes.txt\\n' | nc -N HOST 9000 " +
     "prints a header line and the file. It is specified in docs/file-protocol.md.",
     "Slow or greedy clients never hold the service: a client silent for --idle is closed, a " +
@@ -112,8 +133,12 @@ const serveCommand: CommandSpec = {
   plan(args, p) {
     const dir = args.positional(0, ".");
     p.address(args.string("listen"), parseListenAddress);
+    if (args.flag("announce")) discoveryPlan(p);
     const http = args.text("http");
     if (http !== undefined) p.address(http, parseHostListen);
+    if (args.flag("qr") && http !== undefined && !p.describe && isWildcard(parseHostListen(http))) {
+      p.grant("sys", "networkInterfaces");
+    }
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
     if (args.flag("allow-upload")) p.write(dir);
@@ -123,6 +148,9 @@ const serveCommand: CommandSpec = {
     const dir = args.positional(0, ".");
     const address = input(() => parseListenAddress(args.string("listen")));
     const httpText = args.text("http");
+    if (args.flag("qr") && httpText === undefined) {
+      throw new UsageError("--qr shows the HTTP face's URL: add --http ADDR");
+    }
     const httpAddress = httpText === undefined ? undefined : input(() => parseHostListen(httpText));
     const allowUpload = args.flag("allow-upload");
     const maxUpload = args.number("max-upload");
@@ -150,6 +178,22 @@ const serveCommand: CommandSpec = {
       throw err;
     }
     out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
+    if (http && args.flag("qr")) printQr(http.address, out);
+    let announcer: { finished: Promise<void> } | undefined;
+    if (args.flag("announce")) {
+      try {
+        announcer = await announceShare(
+          sandbox.root,
+          bound.address,
+          httpAddress && http,
+          out,
+          signal,
+        );
+      } catch (err) {
+        bound.close();
+        throw err;
+      }
+    }
     const [stats] = await Promise.all([
       serveFiles(bound, sandbox, out, {
         allowUpload,
@@ -159,11 +203,78 @@ const serveCommand: CommandSpec = {
         signal,
       }),
       http?.finished,
+      announcer?.finished,
     ]);
     printSummary(out, stats, { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };
+
+/** `0.0.0.0` or `[::]`: every address of the host. */
+function isWildcard(address: HostAddress): boolean {
+  return address.hostname === "0.0.0.0" || address.hostname === "::";
+}
+
+/**
+ * The URLs of the HTTP face: for a wildcard listener, one per address of a
+ * non-loopback interface (IPv4, and IPv6 other than link-local for `[::]`).
+ */
+function httpUrls(address: HostAddress): string[] {
+  if (!isWildcard(address)) return [`http://${formatHostPort(address.hostname, address.port)}/`];
+  const urls: string[] = [];
+  for (const iface of Deno.networkInterfaces()) {
+    const v6 = iface.family === "IPv6";
+    if (v6 && address.hostname !== "::") continue;
+    if (/^127\.|^::1$|^fe80:/i.test(iface.address)) continue;
+    const url = `http://${formatHostPort(iface.address, address.port)}/`;
+    if (!urls.includes(url)) urls.push(url);
+  }
+  return urls;
+}
+
+/** `--qr`: each URL of the HTTP face, and its QR code drawn with half blocks (on stderr). */
+function printQr(address: HostAddress, out: Output): void {
+  const urls = httpUrls(address);
+  if (urls.length === 0) out.warn("--qr: no interface address other than loopback to show");
+  for (const url of urls) {
+    out.status([url, ...qrHalfBlocks(encodeQr(new TextEncoder().encode(url)))].join("\n"), {
+      event: "url",
+      url,
+    });
+  }
+}
+
+/** The discovery sockets: the shared port, and the group and broadcast addresses sent to. */
+function discoveryPlan(p: Planner): void {
+  p.hostPort("0.0.0.0", DISCOVERY_PORT);
+  p.hostPort(DISCOVERY_GROUP, DISCOVERY_PORT);
+  p.hostPort(DISCOVERY_BROADCAST, DISCOVERY_PORT);
+}
+
+/** `--announce`: what the LAN is told (the folder's name and the bound ports). */
+async function announceShare(
+  root: string,
+  files: Address,
+  http: HttpFace | undefined,
+  out: Output,
+  signal: AbortSignal,
+) {
+  if (files.transport === "unix") {
+    throw new UsageError("--announce needs a TCP --listen address, not a unix socket");
+  }
+  if (/^(127\.|::1$|localhost$)/.test(files.hostname)) {
+    out.warn(
+      `the file service listens on ${files.hostname} only: others on the LAN cannot reach it ` +
+        "(hint: --listen 0.0.0.0:9000)",
+    );
+  }
+  const name = announceName(root.split(/[\\/]/).filter(Boolean).at(-1) ?? "sockit");
+  return await startAnnouncer(
+    { name, files: files.port, http: http?.address.port ?? null, tls: false, fingerprint: null },
+    out,
+    { signal },
+  );
+}
 
 /**
  * How long a file client waits, unless --timeout says otherwise: a sockit
@@ -239,6 +350,7 @@ const FILE_HINTS: Partial<Record<FileFailure, string>> = {
   exists: "use --force to replace it",
   "cut-off": "run the same command again to resume from the .part file",
   busy: "try again later",
+  changed: "run the same command again once the file stays put",
 };
 
 function remotePath(value: string): string[] {
@@ -294,6 +406,9 @@ const getCommand: CommandSpec = {
     "Exit 1, with no LOCAL left behind, on not-found, refusal or hash mismatch; 130 on Ctrl-C " +
     "(the .part stays). With -r, LOCAL names the directory that receives REMOTE_PATH's contents; " +
     "names from the server that could leave it are refused.",
+    "-r skips a file already there with the server's size and SHA-256, resumes a .part, and " +
+    "keeps a file that differs (exit 1 at the end, naming how many) unless --force; it ends " +
+    "with a summary: '12 fetched, 30 already there, 1 resumed into DIR'.",
     "An existing LOCAL is replaced only with --force; a LOCAL that is a folder, or whose folder " +
     "is missing, is refused (exit 2) before anything is fetched. -o - writes the file to stdout " +
     "as it arrives: its SHA-256 can only be checked at the end, so a mismatch exits 1 with an " +
@@ -336,16 +451,8 @@ const getCommand: CommandSpec = {
       force: args.flag("force"),
       signal,
     };
+    if (args.flag("recursive")) return await getTree(address, remote, options, { args, signal });
     return await withClient(address, { args, signal }, async (client) => {
-      if (args.flag("recursive")) {
-        const files = await downloadTree(client, remote, options);
-        out.status(`fetched ${count(files, "file")} into ${local}`, {
-          event: "fetched",
-          path: local,
-          files,
-        });
-        return ExitCode.ok;
-      }
       try {
         await downloadFile(client, remote, options);
       } catch (err) {
@@ -361,6 +468,57 @@ const getCommand: CommandSpec = {
     });
   },
 };
+
+/** How often `get -r` starts its walk over when files change under it. */
+const TREE_RESTARTS = 3;
+
+/**
+ * `get -r`: the walk, started over on a fresh connection (files already
+ * complete are then skipped) when a `.part` turns out to belong to another
+ * version; a summary line at the end; exit 1 when files differ and were kept.
+ */
+async function getTree(
+  address: Address,
+  remote: string[],
+  options: DownloadOptions,
+  context: { args: Args; signal: AbortSignal },
+): Promise<number> {
+  const { out, local } = options;
+  const counts: TreeCounts = { fetched: 0, present: 0, resumed: 0, differ: 0 };
+  for (let attempt = 0;; attempt++) {
+    try {
+      await withClient(address, context, (client) => downloadTree(client, remote, options, counts));
+      break;
+    } catch (err) {
+      const restart = err instanceof RestartError ||
+        (err instanceof CliError && err.cause instanceof RestartError);
+      if (!restart || attempt >= TREE_RESTARTS) throw err;
+      out.warn(`${(err as Error).message}; starting the walk over`);
+    }
+  }
+  const files = counts.fetched + counts.present + counts.resumed;
+  const parts = [
+    `${counts.fetched} fetched`,
+    `${counts.present} already there`,
+    `${counts.resumed} resumed`,
+    ...(counts.differ ? [`${counts.differ} differ (kept)`] : []),
+  ];
+  out.status(`${parts.join(", ")} into ${local}`, {
+    event: "fetched",
+    path: local,
+    files,
+    fetched: counts.fetched,
+    present: counts.present,
+    resumed: counts.resumed,
+    differ: counts.differ,
+  });
+  if (counts.differ > 0) {
+    throw new CliError(`${count(counts.differ, "file")} in ${local} differ from the server's`, {
+      hint: "use --force to replace them",
+    });
+  }
+  return ExitCode.ok;
+}
 
 /**
  * Refuses a destination `get` cannot write, before anything is fetched: a
@@ -476,10 +634,70 @@ const putCommand: CommandSpec = {
   },
 };
 
+const findCommand: CommandSpec = {
+  kind: "command",
+  name: "find",
+  summary: "List the file servers on the LAN that answer (servers started with --announce).",
+  usage: "",
+  args: { min: 0, max: 0 },
+  options: {
+    timeout: timeoutOption("listen this long for answers", 2000),
+  },
+  description: [
+    `Asks by multicast (${DISCOVERY_GROUP}) and broadcast on UDP port ${DISCOVERY_PORT} and ` +
+    "prints one line per server that answers within --timeout: its name, the file service's " +
+    "HOST:PORT, and its HTTP face's URL when it has one. Only well-formed answers to this very " +
+    "query count (each query carries a random nonce that answers must echo); at most 64 " +
+    "servers are listed. Exit 1 when none answered.",
+    'With --json: {"event":"found","name","host","files","http","tls"} per server ' +
+    "(and fingerprint when TLS is on). The message format is in docs/file-protocol.md.",
+  ],
+  examples: [
+    "sockit files find",
+    "sockit files find --timeout 5000 --json",
+  ],
+  plan(_args, p) {
+    discoveryPlan(p);
+  },
+  async run({ args, out, signal }) {
+    const timeoutMs = args.number("timeout");
+    const found = await findServers(out, async (server) => {
+      const host = formatHostPort(server.host, server.files).replace(/:\d+$/, "");
+      const scheme = server.tls ? "https" : "http";
+      const http = server.http === null ? "" : `  ${scheme}://${host}:${server.http}/`;
+      if (out.json) {
+        await out.event({
+          event: "found",
+          name: server.name,
+          host: server.host,
+          files: server.files,
+          http: server.http,
+          tls: server.tls,
+          ...(server.fingerprint ? { fingerprint: server.fingerprint } : {}),
+        });
+      } else {
+        const tls = server.fingerprint ? `  tls fingerprint SHA256 ${server.fingerprint}` : "";
+        await out.data(
+          new TextEncoder().encode(
+            `${escapeText(server.name)}  ${host}:${server.files}${http}${tls}\n`,
+          ),
+        );
+      }
+    }, { timeoutMs, signal });
+    if (signal.aborted) return exitCodeOf(signal);
+    if (found === 0) {
+      throw new CliError(`no file server answered within ${timeoutMs} ms`, {
+        hint: "start one with 'sockit files serve --listen 0.0.0.0:9000 --announce'",
+      });
+    }
+    return ExitCode.ok;
+  },
+};
+
 /** The `files` group. */
 export const filesGroup: GroupSpec = {
   kind: "group",
   name: "files",
   summary: "Share a folder and fetch from it: resumable, SHA-256 verified, sandboxed",
-  commands: [serveCommand, getCommand, lsCommand, putCommand],
+  commands: [serveCommand, getCommand, lsCommand, putCommand, findCommand],
 };

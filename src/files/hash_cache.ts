@@ -75,6 +75,33 @@ export class HashCache {
   }
 
   /**
+   * The SHA-256 remembered for `version` of the file at `path` (it may still
+   * be being computed), or undefined.
+   */
+  known(path: string, version: FileVersion): Promise<string> | undefined {
+    const cached = this.#entries.get(path);
+    return cached && sameVersion(cached.version, version) ? cached.sha256 : undefined;
+  }
+
+  /**
+   * Remembers `sha256` for `version` of the file at `path`, computed by the
+   * caller from one version throughout; only a settled version is remembered.
+   */
+  remember(path: string, version: FileVersion, sha256: string, settled: boolean): void {
+    this.#entries.delete(path);
+    if (!settled) return;
+    this.#entries.set(path, { version, sha256: Promise.resolve(sha256) });
+    this.#trim();
+  }
+
+  #trim(): void {
+    if (this.#entries.size > this.#limit) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  /**
    * The SHA-256 of the open `file`, whose real path is `path` and whose
    * version is `version`; remembered for that version only when `settled`.
    *
@@ -93,10 +120,7 @@ export class HashCache {
     sha256.catch(() => {
       if (this.#entries.get(path)?.sha256 === sha256) this.#entries.delete(path);
     });
-    if (this.#entries.size > this.#limit) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
+    this.#trim();
     return sha256;
   }
 }

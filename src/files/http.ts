@@ -26,6 +26,7 @@ import { escapeText } from "../text/escape.ts";
 import type { Resolved, Sandbox } from "../share/sandbox.ts";
 import { isSettled, versionOf } from "../share/version.ts";
 import { fileChunks } from "./file_chunks.ts";
+import { tarFolder } from "./tar_folder.ts";
 import { FileChangedError, HashCache } from "./hash_cache.ts";
 import { serveHttpConnections } from "./http_server.ts";
 import { ShareError } from "../share/share_error.ts";
@@ -217,6 +218,9 @@ export async function handleRequest(
           headers: { location: location + url.search, ...NOSNIFF },
         });
       }
+      if (url.searchParams.has("tar")) {
+        return folderArchive(request, sandbox, resolved, path, onError);
+      }
       const entries = await sandbox.list(resolved);
       if (url.searchParams.has("json")) {
         const json = entries.map((e) => ({ ...e, mtime: new Date(e.mtime).toISOString() }));
@@ -244,6 +248,51 @@ export async function handleRequest(
     onError?.(err);
     return text(500, "the server failed to read or write");
   }
+}
+
+/**
+ * A folder as a streamed tar archive (`?tar`): no length is known in
+ * advance, so it goes out chunked; a failure midway (a file changed while
+ * read, a disk error) breaks the stream off, so a client never takes a torn
+ * archive for a whole one.
+ */
+function folderArchive(
+  request: Request,
+  sandbox: Sandbox,
+  resolved: Resolved,
+  path: string[],
+  onError: ((err: unknown) => void) | undefined,
+): Response {
+  const top = path.at(-1) ?? (sandbox.root.split("/").filter(Boolean).at(-1) ?? "files");
+  // An ASCII stand-in for old clients, the exact name for the others (RFC 6266).
+  const ascii = top.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  const headers = {
+    ...NOSNIFF,
+    "content-type": "application/x-tar",
+    // Streamed as it is read: the server must not gather it to learn its length.
+    "transfer-encoding": "chunked",
+    "content-disposition": `attachment; filename="${ascii}.tar"; filename*=UTF-8''${
+      encodeURIComponent(top + ".tar")
+    }`,
+  };
+  if (request.method === "HEAD") return new Response(null, { headers });
+  const chunks = tarFolder(sandbox, resolved, top);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch (err) {
+        onError?.(err);
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return new Response(body, { headers });
 }
 
 /**

@@ -335,7 +335,7 @@ export function directoryPage(
 <tbody>
 ${rows.join("\n")}
 </tbody></table>
-<p><a href="?json">JSON</a></p>
+<p><a href="?tar" download>Download this folder (.tar)</a> · <a href="?json">JSON</a></p>
 <script>${FILTER_SCRIPT}</script>
 ${upload}
 </body></html>

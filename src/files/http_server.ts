@@ -85,6 +85,15 @@ const BUSY = encoder.encode(
 const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Fields the server sets itself, whatever a handler's Response says. */
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "date"];
+const CRLF = new Uint8Array([13, 10]);
+
+/**
+ * A handler marks a body of unknown length that must stream (not be
+ * gathered to learn its length) with `Transfer-Encoding: chunked`.
+ */
+function isStreamed(response: Response): boolean {
+  return response.headers.get("transfer-encoding") === "chunked";
+}
 
 /**
  * Serves HTTP/1.1 on a bound listener until `signal` aborts.
@@ -305,7 +314,9 @@ class HttpConnection {
       });
     }
     // A body left unread cannot be skipped safely in general: the connection ends.
-    const close = !keepsAlive(head) || !body.done();
+    // A body of unknown length goes to an HTTP/1.0 client unframed: the close ends it.
+    const unframed = isStreamed(response) && head.minor === 0;
+    const close = !keepsAlive(head) || !body.done() || unframed;
     const completed = await this.#respond(head, response, close);
     if (close || !completed) {
       if (completed) await this.#linger();
@@ -371,8 +382,12 @@ class HttpConnection {
     const headless = head.method === "HEAD" || status === 204 || status === 304 || status < 200;
     const fields = new Headers(response.headers);
     for (const name of HOP_BY_HOP) fields.delete(name);
+    const streamed = isStreamed(response) && response.body !== null;
+    if (streamed && !headless && head.minor === 1) fields.set("transfer-encoding", "chunked");
     let buffered: Uint8Array | undefined;
-    if (!fields.has("content-length") && response.body) {
+    if (streamed) {
+      // Its length is not known: sent as it comes (chunked, or to the close for HTTP/1.0).
+    } else if (!fields.has("content-length") && response.body) {
       buffered = new Uint8Array(await response.arrayBuffer());
       if (head.method === "HEAD" || !headless) {
         fields.set("content-length", String(buffered.length));
@@ -396,11 +411,19 @@ class HttpConnection {
       return true;
     }
     await this.#session.send(top);
+    if (streamed) return await this.#stream(response.body, Infinity, head.minor === 1);
     return await this.#stream(response.body, Number(fields.get("content-length")));
   }
 
-  /** Streams a body of `length` bytes; false (and the connection cut) when it fails or differs. */
-  async #stream(body: ReadableStream<Uint8Array>, length: number): Promise<boolean> {
+  /**
+   * Streams a body of `length` bytes (Infinity: unknown, then `chunked`
+   * frames it); false (and the connection cut) when it fails or differs.
+   */
+  async #stream(
+    body: ReadableStream<Uint8Array>,
+    length: number,
+    chunked = false,
+  ): Promise<boolean> {
     const reader = body.getReader();
     let sent = 0;
     try {
@@ -409,9 +432,15 @@ class HttpConnection {
         if (done) break;
         sent += value.length;
         if (sent > length) throw new Error("the response body is longer than its Content-Length");
+        if (value.length === 0) continue;
+        if (chunked) await this.#session.send(encoder.encode(`${value.length.toString(16)}\r\n`));
         await this.#session.send(value);
+        if (chunked) await this.#session.send(CRLF);
       }
-      if (sent < length) throw new Error("the response body is shorter than its Content-Length");
+      if (chunked) await this.#session.send(encoder.encode("0\r\n\r\n"));
+      else if (sent < length) {
+        throw new Error("the response body is shorter than its Content-Length");
+      }
       return true;
     } catch (err) {
       if (isDisconnect(err) || this.#session.closed) throw err;

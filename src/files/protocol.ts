@@ -15,8 +15,8 @@ import { ShareError, type ShareErrorReason } from "../share/share_error.ts";
 export type { Entry } from "../share/entry.ts";
 export { MAX_COMPONENT_BYTES, MAX_COMPONENTS, MAX_PATH_BYTES } from "../share/path.ts";
 
-/** The protocol version this code speaks. */
-export const PROTOCOL_VERSION = 1;
+/** The newest protocol version this code speaks (it speaks every one from 1). */
+export const PROTOCOL_VERSION = 2;
 /** Longest request or reply line, in bytes. */
 export const MAX_LINE = 4096;
 
@@ -63,6 +63,7 @@ export type Request =
   | { verb: "STAT"; path: string[] }
   | { verb: "LIST"; path: string[] }
   | { verb: "GET"; path: string[]; offset: number }
+  | { verb: "HASH"; path: string[] }
   | { verb: "PUT"; path: string[]; size: number; sha256: string }
   | { verb: "QUIT" };
 
@@ -148,16 +149,22 @@ export function parseRequest(line: string, options: PathOptions = {}): Request {
     case "HELLO": {
       count(1, 1);
       const version = parseNumber(fields[0], "version");
-      if (version < PROTOCOL_VERSION) {
-        throw new ProtocolError(505, `this server speaks version ${PROTOCOL_VERSION}`);
+      if (version < 1) {
+        throw new ProtocolError(505, `this server speaks versions 1 to ${PROTOCOL_VERSION}`);
       }
-      return { verb: "HELLO", version };
+      return { verb: "HELLO", version: Math.min(version, PROTOCOL_VERSION) };
     }
     case "STAT":
     case "LIST":
       count(0, 1);
       return {
         verb: verb.toUpperCase() as "STAT" | "LIST",
+        path: parsePath(fields[0] ?? "", options),
+      };
+    case "HASH":
+      count(1, 1);
+      return {
+        verb: "HASH",
         path: parsePath(fields[0] ?? "", options),
       };
     case "GET":

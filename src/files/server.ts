@@ -28,7 +28,8 @@ import {
 import { escapeText } from "../text/escape.ts";
 import { FileChangedError, HashCache } from "./hash_cache.ts";
 import { fileChunks } from "./file_chunks.ts";
-import { isSettled, versionOf } from "../share/version.ts";
+import { isSettled, versionOf, versionTag } from "../share/version.ts";
+import { trailedChunks } from "./trailed_chunks.ts";
 import { DEFAULT_MAX_CONNS } from "../command/options.ts";
 import type { Sandbox } from "../share/sandbox.ts";
 import { ShareError } from "../share/share_error.ts";
@@ -38,7 +39,6 @@ import {
   formatError,
   MAX_LINE,
   parseRequest,
-  PROTOCOL_VERSION,
   ProtocolError,
   protocolErrorOf,
   type Request,
@@ -95,6 +95,9 @@ export function serveFiles(
     signal,
     access,
     async handle(session) {
+      // Reply lines, bodies and trailers are separate writes: without this, Nagle's
+      // algorithm and the client's delayed ACK hold many of them back for tens of ms.
+      if ("setNoDelay" in session.conn) (session.conn as Deno.TcpConn).setNoDelay(true);
       let timer: RequestTimer | undefined;
       const reader = new ConnReader({
         async read(p) {
@@ -103,6 +106,7 @@ export function serveFiles(
           return n;
         },
       });
+      const state: ConnectionState = { version: 1 };
       for (;;) {
         let raw: Uint8Array | null;
         // A whole request line must arrive in time: a client that trickles a byte
@@ -119,7 +123,7 @@ export function serveFiles(
           timer = undefined;
         }
         if (raw === null) return; // the client half-closed: every reply has been sent
-        const keepGoing = await answer(session, reader, raw, context);
+        const keepGoing = await answer(session, reader, raw, context, state);
         if (!keepGoing) return;
       }
     },
@@ -134,6 +138,11 @@ interface Context {
   out: Output;
 }
 
+/** What one connection agreed on: the protocol version (1 until a HELLO says otherwise). */
+interface ConnectionState {
+  version: number;
+}
+
 function reply(session: Session, line: string): Promise<void> {
   return session.send(encoder.encode(line + "\n"));
 }
@@ -144,6 +153,7 @@ async function answer(
   reader: ConnReader,
   raw: Uint8Array,
   context: Context,
+  state: ConnectionState,
 ): Promise<boolean> {
   let request: Request;
   try {
@@ -158,7 +168,11 @@ async function answer(
       case "QUIT":
         return false;
       case "HELLO":
-        await reply(session, `OK HELLO ${PROTOCOL_VERSION} sockit/${config.version}`);
+        state.version = request.version;
+        await reply(session, `OK HELLO ${request.version} sockit/${config.version}`);
+        return true;
+      case "HASH":
+        await sendHash(session, request.path, context);
         return true;
       case "STAT": {
         const { info } = await context.sandbox.resolve(request.path);
@@ -173,7 +187,9 @@ async function answer(
         return true;
       }
       case "GET":
-        await sendFile(session, request.path, request.offset, context);
+        if (state.version >= 2) {
+          await sendFileTrailed(session, request.path, request.offset, context);
+        } else await sendFile(session, request.path, request.offset, context);
         return true;
       case "PUT":
         return await receiveFile(session, reader, request, context);
@@ -205,6 +221,104 @@ function refusalOf(err: unknown, session: Session, out: Output): ProtocolError {
 
 function mtimeOf(info: Deno.FileInfo): number {
   return info.mtime?.getTime() ?? 0;
+}
+
+/** Opens a resolved regular file of the share. */
+async function openFile(path: string[], context: Context) {
+  const resolved = await context.sandbox.resolve(path);
+  if (!resolved.info.isFile) throw new ProtocolError(400, "not a file");
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(resolved.real);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) throw new ProtocolError(404, "no such file");
+    throw err;
+  }
+  return { resolved, file };
+}
+
+/** HASH: the SHA-256 of the file as it is (from the cache when its version is known). */
+async function sendHash(session: Session, path: string[], context: Context) {
+  const { resolved, file } = await openFile(path, context);
+  try {
+    const now = Date.now();
+    const info = await file.stat();
+    if (!info.isFile) throw new ProtocolError(400, "not a regular file or folder");
+    const version = versionOf(info);
+    const sha256 = await context.hashes.sha256(
+      resolved.real,
+      file,
+      version,
+      isSettled(version, now),
+    );
+    await reply(session, `OK HASH ${info.size} ${mtimeOf(info)} ${sha256}`);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * GET in version 2: the header names the version, the bytes follow at once
+ * and are hashed on the way (unless the version's hash is known), and a
+ * trailer line ends the reply: `OK SHA256 HEX`, or `ERR 503` when the file
+ * changed while it was sent (the rest of the length is then zeros).
+ */
+async function sendFileTrailed(
+  session: Session,
+  path: string[],
+  offset: number,
+  context: Context,
+) {
+  const { resolved, file } = await openFile(path, context);
+  try {
+    const now = Date.now();
+    const info = await file.stat();
+    if (!info.isFile) throw new ProtocolError(400, "not a regular file or folder");
+    if (offset > info.size) {
+      throw new ProtocolError(416, `offset ${offset} is past the end (${info.size})`);
+    }
+    const version = versionOf(info);
+    const settled = isSettled(version, now);
+    let known: string | undefined;
+    try {
+      known = await context.hashes.known(resolved.real, version);
+    } catch {
+      known = undefined; // a computation that failed: hash on the way instead
+    }
+    const length = info.size - offset;
+    await reply(
+      session,
+      `OK GET ${info.size} ${mtimeOf(info)} ${offset} ${length} ${versionTag(version)}`,
+    );
+    // The reply has begun: from here on a disk error can only cut the connection.
+    try {
+      const chunks = trailedChunks(file, {
+        start: offset,
+        end: info.size,
+        version,
+        known,
+        settled,
+        buffer: new Uint8Array(256 * 1024),
+      });
+      let step;
+      while (!(step = await chunks.next()).done) await session.send(step.value);
+      const trailer = step.value;
+      if (trailer.changed !== undefined) {
+        context.out.warn(`${session.peer}: ${escapeText(resolved.rel)}: ${trailer.changed}`);
+        await reply(session, formatError(503, `${trailer.changed}; ask again`));
+        return;
+      }
+      if (known === undefined) {
+        context.hashes.remember(resolved.real, version, trailer.sha256, settled);
+      }
+      await reply(session, `OK SHA256 ${trailer.sha256}`);
+    } catch (err) {
+      if (isDisconnect(err)) throw err;
+      cut(session, context.out, err);
+    }
+  } finally {
+    file.close();
+  }
 }
 
 async function sendFile(session: Session, path: string[], offset: number, context: Context) {

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+
 /** What identifies one version of a file's content. */
 export interface FileVersion {
   /** Device. */
@@ -46,6 +48,17 @@ export function versionOf(info: Deno.FileInfo): FileVersion {
     mtime,
     ctime: info.ctime?.getTime() ?? mtime,
   };
+}
+
+/**
+ * A short tag naming `version` (16 hex digits): equal tags mean the same
+ * device, inode, size, mtime and ctime. Version 2 of the file protocol
+ * sends it with every GET so a client can tell whether its `.part` belongs
+ * to the file as it is now.
+ */
+export function versionTag(version: FileVersion): string {
+  const text = `${version.dev}:${version.ino}:${version.size}:${version.mtime}:${version.ctime}`;
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /** True when `a` and `b` are the same version. */

@@ -142,6 +142,21 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["files", ["files", "ls", "127.0.0.1", "docs"], "--allow-net=127.0.0.1:9000"],
   [
     "files",
+    ["files", "serve", SHARE, "--http", "0.0.0.0:8080", "--qr"],
+    `--allow-net=127.0.0.1:9000,0.0.0.0:8080 --allow-read=${SHARE} --allow-sys=networkInterfaces`,
+  ],
+  [
+    "files",
+    ["files", "find"],
+    "--allow-net=0.0.0.0:9009,239.255.90.90:9009,255.255.255.255:9009",
+  ],
+  [
+    "files",
+    ["files", "serve", SHARE, "--listen", "0.0.0.0:9000", "--announce"],
+    `--allow-net=0.0.0.0:9000,0.0.0.0:9009,239.255.90.90:9009,255.255.255.255:9009 --allow-read=${SHARE}`,
+  ],
+  [
+    "files",
     ["files", "put", "127.0.0.1", "a.txt", "inbox/a.txt"],
     "--allow-net=127.0.0.1:9000 --allow-read=a.txt",
   ],
@@ -283,7 +298,8 @@ Deno.test("--help shows the plan with placeholders, generated from the same plan
   assert.equal(help("ip", "calc"), "none");
   assert.equal(
     help("files", "serve"),
-    "--allow-net=HOST:PORT --allow-read=DIR (with --allow-upload: --allow-write=DIR)",
+    "--allow-net=HOST:PORT --allow-read=DIR (with --allow-upload: --allow-write=DIR)" +
+      " (with --announce: --allow-net=0.0.0.0:9009,239.255.90.90:9009,255.255.255.255:9009)",
   );
   assert.match(help("http", "get"), /\(with --location: --allow-net\)/);
   assert.equal(help("ip", "ifaces"), "--allow-sys=networkInterfaces");

@@ -224,7 +224,23 @@ export const EVENTS: Record<string, EventShape[]> = {
       optional: tftpOptions,
     },
   ],
-  fetched: [{ by: "files get -r", required: { path: "string", files: "count" } }],
+  url: [{ by: "files serve --qr", required: { url: "string" } }],
+  found: [{
+    by: "files find",
+    required: {
+      name: "string",
+      host: "string",
+      files: "count",
+      http: ["count", "null"],
+      tls: "boolean",
+    },
+    optional: { fingerprint: "string" },
+  }],
+  fetched: [{
+    by: "files get -r",
+    required: { path: "string", files: "count" },
+    optional: { fetched: "count", present: "count", resumed: "count", differ: "count" },
+  }],
   uploaded: [
     {
       by: "files put",
