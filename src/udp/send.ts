@@ -8,7 +8,7 @@
  * @module
  */
 
-import { count as quantity } from "../console/format.ts";
+import { count as quantity, formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { formatAddress, type HostAddress, isLoopbackHost } from "../inet/address.ts";
 import { LineSplitter } from "../net/lines.ts";
@@ -126,7 +126,7 @@ export async function runUdpSend(
       const rest = splitter.flush();
       if (going && rest !== undefined) await handle(rest);
     }
-    out.status(`sent ${quantity(sent, "datagram")} (${quantity(bytes, "byte")}) to ${where}`, {
+    out.status(`sent ${quantity(sent, "datagram")} (${formatSize(bytes)}) to ${where}`, {
       event: "sent",
       to: where,
       datagrams: sent,

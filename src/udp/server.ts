@@ -122,7 +122,7 @@ export async function serveUdp(
 export function udpSummary(stats: UdpStats, denied?: number): string {
   const cut = stats.truncated > 0 ? `, ${stats.truncated} truncated` : "";
   const away = denied === undefined ? "" : `, ${denied} denied`;
-  return `received ${count(stats.datagrams, "datagram")} (${count(stats.bytes, "byte")}) from ${
+  return `received ${count(stats.datagrams, "datagram")} (${formatSize(stats.bytes)}) from ${
     count(stats.peers, "peer")
   }${cut}${away}`;
 }

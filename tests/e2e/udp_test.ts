@@ -47,7 +47,7 @@ Deno.test("udp listen prints each datagram with its sender's address, from many 
       stdout,
       `127.0.0.1:${pa} from a\n127.0.0.1:${pb} from b\n127.0.0.1:${pa} a again\n`,
     );
-    assert.match(stderr, /received 3 datagrams \(19 bytes\) from 2 peers/);
+    assert.match(stderr, /received 3 datagrams \(19 B\) from 2 peers/);
   } finally {
     a.close();
     b.close();
@@ -178,7 +178,7 @@ Deno.test("udp send: stdin lines are datagrams; a line 'exit' stops; --count rep
       input: "one\r\ntwo\nexit\nthree\n",
     });
     assert.equal(code, 0);
-    assert.match(stderr, /sent 4 datagrams \(12 bytes\)/);
+    assert.match(stderr, /sent 4 datagrams \(12 B\)/);
     const got = [];
     for (let i = 0; i < 4; i++) got.push(dec((await receiveWithin(peer))[0]));
     assert.deepEqual(got, ["one", "one", "two", "two"]);
@@ -336,7 +336,7 @@ Deno.test("udp listen: Ctrl-C prints the summary and exits 130", async () => {
   server.kill("SIGINT");
   const { code, stderr } = await server.finish();
   assert.equal(code, 130);
-  assert.match(stderr, /received 1 datagram \(1 byte\) from 1 peer/);
+  assert.match(stderr, /received 1 datagram \(1 B\) from 1 peer/);
 });
 
 Deno.test("udp send prints replies as they arrive while lines are typed, without --wait (nc -u)", async () => {
@@ -360,7 +360,7 @@ Deno.test("udp send prints replies as they arrive while lines are typed, without
     await client.waitFor(new RegExp(`^127\\.0\\.0\\.1:${port} two$`, "m"), { on: "stdout" });
     const { code, stderr } = await client.finish();
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /sent 2 datagrams \(6 bytes\)/);
+    assert.match(stderr, /sent 2 datagrams \(6 B\)/);
   } finally {
     echo.close();
     await echoing;
