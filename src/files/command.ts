@@ -40,7 +40,12 @@ import {
 import { AccessGate, planAccess } from "../net/access_gate.ts";
 import type { Args } from "../command/values.ts";
 import { escapeText } from "../text/escape.ts";
-import { DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_MAX_PER_ADDRESS, printSummary } from "../net/server.ts";
+import {
+  addStats,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_MAX_PER_ADDRESS,
+  printSummary,
+} from "../net/server.ts";
 import { checkShareDir, openShare } from "../share/sandbox.ts";
 import {
   downloadFile,
@@ -194,7 +199,7 @@ const serveCommand: CommandSpec = {
         throw err;
       }
     }
-    const [stats] = await Promise.all([
+    const [stats, httpStats] = await Promise.all([
       serveFiles(bound, sandbox, out, {
         allowUpload,
         maxUpload,
@@ -205,7 +210,8 @@ const serveCommand: CommandSpec = {
       http?.finished,
       announcer?.finished,
     ]);
-    printSummary(out, stats, { denied: access?.denied });
+    // The summary counts the HTTP face's clients too.
+    printSummary(out, addStats(stats, httpStats), { denied: access?.denied });
     return exitCodeOf(signal);
   },
 };

@@ -28,6 +28,7 @@ import { isSettled, versionOf } from "../share/version.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { tarFolder } from "./tar_folder.ts";
 import { FileChangedError, HashCache } from "./hash_cache.ts";
+import type { ServerStats } from "../net/server.ts";
 import { serveHttpConnections } from "./http_server.ts";
 import { ShareError } from "../share/share_error.ts";
 import { stageUpload, type StoredUpload } from "../share/upload.ts";
@@ -64,7 +65,8 @@ export interface ServeHttpOptions {
 /** A running HTTP face. */
 export interface HttpFace {
   address: HostAddress;
-  finished: Promise<void>;
+  /** Settles when the face stops, with its totals (they count in the server's summary). */
+  finished: Promise<ServerStats>;
 }
 
 /**
@@ -118,7 +120,7 @@ export function serveHttp(
     { ...limits, label, signal },
   );
   const port = bound.address.transport === "unix" ? address.port : bound.address.port;
-  return { address: { ...address, port }, finished: finished.then(() => {}) };
+  return { address: { ...address, port }, finished };
 }
 
 /** Options for {@linkcode handleRequest}. */

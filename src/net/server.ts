@@ -110,6 +110,16 @@ export interface ServerStats {
   bytesOut: number;
 }
 
+/** Adds `more` into `total` (a process that runs several servers reports them as one). */
+export function addStats(total: ServerStats, more: ServerStats | undefined): ServerStats {
+  if (!more) return total;
+  total.connections += more.connections;
+  total.refused += more.refused;
+  total.bytesIn += more.bytesIn;
+  total.bytesOut += more.bytesOut;
+  return total;
+}
+
 /** Prints the one-line summary a server shows when it stops. */
 export function printSummary(
   out: Output,

@@ -23,7 +23,7 @@ import { serveUdp } from "../udp/server.ts";
 import { TFTP_PORT } from "../tftp/packet.ts";
 import { serveTftp, type TftpStats, tftpSummary } from "../tftp/server.ts";
 import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
-import { printSummary, type ServerStats } from "../net/server.ts";
+import { addStats, printSummary, type ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
 import { ACCESS_OPTIONS } from "../command/options.ts";
 import { AccessGate, planAccess } from "../net/access_gate.ts";
@@ -236,7 +236,7 @@ export const serveCommand: CommandSpec = {
     let tftp: TftpStats | undefined;
     await Promise.all(opened.map(async ({ service, tcp, udp, http }) => {
       if (http) {
-        await http.finished;
+        addStats(total, await http.finished);
       } else if (tcp) {
         const r = service.mode === "chat"
           ? await serveChat(tcp, out, { label: service.label, signal, access })

@@ -26,10 +26,13 @@ Deno.test({
       tftp.stdout,
       await Deno.readTextFile(new URL("../../docs/file-protocol.md", import.meta.url)),
     );
+    const page = await runSockit(["http", "get", "http://127.0.0.1:8080/file-protocol.md"]);
+    assert.equal(page.code, 0, page.stderr);
     server.kill("SIGINT");
     const { code, stderr } = await server.finish();
     assert.equal(code, 130);
-    assert.match(stderr, /stopped: 4 connections served/);
+    // The HTTP face's client counts too: echo, stamp, greet, files and http.
+    assert.match(stderr, /stopped: 5 connections served/);
     assert.match(stderr, /^stopped: .*, TFTP 1 sent, 0 received, 0 refused, 0 failed \(/m);
   },
 });
