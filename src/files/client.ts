@@ -18,7 +18,9 @@ import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
 import { writeAll } from "../net/buffer.ts";
 import { ConnReader, LineTooLongError } from "../net/conn_reader.ts";
-import { connect } from "../net/endpoint.ts";
+import { dial } from "../net/dial.ts";
+import type { ProxyUrl } from "../inet/proxy_url.ts";
+import type { TlsClientOptions } from "../tls/client.ts";
 import { TimedConn, WaitTimeoutError } from "../net/timed_conn.ts";
 import { escapeText } from "../text/escape.ts";
 import { sha256File } from "./hash_cache.ts";
@@ -94,6 +96,10 @@ export interface FileClientOptions {
    * bound when undefined.
    */
   timeoutMs?: number | undefined;
+  /** Speak TLS with the server (`--tls`), trusting it this way. */
+  tls?: TlsClientOptions | undefined;
+  /** Reach the server through this proxy (`--proxy`). */
+  proxy?: ProxyUrl | undefined;
 }
 
 /** One connection to a file server. */
@@ -119,10 +125,12 @@ export class FileClient {
    * @throws {RemoteError} the server refused the HELLO
    */
   static async open(address: Address, options: FileClientOptions = {}): Promise<FileClient> {
-    const { signal, timeoutMs } = options;
-    const conn = await connect(address, {
+    const { signal, timeoutMs, tls, proxy } = options;
+    const conn = await dial(address, {
       ...(signal ? { signal } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      tls,
+      proxy,
     });
     // Requests and reply lines are small writes in a row: Nagle's algorithm and delayed
     // ACKs would hold each exchange for tens of ms.

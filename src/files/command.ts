@@ -5,8 +5,18 @@
  */
 
 import { count, formatRate, formatSize } from "../console/format.ts";
-import type { CommandSpec, GroupSpec } from "../command/spec.ts";
+import type { CommandSpec, GroupSpec, OptionSpec } from "../command/spec.ts";
 import type { Planner } from "../command/plan.ts";
+import {
+  clientWantsTls,
+  planTlsClient,
+  planTlsServer,
+  TLS_SERVER_OPTIONS,
+  tlsClientOptions,
+} from "../command/tls.ts";
+import { parseProxyUrl, type ProxyUrl } from "../inet/proxy_url.ts";
+import type { TlsClientOptions } from "../tls/client.ts";
+import { clientTls, startTls } from "../tls/args.ts";
 import {
   CliError,
   describeError,
@@ -35,6 +45,8 @@ import {
   idleOption,
   MAX_CONNS,
   millisecondsOption,
+  planProxy,
+  PROXY,
   timeoutOption,
 } from "../command/options.ts";
 import { AccessGate, planAccess } from "../net/access_gate.ts";
@@ -97,6 +109,7 @@ const serveCommand: CommandSpec = {
     "allow-upload": { type: "boolean", help: "accept 'files put' (never overwrites)" },
     "max-upload": { type: "string", value: "BYTES", help: "largest upload", default: 1024 ** 3 },
     "show-hidden": { type: "boolean", help: "list and serve dot files too" },
+    ...TLS_SERVER_OPTIONS,
     ...ACCESS_OPTIONS,
     qr: {
       type: "boolean",
@@ -148,6 +161,7 @@ const serveCommand: CommandSpec = {
     p.read(dir);
     if (args.flag("allow-upload")) p.write(dir);
     planAccess(args, p);
+    planTlsServer(args, p);
   },
   async run({ args, out, signal }) {
     const dir = args.positional(0, ".");
@@ -167,7 +181,9 @@ const serveCommand: CommandSpec = {
     const limits = { maxConns, maxPerAddress, idleMs, headerMs, access };
     const showHidden = args.flag("show-hidden");
     const sandbox = await inputAsync(() => openShare(dir, { showHidden }));
-    const bound = listen(address, out, httpAddress ? { label: "files" } : {});
+    // One certificate for both faces: a client pins the same fingerprint for either.
+    const tls = await startTls(args, httpAddress ?? address, out);
+    const bound = listen(address, out, { ...(httpAddress ? { label: "files" } : {}), tls });
     let http;
     try {
       http = httpAddress &&
@@ -177,13 +193,14 @@ const serveCommand: CommandSpec = {
           ...limits,
           label: "http",
           signal,
+          tls: tls && { ...tls, alpn: ["http/1.1"] },
         });
     } catch (err) {
       bound.close();
       throw err;
     }
     out.status(`sharing ${sandbox.root}${allowUpload ? " (uploads allowed)" : " (read-only)"}`);
-    if (http && args.flag("qr")) printQr(http.address, out);
+    if (http && args.flag("qr")) printQr(http.address, out, tls !== undefined);
     let announcer: { finished: Promise<void> } | undefined;
     if (args.flag("announce")) {
       try {
@@ -193,6 +210,7 @@ const serveCommand: CommandSpec = {
           httpAddress && http,
           out,
           signal,
+          tls?.fingerprint,
         );
       } catch (err) {
         bound.close();
@@ -225,22 +243,25 @@ function isWildcard(address: HostAddress): boolean {
  * The URLs of the HTTP face: for a wildcard listener, one per address of a
  * non-loopback interface (IPv4, and IPv6 other than link-local for `[::]`).
  */
-function httpUrls(address: HostAddress): string[] {
-  if (!isWildcard(address)) return [`http://${formatHostPort(address.hostname, address.port)}/`];
+function httpUrls(address: HostAddress, secure = false): string[] {
+  const scheme = secure ? "https" : "http";
+  if (!isWildcard(address)) {
+    return [`${scheme}://${formatHostPort(address.hostname, address.port)}/`];
+  }
   const urls: string[] = [];
   for (const iface of Deno.networkInterfaces()) {
     const v6 = iface.family === "IPv6";
     if (v6 && address.hostname !== "::") continue;
     if (/^127\.|^::1$|^fe80:/i.test(iface.address)) continue;
-    const url = `http://${formatHostPort(iface.address, address.port)}/`;
+    const url = `${scheme}://${formatHostPort(iface.address, address.port)}/`;
     if (!urls.includes(url)) urls.push(url);
   }
   return urls;
 }
 
 /** `--qr`: each URL of the HTTP face, and its QR code drawn with half blocks (on stderr). */
-function printQr(address: HostAddress, out: Output): void {
-  const urls = httpUrls(address);
+function printQr(address: HostAddress, out: Output, secure: boolean): void {
+  const urls = httpUrls(address, secure);
   if (urls.length === 0) out.warn("--qr: no interface address other than loopback to show");
   for (const url of urls) {
     out.status([url, ...qrHalfBlocks(encodeQr(new TextEncoder().encode(url)))].join("\n"), {
@@ -264,6 +285,7 @@ async function announceShare(
   http: HttpFace | undefined,
   out: Output,
   signal: AbortSignal,
+  fingerprint: string | undefined,
 ) {
   if (files.transport === "unix") {
     throw new UsageError("--announce needs a TCP --listen address, not a unix socket");
@@ -276,7 +298,13 @@ async function announceShare(
   }
   const name = announceName(root.split(/[\\/]/).filter(Boolean).at(-1) ?? "sockit");
   return await startAnnouncer(
-    { name, files: files.port, http: http?.address.port ?? null, tls: false, fingerprint: null },
+    {
+      name,
+      files: files.port,
+      http: http?.address.port ?? null,
+      tls: fingerprint !== undefined,
+      fingerprint: fingerprint ?? null,
+    },
     out,
     { signal },
   );
@@ -292,10 +320,50 @@ async function announceShare(
 const DEFAULT_CLIENT_TIMEOUT_MS = 60_000;
 
 /** `--timeout MS` of get, ls and put. */
-const clientTimeout = timeoutOption(
-  "give up when connecting, or any wait for the server, takes longer",
-  DEFAULT_CLIENT_TIMEOUT_MS,
-);
+
+/** How a client reaches its server: `--tls` and its trust options, `--proxy`. */
+interface Link {
+  tls: TlsClientOptions | undefined;
+  proxy: ProxyUrl | undefined;
+}
+
+/** What `withClient` needs of a run. */
+interface ClientContext {
+  args: Args;
+  signal: AbortSignal;
+  link: Link;
+}
+
+/** The options every client (get, ls, put) shares. */
+const CLIENT_OPTIONS: Record<string, OptionSpec> = {
+  timeout: timeoutOption(
+    "give up when connecting, or any wait for the server, takes longer",
+    DEFAULT_CLIENT_TIMEOUT_MS,
+  ),
+  proxy: PROXY,
+  ...tlsClientOptions(),
+};
+
+/** A client's plan for its server: TARGET (or the proxy instead) and the TLS files. */
+function planClient(args: Args, p: Planner): void {
+  const proxy = args.text("proxy");
+  if (proxy !== undefined) {
+    planProxy(p, proxy, parseProxyUrl, () => {
+      const address = targetAddress(args.positional(0));
+      return address.transport === "tcp" ? address.hostname : "";
+    });
+  } else {
+    planClient(args, p);
+  }
+  if (clientWantsTls(args)) planTlsClient(args, p);
+}
+
+/** `--tls`/`--pin`/… and `--proxy`, read once per run (bad values are usage errors). */
+async function linkOf(args: Args, out: Output): Promise<Link> {
+  const text = args.text("proxy");
+  const proxy = text === undefined ? undefined : input(() => parseProxyUrl(text));
+  return { tls: await clientTls(args, out), proxy };
+}
 
 /**
  * Runs `work` with a connected client, mapping its failures to exit 1: the
@@ -303,7 +371,7 @@ const clientTimeout = timeoutOption(
  */
 async function withClient<T>(
   address: Address,
-  { args, signal }: { args: Args; signal: AbortSignal },
+  { args, signal, link }: ClientContext,
   work: (client: FileClient) => Promise<T>,
 ): Promise<T> {
   const where = formatAddress(address);
@@ -311,7 +379,12 @@ async function withClient<T>(
   const onAbort = () => client?.close();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    client = await FileClient.open(address, { signal, timeoutMs: args.number("timeout") });
+    client = await FileClient.open(address, {
+      signal,
+      timeoutMs: args.number("timeout"),
+      tls: link.tls,
+      proxy: link.proxy,
+    });
     return await work(client);
   } catch (err) {
     throw clientError(err, where);
@@ -402,7 +475,7 @@ const getCommand: CommandSpec = {
     recursive: { type: "boolean", short: "r", help: "fetch a directory and everything in it" },
     "no-resume": { type: "boolean", help: "start over instead of continuing a .part" },
     force: { type: "boolean", help: "replace an existing LOCAL" },
-    timeout: clientTimeout,
+    ...CLIENT_OPTIONS,
   },
   description: [
     "TARGET is HOST[:PORT] (port 9000 by default). Data goes to LOCAL.part (its file version in " +
@@ -429,7 +502,7 @@ const getCommand: CommandSpec = {
     "sockit files get 127.0.0.1 docs -r -o ./docs-copy",
   ],
   plan(args, p) {
-    p.address(args.positional(0), targetAddress, "connect");
+    planClient(args, p);
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? (p.describe ? "LOCAL" : localName(remote));
     if (args.flag("recursive")) {
@@ -441,6 +514,7 @@ const getCommand: CommandSpec = {
   },
   async run({ args, out, signal }) {
     const address = target(args.positional(0));
+    const link = await linkOf(args, out);
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? localName(remote);
     if (args.flag("recursive")) {
@@ -457,8 +531,10 @@ const getCommand: CommandSpec = {
       force: args.flag("force"),
       signal,
     };
-    if (args.flag("recursive")) return await getTree(address, remote, options, { args, signal });
-    return await withClient(address, { args, signal }, async (client) => {
+    if (args.flag("recursive")) {
+      return await getTree(address, remote, options, { args, signal, link });
+    }
+    return await withClient(address, { args, signal, link }, async (client) => {
       try {
         await downloadFile(client, remote, options);
       } catch (err) {
@@ -466,7 +542,7 @@ const getCommand: CommandSpec = {
         out.warn(`${err.message}; starting over`);
         await withClient(
           address,
-          { args, signal },
+          { args, signal, link },
           (fresh) => downloadFile(fresh, remote, { ...options, resume: false }),
         );
       }
@@ -487,7 +563,7 @@ async function getTree(
   address: Address,
   remote: string[],
   options: DownloadOptions,
-  context: { args: Args; signal: AbortSignal },
+  context: ClientContext,
 ): Promise<number> {
   const { out, local } = options;
   const counts: TreeCounts = { fetched: 0, present: 0, resumed: 0, differ: 0 };
@@ -549,19 +625,20 @@ const lsCommand: CommandSpec = {
   summary: "List REMOTE_DIR (default the shared folder): type, size, time, name per line.",
   usage: "TARGET [REMOTE_DIR]",
   args: { min: 1, max: 2 },
-  options: { timeout: clientTimeout },
+  options: { ...CLIENT_OPTIONS },
   description: [
     "One entry per line: 'd' or 'f', size in bytes, modification time (ISO 8601), name (control " +
     'characters escaped). --json gives {"type","size","mtime","name"} objects.',
   ],
   examples: ["sockit files ls 127.0.0.1", "sockit files ls 127.0.0.1:9000 docs --json"],
   plan(args, p) {
-    p.address(args.positional(0), targetAddress, "connect");
+    planClient(args, p);
   },
-  run({ args, out, signal }) {
+  async run({ args, out, signal }) {
     const address = target(args.positional(0));
+    const link = await linkOf(args, out);
     const remote = remotePath(args.positional(1, ""));
-    return withClient(address, { args, signal }, async (client) => {
+    return await withClient(address, { args, signal, link }, async (client) => {
       const stat = await client.stat(remote);
       const entries = stat.type === "d"
         ? await client.list(remote)
@@ -588,7 +665,7 @@ const putCommand: CommandSpec = {
   summary: "Upload LOCAL to a server started with --allow-upload (never overwrites).",
   usage: "TARGET LOCAL [REMOTE_PATH]",
   args: { min: 2, max: 3 },
-  options: { timeout: clientTimeout },
+  options: { ...CLIENT_OPTIONS },
   description: [
     "REMOTE_PATH defaults to LOCAL's base name in the shared folder. The server checks size and " +
     "SHA-256 before the file appears, and refuses a name that exists (exit 1).",
@@ -598,11 +675,12 @@ const putCommand: CommandSpec = {
     "sockit files put 127.0.0.1 a.txt inbox/a.txt",
   ],
   plan(args, p) {
-    p.address(args.positional(0), targetAddress, "connect");
+    planClient(args, p);
     p.read(args.positional(1));
   },
   async run({ args, out, signal }) {
     const address = target(args.positional(0));
+    const link = await linkOf(args, out);
     const local = args.positional(1);
     const remote = remotePath(args.positional(2, local.split(/[\\/]/).at(-1) ?? ""));
     // LOCAL is checked before connecting: a folder is the user's mistake (exit 2), as in tftp put.
@@ -611,7 +689,7 @@ const putCommand: CommandSpec = {
       throw err;
     });
     if (!info.isFile) throw new UsageError(`Cannot send "${local}": not a file`);
-    return await withClient(address, { args, signal }, async (client) => {
+    return await withClient(address, { args, signal, link }, async (client) => {
       let result;
       const started = performance.now();
       try {

@@ -19,7 +19,7 @@ import { describeError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { formatHostPort } from "../inet/address.ts";
 import type { HostAddress } from "../inet/address.ts";
-import { type BoundListener, listen } from "../net/endpoint.ts";
+import { type BoundListener, listen, type ListenTls } from "../net/endpoint.ts";
 import type { AccessGate } from "../net/access_gate.ts";
 import { splitPath } from "../share/path.ts";
 import { escapeText } from "../text/escape.ts";
@@ -60,6 +60,8 @@ export interface ServeHttpOptions {
   signal?: AbortSignal | undefined;
   /** The `--allow`/`--deny` gate. */
   access?: AccessGate | undefined;
+  /** HTTPS with these credentials. */
+  tls?: ListenTls | undefined;
 }
 
 /** A running HTTP face. */
@@ -82,10 +84,10 @@ export function serveHttp(
   out: Output,
   options: ServeHttpOptions = {},
 ): HttpFace {
-  const { allowUpload = false, maxUpload = 1024 ** 3, label, signal, ...limits } = options;
+  const { allowUpload = false, maxUpload = 1024 ** 3, label, signal, tls, ...limits } = options;
   let bound: BoundListener;
   try {
-    bound = listen(address, out, label ? { label } : {});
+    bound = listen(address, out, { ...(label ? { label } : {}), tls });
   } catch (err) {
     const where = formatHostPort(address.hostname, address.port);
     throw describeError(err, { action: "listen", address: where });

@@ -51,6 +51,11 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ],
   ["chat", ["chat", "serve", "6697", "--tls"], "--allow-net=127.0.0.1:6697"],
   [
+    "files",
+    ["files", "get", "127.0.0.1", "a.txt", "--tls", "--cacert", "ca.pem", "-o", "-"],
+    "--allow-net=127.0.0.1:9000 --allow-read=ca.pem",
+  ],
+  [
     "relay",
     ["relay", "tcp", "8443", "127.0.0.1:8080", "--tls-listen", "--cert", "c.pem", "--key", "k.pem"],
     "--allow-net=127.0.0.1:8443,127.0.0.1:8080 --allow-read=c.pem,k.pem",

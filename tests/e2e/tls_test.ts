@@ -351,3 +351,95 @@ Deno.test("chat serve --tls relays between TLS clients joined by pin", async () 
   assert.equal(bob.code, 0, bob.stderr);
   await ada.waitFor(/<Bob> hello over tls/, { on: "stdout" });
 });
+
+Deno.test({
+  name:
+    "files serve --tls: one fingerprint for both faces; files get/ls pin it, HTTPS answers http/1.1 to curl --pinnedpubkey",
+  ignore: skipWithout("curl", "openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.mkdir(`${dir}/share`);
+      await Deno.writeTextFile(`${dir}/share/a.txt`, "hello https\n");
+      await using server = sockit(
+        ["files", "serve", `${dir}/share`, "--listen", "0", "--http", "0", "--tls"],
+        [...NET, `--allow-read=${dir}/share`],
+      );
+      const files = await server.port({ label: "files" });
+      const http = await server.port({ label: "http" });
+      const pins = [...server.stderr.matchAll(/tls fingerprint SHA256 ([0-9a-f]{64})/g)].map((m) =>
+        m[1]
+      );
+      assert.equal(pins.length, 2);
+      assert.equal(pins[0], pins[1], "both faces present the same certificate");
+      const pin = pins[0] ?? "";
+      const plan = [`--allow-net=127.0.0.1:${files}`];
+      const ls = await runSockit(["files", "ls", `127.0.0.1:${files}`, "--pin", pin], {
+        permissions: plan,
+      });
+      assert.equal(ls.code, 0, ls.stderr);
+      assert.match(ls.stdout, /^f 12 \S+ a\.txt$/m);
+      const got = await runSockit([
+        "files",
+        "get",
+        `127.0.0.1:${files}`,
+        "a.txt",
+        "-o",
+        "-",
+        "--pin",
+        pin,
+      ], {
+        permissions: plan,
+      });
+      assert.equal(got.stdout, "hello https\n", got.stderr);
+      const refused = await runSockit(["files", "ls", `127.0.0.1:${files}`, "--tls"], {
+        permissions: plan,
+      });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, new RegExp(`--pin ${pin}`));
+
+      const page = await runSockit(
+        ["http", "get", `https://127.0.0.1:${http}/a.txt`, "--pin", pin],
+        {
+          permissions: [`--allow-net=127.0.0.1:${http}`],
+        },
+      );
+      assert.equal(page.stdout, "hello https\n", page.stderr);
+      // curl pins the server's public key (its SPKI SHA-256), taken from the handshake by openssl.
+      const spki = await new Deno.Command("sh", {
+        args: [
+          "-c",
+          `echo | openssl s_client -connect 127.0.0.1:${http} 2>/dev/null | openssl x509 -pubkey -noout | ` +
+          "openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+        ],
+        stdout: "piped",
+      }).output();
+      const key = new TextDecoder().decode(spki.stdout).trim();
+      const curl = await new Deno.Command("curl", {
+        args: [
+          "-sk",
+          "--pinnedpubkey",
+          `sha256//${key}`,
+          "-w",
+          "%{http_version}",
+          `https://127.0.0.1:${http}/a.txt`,
+        ],
+        stdout: "piped",
+      }).output();
+      assert.equal(curl.code, 0);
+      assert.equal(new TextDecoder().decode(curl.stdout), "hello https\n1.1");
+      const wrongKey = await new Deno.Command("curl", {
+        args: [
+          "-sk",
+          "--pinnedpubkey",
+          `sha256//${"A".repeat(43)}=`,
+          `https://127.0.0.1:${http}/a.txt`,
+        ],
+        stdout: "null",
+      }).output();
+      assert.notEqual(wrongKey.code, 0, "curl refuses a key that is not pinned");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
