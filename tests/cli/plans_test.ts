@@ -304,6 +304,7 @@ Deno.test("--help shows the plan with placeholders, generated from the same plan
   assert.equal(
     help("files", "serve"),
     "--allow-net=HOST:PORT --allow-read=DIR (with --allow-upload: --allow-write=DIR)" +
+      " (with --cert: --allow-read=FILE) (with --key: --allow-read=FILE)" +
       " (with --announce: --allow-net=0.0.0.0:9009,239.255.90.90:9009,255.255.255.255:9009)",
   );
   assert.match(help("http", "get"), /\(with --location: --allow-net\)/);
