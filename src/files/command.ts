@@ -353,7 +353,7 @@ function planClient(args: Args, p: Planner): void {
       return address.transport === "tcp" ? address.hostname : "";
     });
   } else {
-    planClient(args, p);
+    p.address(args.positional(0), targetAddress, "connect");
   }
   if (clientWantsTls(args)) planTlsClient(args, p);
 }
