@@ -349,50 +349,8 @@ export class ClientControl {
   #step(effects: ClientEffect[]): boolean {
     const queue = this.#queue;
     switch (this.#phase) {
-      case "state": {
-        if (this.#awaitingResults || queue.length < 1) return false;
-        const state = signedState(queue.take(1)[0]!);
-        switch (state) {
-          case State.PARAM_EXCHANGE:
-            effects.push({ type: "send", bytes: encodeJsonFrame(this.#params) });
-            return true;
-          case State.CREATE_STREAMS:
-            effects.push({ type: "create-streams" });
-            return true;
-          case State.TEST_START:
-          case State.IPERF_START:
-            return true;
-          case State.TEST_RUNNING:
-            effects.push({ type: "running" });
-            return true;
-          case State.EXCHANGE_RESULTS:
-            this.#awaitingResults = true;
-            effects.push({ type: "exchange" });
-            return false;
-          case State.DISPLAY_RESULTS:
-            this.#phase = "closed";
-            effects.push({ type: "send", bytes: stateByte(State.IPERF_DONE) });
-            effects.push({ type: "done" });
-            return false;
-          case State.ACCESS_DENIED:
-            this.#phase = "closed";
-            effects.push({
-              type: "fail",
-              reason: "the server is busy running a test; try again later",
-              busy: true,
-            });
-            return false;
-          case State.SERVER_ERROR:
-            this.#phase = "server-error";
-            return true;
-          case State.SERVER_TERMINATE:
-            this.#phase = "closed";
-            effects.push({ type: "fail", reason: "the server has terminated" });
-            return false;
-          default:
-            throw new BenchProtocolError(`unexpected ${stateName(state)} from the server`);
-        }
-      }
+      case "state":
+        return this.#state(effects);
       case "server-error": {
         if (queue.length < 8) return false;
         const view = new DataView(queue.take(8).buffer);
@@ -418,6 +376,52 @@ export class ClientControl {
       }
       default:
         return false;
+    }
+  }
+
+  #state(effects: ClientEffect[]): boolean {
+    const queue = this.#queue;
+    if (this.#awaitingResults || queue.length < 1) return false;
+    const state = signedState(queue.take(1)[0]!);
+    switch (state) {
+      case State.PARAM_EXCHANGE:
+        effects.push({ type: "send", bytes: encodeJsonFrame(this.#params) });
+        return true;
+      case State.CREATE_STREAMS:
+        effects.push({ type: "create-streams" });
+        return true;
+      case State.TEST_START:
+      case State.IPERF_START:
+        return true;
+      case State.TEST_RUNNING:
+        effects.push({ type: "running" });
+        return true;
+      case State.EXCHANGE_RESULTS:
+        this.#awaitingResults = true;
+        effects.push({ type: "exchange" });
+        return false;
+      case State.DISPLAY_RESULTS:
+        this.#phase = "closed";
+        effects.push({ type: "send", bytes: stateByte(State.IPERF_DONE) });
+        effects.push({ type: "done" });
+        return false;
+      case State.ACCESS_DENIED:
+        this.#phase = "closed";
+        effects.push({
+          type: "fail",
+          reason: "the server is busy running a test; try again later",
+          busy: true,
+        });
+        return false;
+      case State.SERVER_ERROR:
+        this.#phase = "server-error";
+        return true;
+      case State.SERVER_TERMINATE:
+        this.#phase = "closed";
+        effects.push({ type: "fail", reason: "the server has terminated" });
+        return false;
+      default:
+        throw new BenchProtocolError(`unexpected ${stateName(state)} from the server`);
     }
   }
 }
