@@ -4,6 +4,7 @@
  * @module
  */
 
+import { timeoutOption } from "../command/options.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import type { Args } from "../command/values.ts";
 import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
@@ -109,6 +110,7 @@ const serveCommand: CommandSpec = {
       min: 1,
     },
     once: { type: "boolean", help: "exit after one test" },
+    timeout: timeoutOption("a client's time to send its cookie and open its streams", 10_000),
   },
   description: [
     `ADDR defaults to ${DEFAULT_LISTEN}; TCP and UDP tests share its port, as with iperf3. ` +
@@ -123,7 +125,7 @@ const serveCommand: CommandSpec = {
     "its own test (answered with iperf3's SERVER_ERROR where it can read one) and is logged.",
     "UDP streams carry no cookie, so tests open their UDP streams one at a time. " +
     "The server also answers `--latency` probes of sockit clients on the same UDP port.",
-    '--json: {"event":"result","from","protocol","direction","streams","bytesIn","bytesOut",' +
+    '--json: {"event":"test","from","protocol","direction","streams","bytesIn","bytesOut",' +
     '"seconds"} per test (UDP adds "jitterMs","lostPackets","packets","outOfOrder"), plus ' +
     "connection, refused, closed (a failed test, with its reason) and summary events.",
   ],
@@ -141,6 +143,7 @@ const serveCommand: CommandSpec = {
     const stats = await serveBench(address, out, {
       maxClients: args.number("max-clients"),
       once: args.flag("once"),
+      setupTimeoutMs: args.number("timeout"),
       signal,
     });
     await out.flush();

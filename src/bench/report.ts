@@ -104,7 +104,7 @@ export function resultEvent(summary: TestSummary) {
   const { params, seconds } = summary;
   const { bytesIn, bytesOut, udp } = serverTotals(summary);
   return {
-    event: "result" as const,
+    event: "test" as const,
     from: summary.from,
     protocol: params.protocol,
     direction: params.direction,
