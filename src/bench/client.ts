@@ -77,13 +77,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function resolveUdp(target: HostAddress): Promise<Deno.NetAddr> {
-  let hostname = target.hostname;
-  if (hostname === "localhost") hostname = "127.0.0.1";
-  else if (!/^[\d.]+$/.test(hostname) && !hostname.includes(":")) {
-    const found = await Deno.resolveDns(hostname, "A").catch(() => [] as string[]);
-    if (found[0]) hostname = found[0];
-  }
+/** The UDP peer: TARGET itself (Deno resolves names on send); `localhost` is 127.0.0.1. */
+function udpPeer(target: HostAddress): Deno.NetAddr {
+  const hostname = target.hostname === "localhost" ? "127.0.0.1" : target.hostname;
   return { transport: "udp", hostname, port: target.port };
 }
 
@@ -160,9 +156,7 @@ export async function runBenchClient(
 ): Promise<void> {
   const { params, intervalSeconds = 1, timeoutMs = 10_000, signal } = options;
   const to = formatHostPort(target.hostname, target.port);
-  const udpTarget = params.protocol === "udp" || params.latency
-    ? await resolveUdp(target)
-    : undefined;
+  const udpTarget = params.protocol === "udp" || params.latency ? udpPeer(target) : undefined;
   const localHost = localFor(target);
 
   let prober: Prober | undefined;

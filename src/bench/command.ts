@@ -9,7 +9,12 @@ import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import type { Args } from "../command/values.ts";
 import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { formatSize } from "../console/format.ts";
-import { type HostAddress, parseHostListen, parseHostTarget } from "../inet/address.ts";
+import {
+  type HostAddress,
+  isLoopbackHost,
+  parseHostListen,
+  parseHostTarget,
+} from "../inet/address.ts";
 import { BenchError, runBenchClient } from "./client.ts";
 import {
   DEFAULT_TCP_LEN,
@@ -137,6 +142,10 @@ const serveCommand: CommandSpec = {
   ],
   plan(args, p) {
     p.address(args.positional(0, DEFAULT_LISTEN), listenAddress);
+    // UDP tests are answered from the server's port to the client's, whatever port it picked
+    // (its handshake reply, -R data, latency probes): any port of a loopback host, or anyone.
+    const host = p.describe ? "HOST" : listenAddress(args.positional(0, DEFAULT_LISTEN)).hostname;
+    p.answerPeers(host, isLoopbackHost(host));
   },
   async run({ args, out, signal }) {
     const address = input(() => listenAddress(args.positional(0, DEFAULT_LISTEN)));
