@@ -30,6 +30,7 @@ import {
 import { figuresLine, type SpanFigures, spanFigures, sumFigures, tableHeader } from "./report.ts";
 import { Budget, receiveTcp, sendTcp, sendUdp, StreamCounters, udpArrival } from "./streams.ts";
 import { readHeader, type UdpFigures, udpSpan } from "./udp_stats.ts";
+import { bindUdp, type UdpPort } from "./udp_socket.ts";
 
 /** Options for {@linkcode runBenchClient}. */
 export interface BenchClientOptions {
@@ -58,8 +59,13 @@ interface Stream {
   counters: StreamCounters;
   conn?: Deno.Conn;
   socket?: Deno.DatagramConn;
+  port?: UdpPort;
   peer?: Deno.NetAddr;
   last: { bytes: number; packets: number; udp: UdpFigures | undefined };
+}
+
+function isReply(bytes: Uint8Array): boolean {
+  return bytes.length === 4 && UDP_REPLIES.some((r) => r.every((b, i) => bytes[i] === b));
 }
 
 function localFor(target: HostAddress): string {
@@ -291,7 +297,7 @@ export async function runBenchClient(
         streams.push(stream);
         let k = 0;
         while (k < cookie.length) k += await c.write(cookie.subarray(k));
-      } else {
+      } else if (sending) {
         const socket = Deno.listenDatagram({ transport: "udp", hostname: localHost, port: 0 });
         stream.socket = socket;
         stream.peer = udpTarget!;
@@ -301,15 +307,34 @@ export async function runBenchClient(
           (async () => {
             for (let tries = 0; tries < 64; tries++) {
               const [bytes] = await socket.receive();
-              if (
-                bytes.length === 4 && UDP_REPLIES.some((r) => r.every((b, i) => bytes[i] === b))
-              ) return;
+              if (isReply(bytes)) return;
             }
             throw new BenchError("no UDP stream reply from the server");
           })(),
           timeoutMs,
           "UDP stream connect",
         );
+      } else {
+        let replied!: () => void;
+        const reply = new Promise<void>((resolve) => replied = resolve);
+        let connected = false;
+        stream.port = bindUdp(localHost, 0, (bytes) => {
+          if (!connected) {
+            if (isReply(bytes)) {
+              connected = true;
+              replied();
+            }
+            return;
+          }
+          if (started === 0 || stopped) return;
+          const header = readHeader(bytes, params.counters64);
+          if (!header) return;
+          counters.bytes += bytes.length;
+          counters.udp?.receive(header, udpArrival());
+        });
+        streams.push(stream);
+        await stream.port.send(UDP_CONNECT, udpTarget!);
+        await withTimeout(reply, timeoutMs, "UDP stream connect");
       }
     }
   };
@@ -328,12 +353,15 @@ export async function runBenchClient(
         tasks.push(
           c.sending ? sendTcp(s.conn, c, sendOptions) : receiveTcp(s.conn, c, () => !stopped),
         );
-      } else if (s.socket) {
-        if (c.sending) {
-          tasks.push(
-            sendUdp(s.socket, s.peer!, c, { ...sendOptions, counters64: params.counters64 }),
-          );
-        } else tasks.push(receiveUdp(s.socket, c));
+      } else if (s.socket && c.sending) {
+        const socket = s.socket;
+        const peer = s.peer!;
+        tasks.push(
+          sendUdp((d) => socket.send(d, peer), c, {
+            ...sendOptions,
+            counters64: params.counters64,
+          }),
+        );
       }
     }
     if (params.time > 0 && params.bytes === 0 && params.blocks === 0) {
@@ -349,21 +377,6 @@ export async function runBenchClient(
       if (params.bytes > 0 && (budget.spent || receivedBytes() >= params.bytes)) end();
     }, 50);
     prober?.start(50);
-  };
-
-  const receiveUdp = async (socket: Deno.DatagramConn, c: StreamCounters) => {
-    try {
-      for (;;) {
-        const [bytes] = await socket.receive();
-        if (stopped) continue;
-        const header = readHeader(bytes, params.counters64);
-        if (!header) continue;
-        c.bytes += bytes.length;
-        c.udp?.receive(header, udpArrival());
-      }
-    } catch {
-      // closed at the end
-    }
   };
 
   const ownResults = (): Results => ({
@@ -492,6 +505,8 @@ export async function runBenchClient(
     for (const s of streams) {
       if (s.conn) closeQuietly(s.conn);
       if (s.socket) closeQuietly(s.socket);
+      s.port?.close();
+      await s.port?.finished;
     }
     closeQuietly(conn);
     await Promise.allSettled(tasks);

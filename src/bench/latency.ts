@@ -56,14 +56,14 @@ export function rttFigures(rtts: readonly number[]): RttFigures | undefined {
 
 /** The server side: answers probes that reach the bench port's UDP socket. */
 export class LatencyResponder {
-  #socket: Deno.DatagramConn;
-  constructor(socket: Deno.DatagramConn) {
-    this.#socket = socket;
+  #send: (data: Uint8Array, to: { hostname: string; port: number }) => Promise<void>;
+  constructor(send: (data: Uint8Array, to: { hostname: string; port: number }) => Promise<void>) {
+    this.#send = send;
   }
   /** Sends a probe back; false when the datagram is not a probe. */
-  answer(datagram: Uint8Array, from: Deno.NetAddr): boolean {
+  answer(datagram: Uint8Array, from: { hostname: string; port: number }): boolean {
     if (parseProbe(datagram) === undefined) return false;
-    this.#socket.send(datagram, from).catch(() => {});
+    this.#send(datagram.slice(), from).catch(() => {});
     return true;
   }
 }

@@ -13,7 +13,7 @@
 
 import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
-import { formatHostPort, type HostAddress } from "../inet/address.ts";
+import type { HostAddress } from "../inet/address.ts";
 import { closeQuietly, listen, peerName } from "../net/endpoint.ts";
 import { ServerControl, type ServerEffect } from "./control.ts";
 import {
@@ -30,6 +30,7 @@ import { resultEvent, resultLine, type TestSummary } from "./report.ts";
 import { Budget, receiveTcp, sendTcp, sendUdp, StreamCounters, udpArrival } from "./streams.ts";
 import { readHeader } from "./udp_stats.ts";
 import { LatencyResponder } from "./latency.ts";
+import { bindUdp, peerKey as udpKey, type UdpPeer, type UdpPort } from "./udp_socket.ts";
 
 /** Options for {@linkcode serveBench}. */
 export interface ServeBenchOptions {
@@ -53,11 +54,6 @@ export interface BenchServerStats {
 
 const UDP_CONNECT_REPLY = Uint8Array.of(0x36, 0x37, 0x38, 0x39); // "6789"
 
-/** A UDP stream's peer as a map key. */
-function udpKey(addr: Deno.NetAddr): string {
-  return formatHostPort(addr.hostname, addr.port);
-}
-
 /** A mutual exclusion for the UDP stream handshake. */
 class Gate {
   #tail: Promise<void> = Promise.resolve();
@@ -72,7 +68,7 @@ class Gate {
 
 interface Shared {
   out: Output;
-  udp: Deno.DatagramConn | undefined;
+  udp: UdpPort | undefined;
   udpStreams: Map<string, { test: BenchTest; counters: StreamCounters }>;
   udpGate: Gate;
   /** The test whose UDP streams are connecting now. */
@@ -92,7 +88,7 @@ class BenchTest {
   #writes: Promise<void> = Promise.resolve();
   params: TestParams | undefined;
   #pending: { conn: Deno.Conn; serial: number }[] = [];
-  #udpPeers: Deno.NetAddr[] = [];
+  #udpPeers: UdpPeer[] = [];
   #streams: StreamCounters[] = [];
   #conns: Deno.Conn[] = [];
   #tasks: Promise<void>[] = [];
@@ -154,7 +150,7 @@ class BenchTest {
   }
 
   /** A UDP stream's first datagram arrived while this test holds the UDP gate. */
-  addUdpStream(peer: Deno.NetAddr): void {
+  addUdpStream(peer: UdpPeer): void {
     const params = this.params;
     const udp = this.#shared.udp;
     if (!params || !udp) return;
@@ -205,7 +201,8 @@ class BenchTest {
       this.#streams.forEach((counters, index) => {
         if (!counters.sending) return;
         const peer = this.#udpPeers[index]!;
-        this.#tasks.push(sendUdp(this.#shared.udp!, peer, counters, {
+        const udp = this.#shared.udp!;
+        this.#tasks.push(sendUdp((d) => udp.send(d, peer), counters, {
           len: params.len,
           bandwidth: params.bandwidth,
           budget,
@@ -389,13 +386,15 @@ export async function serveBench(
 ): Promise<BenchServerStats> {
   const { maxClients = 8, once = false, setupTimeoutMs = 10_000, signal } = options;
   const bound = listen(address, out);
-  let udp: Deno.DatagramConn;
+  // Filled in below, once the shared state exists: the socket hands datagrams to it.
+  let onDatagram: (datagram: Uint8Array, peer: UdpPeer) => void = () => {};
+  let udp: UdpPort;
   try {
-    udp = Deno.listenDatagram({
-      transport: "udp",
-      hostname: address.hostname,
-      port: bound.address.transport === "unix" ? 0 : bound.address.port,
-    });
+    udp = bindUdp(
+      address.hostname,
+      bound.address.transport === "unix" ? 0 : bound.address.port,
+      (datagram, peer) => onDatagram(datagram, peer),
+    );
   } catch (err) {
     bound.close();
     throw new SocketError(err, { action: "listen", address: `${address.hostname} (udp)` });
@@ -410,7 +409,7 @@ export async function serveBench(
     stats: { tests: 0, failed: 0, refused: 0, bytesIn: 0, bytesOut: 0 },
     latency: undefined,
   };
-  shared.latency = new LatencyResponder(udp);
+  shared.latency = new LatencyResponder((data, to) => udp.send(data, to));
   const tests = new Map<string, BenchTest>();
   const pending = new Set<Promise<void>>();
   let serial = 0;
@@ -420,36 +419,17 @@ export async function serveBench(
     done = true;
     bound.close();
     for (const test of tests.values()) test.terminate();
-    closeQuietly(udp);
+    udp.close();
   };
   signal?.addEventListener("abort", stopAll, { once: true });
 
-  const udpLoop = (async () => {
-    for (;;) {
-      let datagram: Uint8Array;
-      let from: Deno.Addr;
-      try {
-        [datagram, from] = await udp.receive();
-      } catch (err) {
-        if (done) return;
-        if (
-          err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.ConnectionReset
-        ) {
-          continue; // ICMP from a peer that went away
-        }
-        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
-          return;
-        }
-        continue;
-      }
-      const peer = from as Deno.NetAddr;
-      const stream = shared.udpStreams.get(udpKey(peer));
-      if (stream) stream.test.udpDatagram(stream.counters, datagram);
-      else if (shared.latency?.answer(datagram, peer)) continue;
-      else if (shared.udpOpening) shared.udpOpening.addUdpStream(peer);
-      else out.detail(`datagram from ${udpKey(peer)} that belongs to no test ignored`);
-    }
-  })();
+  onDatagram = (datagram, peer) => {
+    const stream = shared.udpStreams.get(udpKey(peer));
+    if (stream) stream.test.udpDatagram(stream.counters, datagram);
+    else if (shared.latency?.answer(datagram, peer)) return;
+    else if (shared.udpOpening) shared.udpOpening.addUdpStream(peer);
+    else out.detail(`datagram from ${udpKey(peer)} that belongs to no test ignored`);
+  };
 
   const handle = async (conn: Deno.Conn, n: number) => {
     const from = peerName(conn, n);
@@ -544,7 +524,7 @@ export async function serveBench(
     signal?.removeEventListener("abort", stopAll);
     stopAll();
     await Promise.allSettled([...pending]);
-    await udpLoop;
+    await udp.finished;
   }
   return shared.stats;
 }

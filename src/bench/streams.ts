@@ -164,10 +164,9 @@ export function udpArrival(): number {
   return (performance.timeOrigin + performance.now()) / 1000 % 2 ** 32;
 }
 
-/** Sends paced UDP datagrams to `to` until stopped or the budget is spent. */
+/** Sends paced UDP datagrams through `send` until stopped or the budget is spent. */
 export async function sendUdp(
-  socket: Deno.DatagramConn,
-  to: Deno.NetAddr,
+  send: (datagram: Uint8Array) => Promise<unknown>,
   counters: StreamCounters,
   options: SendOptions & { counters64: boolean },
 ): Promise<void> {
@@ -190,7 +189,7 @@ export async function sendUdp(
         seq++;
         const { sec, usec } = udpClock();
         writeHeader(datagram, { sec, usec, seq }, counters64);
-        await socket.send(datagram, to);
+        await send(datagram);
         counters.bytes += len;
         counters.packets++;
         if (bandwidth > 0 && paceDelay(counters.bytes, started, bandwidth) > 0) break;

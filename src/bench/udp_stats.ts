@@ -48,8 +48,11 @@ export function readHeader(datagram: Uint8Array, counters64: boolean): UdpHeader
   return { sec: view.getUint32(0), usec: view.getUint32(4), seq };
 }
 
-/** Gaps tracked one by one; a jump wider than this counts the rest as lost for good. */
-const MAX_TRACKED_GAPS = 1 << 16;
+/**
+ * Sequence numbers remembered behind the highest one seen: a datagram later
+ * than this is counted as out of order without a duplicate check.
+ */
+const WINDOW = 1 << 16;
 
 /** A snapshot of a receiver's counters. */
 export interface UdpFigures {
@@ -88,12 +91,17 @@ export class UdpReceiver {
   #received = 0;
   #outOfOrder = 0;
   #duplicates = 0;
-  #gaps = new Set<number>();
-  #untracked = 0;
+  /** Bit `seq % WINDOW` is set when `seq` (within WINDOW of the highest) arrived. */
+  #seen = new Uint32Array(WINDOW / 32);
   #jitter = 0;
   #jitterSum = 0;
   #jitterSamples = 0;
   #lastTransit: number | undefined;
+
+  #bit(seq: number): [word: number, mask: number] {
+    const slot = seq % WINDOW;
+    return [slot >>> 5, 1 << (slot & 31)];
+  }
 
   /**
    * One datagram arrived.
@@ -105,17 +113,27 @@ export class UdpReceiver {
     const { seq } = header;
     if (seq <= 0) return;
     if (seq > this.#highest) {
-      const missing = seq - this.#highest - 1;
-      if (missing > 0) {
-        if (missing + this.#gaps.size > MAX_TRACKED_GAPS) this.#untracked += missing;
-        else for (let s = this.#highest + 1; s < seq; s++) this.#gaps.add(s);
+      // Forget the slots the window moves past (all of them after a long jump).
+      if (seq - this.#highest >= WINDOW) this.#seen.fill(0);
+      else {
+        for (let s = this.#highest + 1; s < seq; s++) {
+          const [word, mask] = this.#bit(s);
+          this.#seen[word]! &= ~mask;
+        }
       }
+      const [word, mask] = this.#bit(seq);
+      this.#seen[word]! |= mask;
       this.#highest = seq;
-    } else if (this.#gaps.delete(seq)) {
-      this.#outOfOrder++;
+    } else if (this.#highest - seq >= WINDOW) {
+      this.#outOfOrder++; // too late to tell a duplicate: counted as late
     } else {
-      this.#duplicates++;
-      return;
+      const [word, mask] = this.#bit(seq);
+      if (this.#seen[word]! & mask) {
+        this.#duplicates++;
+        return;
+      }
+      this.#seen[word]! |= mask;
+      this.#outOfOrder++;
     }
     this.#received++;
     const transit = arrival - (header.sec + header.usec / 1e6);
@@ -133,7 +151,7 @@ export class UdpReceiver {
     return {
       received: this.#received,
       expected: this.#highest,
-      lost: this.#gaps.size + this.#untracked,
+      lost: Math.max(0, this.#highest - this.#received),
       outOfOrder: this.#outOfOrder,
       duplicates: this.#duplicates,
       jitter: this.#jitter,

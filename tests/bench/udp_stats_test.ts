@@ -86,3 +86,12 @@ Deno.test("udpSpan(): an interval's figures are the difference, its jitter the i
   assert.equal(whole.expected, 5);
   assert.equal(whole.lost, 0);
 });
+
+Deno.test("UdpReceiver: a jump past the window and a very late datagram keep the counts whole", () => {
+  const f = simulate([1, 2, 200_000, 3, 200_001], () => 1).figures();
+  assert.equal(f.expected, 200_001);
+  assert.equal(f.received, 5);
+  assert.equal(f.lost, 200_001 - 5);
+  assert.equal(f.outOfOrder, 1);
+  assert.equal(f.duplicates, 0);
+});

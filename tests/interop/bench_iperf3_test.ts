@@ -84,10 +84,14 @@ Deno.test({
         assert.equal(report.sum_received.lost_packets, ours.lostPackets);
         assert.equal(report.sum_received.packets, ours.packets);
       } else if (variant.name === "reverse") {
-        within(report.sum_received.bytes, ours.bytesOut, 0.01, "-R bytes");
+        // What sockit sent is what it reported (1%); what iperf3 took in, close (5%: bytes in
+        // flight when the test stops are counted by the sender only).
+        within(report.sum_sent.bytes, ours.bytesOut, 0.01, "-R bytes sent");
+        within(report.sum_received.bytes, ours.bytesOut, 0.05, "-R bytes received");
       } else if (variant.name === "bidir") {
         within(report.sum_received.bytes, ours.bytesIn, 0.01, "--bidir client to server");
-        within(report.sum_received_bidir_reverse.bytes, ours.bytesOut, 0.01, "--bidir back");
+        within(report.sum_sent_bidir_reverse.bytes, ours.bytesOut, 0.01, "--bidir back");
+        within(report.sum_received_bidir_reverse.bytes, ours.bytesOut, 0.05, "--bidir back in");
       } else {
         within(report.sum_received.bytes, ours.bytesIn, 0.01, `${variant.name} bytes`);
       }
