@@ -41,6 +41,7 @@ const BENCHES: Bench[] = [
   { name: "http", task: "bench:http", runsFlag: "--runs" },
   { name: "inet", task: "bench:inet" },
   { name: "tftp", task: "bench:tftp", runsFlag: "--runs" },
+  { name: "bench", task: "bench:bench", runsFlag: "--rounds" },
 ];
 
 const ROOT = new URL("../../", import.meta.url).pathname;
