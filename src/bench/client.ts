@@ -108,7 +108,10 @@ class Prober {
         for (;;) {
           const [bytes] = await socket.receive();
           const probe = parseProbe(bytes);
-          if (probe) this.rtts.push(performance.now() - probe.sentMs);
+          if (!probe) continue;
+          this.rtts.push(performance.now() - probe.sentMs);
+          // The server's own probe port: the rest go there, away from the test's data.
+          if (probe.probePort) this.#to = { ...to, port: probe.probePort };
         }
       } catch {
         // closed
@@ -326,7 +329,8 @@ export async function runBenchClient(
             }
             return;
           }
-          if (started === 0 || stopped) return;
+          // Counted from the handshake on: the server may send before TEST_RUNNING is read here.
+          if (stopped) return;
           const header = readHeader(bytes, params.counters64);
           if (!header) return;
           counters.bytes += bytes.length;
@@ -339,8 +343,11 @@ export async function runBenchClient(
     }
   };
 
+  let lastReceived = 0;
+  let lastProgress = 0;
   const startStreams = () => {
     started = performance.now();
+    lastProgress = started;
     for (const s of streams) {
       const c = s.counters;
       const sendOptions = {
@@ -374,7 +381,18 @@ export async function runBenchClient(
       const total = totalBytes();
       progress.add(total - progressBytes);
       progressBytes = total;
-      if (params.bytes > 0 && (budget.spent || receivedBytes() >= params.bytes)) end();
+      if (params.bytes > 0) {
+        const received = receivedBytes();
+        if (received !== lastReceived) {
+          lastReceived = received;
+          lastProgress = performance.now();
+        }
+        // A UDP test by bytes whose last datagrams were lost would wait for ever: a quiet
+        // spell of 2 s ends it (iperf3 waits).
+        const quiet = params.protocol === "udp" && params.direction === "down" &&
+          performance.now() - lastProgress > 2000;
+        if (budget.spent || received >= params.bytes || quiet) end();
+      }
     }, 50);
     prober?.start(50);
   };

@@ -251,10 +251,11 @@ const clientCommand: CommandSpec = {
     "receivers the jitter (RFC 3550, averaged over the interval), lost/total and out-of-order " +
     "datagrams, the last two counted apart. The end prints sender and receiver totals. TCP " +
     "retransmits, RTT and cwnd are not shown: Deno does not expose TCP_INFO.",
-    "--latency sends small UDP probes from a socket of their own to the server's port, 20 ms " +
-    "apart before the test (idle) and 50 ms apart during it (under load), and reports the " +
-    "round trip's p50/p99/max per interval and in the totals. Only `sockit bench serve` " +
-    "answers them; against stock iperf3 the client warns and goes on without.",
+    "--latency sends small UDP probes from a socket of their own, 20 ms apart before the test " +
+    "(idle) and 50 ms apart during it (under load), to a port the server keeps for them, so " +
+    "they never queue behind the test's data; it reports the round trip's p50/p99/max per " +
+    "interval and in the totals. Only `sockit bench serve` answers them; against stock iperf3 " +
+    "the client warns and goes on without.",
     "--json streams iperf3's names: start, one interval per line (streams, sum, " +
     "sum_bidir_reverse), end (streams with sender/receiver, sum_sent, sum_received). " +
     "A live progress line is drawn on a terminal only. Exit 1 when the server refuses " +
@@ -275,8 +276,7 @@ const clientCommand: CommandSpec = {
     if (args.flag("udp") || args.flag("latency")) {
       if (p.describe) p.hostPort("HOST", 0);
       else {
-        const target = targetOf(args);
-        const host = target.hostname;
+        const host = targetOf(args).hostname;
         const local = host === "localhost" || host.startsWith("127.")
           ? "127.0.0.1"
           : host === "::1"
@@ -287,6 +287,8 @@ const clientCommand: CommandSpec = {
         p.hostPort(local, 0);
       }
     }
+    // Latency probes go on to the port the server names for them.
+    if (args.flag("latency")) p.peer(p.describe ? "HOST" : targetOf(args).hostname);
   },
   async run({ args, out, signal }) {
     const target = input(() => targetOf(args));

@@ -1,8 +1,10 @@
 /**
  * `--latency`: round-trip probes on a side channel. The client sends small
- * UDP probes to the server's port from a socket of their own (never queued
- * behind the test's data); a sockit server sends each one straight back.
- * Stock iperf3 does not answer them, and the client then says so.
+ * UDP probes from a socket of their own to the server's port; a sockit
+ * server answers the first ones there, adding the port of a UDP socket kept
+ * for probes alone, and the client sends the rest to that port, so that
+ * probes never wait in a queue behind the test's data at either end. Stock
+ * iperf3 does not answer them, and the client then says so.
  *
  * @module
  */
@@ -21,12 +23,30 @@ export function encodeProbe(seq: number, sentMs: number): Uint8Array {
   return bytes;
 }
 
-/** Decodes a probe, or undefined for anything else. */
-export function parseProbe(bytes: Uint8Array): { seq: number; sentMs: number } | undefined {
-  if (bytes.length !== PROBE_LENGTH) return undefined;
+/** A probe's answer from the server's main port: the probe and the probe port (16-bit). */
+export function encodeProbeReply(probe: Uint8Array, probePort: number): Uint8Array {
+  const bytes = new Uint8Array(PROBE_LENGTH + 2);
+  bytes.set(probe.subarray(0, PROBE_LENGTH));
+  new DataView(bytes.buffer).setUint16(PROBE_LENGTH, probePort);
+  return bytes;
+}
+
+/** A decoded probe or probe answer. */
+export interface Probe {
+  seq: number;
+  sentMs: number;
+  /** The server's probe port, in an answer from its main port. */
+  probePort?: number;
+}
+
+/** Decodes a probe (or an answer with the probe port), or undefined for anything else. */
+export function parseProbe(bytes: Uint8Array): Probe | undefined {
+  if (bytes.length !== PROBE_LENGTH && bytes.length !== PROBE_LENGTH + 2) return undefined;
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { seq: view.getUint32(4), sentMs: view.getFloat64(8) };
+  const probe: Probe = { seq: view.getUint32(4), sentMs: view.getFloat64(8) };
+  if (bytes.length === PROBE_LENGTH + 2) probe.probePort = view.getUint16(PROBE_LENGTH);
+  return probe;
 }
 
 /** Round-trip figures in milliseconds. */
@@ -54,16 +74,32 @@ export function rttFigures(rtts: readonly number[]): RttFigures | undefined {
   return { samples: sorted.length, p50: rank(0.5), p99: rank(0.99), max: sorted.at(-1)! };
 }
 
-/** The server side: answers probes that reach the bench port's UDP socket. */
+/** Sends a datagram to a peer. */
+export type ProbeSend = (data: Uint8Array, to: { hostname: string; port: number }) => Promise<void>;
+
+/**
+ * The server side. {@linkcode answerMain} handles probes that reach the bench
+ * port (answered with the probe port added); {@linkcode answerProbe} those
+ * that reach the probe port (sent straight back).
+ */
 export class LatencyResponder {
-  #send: (data: Uint8Array, to: { hostname: string; port: number }) => Promise<void>;
-  constructor(send: (data: Uint8Array, to: { hostname: string; port: number }) => Promise<void>) {
-    this.#send = send;
+  #main: ProbeSend;
+  #probe: ProbeSend;
+  #probePort: number;
+  constructor(options: { main: ProbeSend; probe: ProbeSend; probePort: number }) {
+    this.#main = options.main;
+    this.#probe = options.probe;
+    this.#probePort = options.probePort;
   }
-  /** Sends a probe back; false when the datagram is not a probe. */
-  answer(datagram: Uint8Array, from: { hostname: string; port: number }): boolean {
-    if (parseProbe(datagram) === undefined) return false;
-    this.#send(datagram.slice(), from).catch(() => {});
+  /** A datagram on the bench port: answered when it is a probe (false otherwise). */
+  answerMain(datagram: Uint8Array, from: { hostname: string; port: number }): boolean {
+    if (datagram.length !== PROBE_LENGTH || parseProbe(datagram) === undefined) return false;
+    this.#main(encodeProbeReply(datagram, this.#probePort), from).catch(() => {});
     return true;
+  }
+  /** A datagram on the probe port: a probe goes straight back. */
+  answerProbe(datagram: Uint8Array, from: { hostname: string; port: number }): void {
+    if (datagram.length !== PROBE_LENGTH || parseProbe(datagram) === undefined) return;
+    this.#probe(datagram.slice(), from).catch(() => {});
   }
 }

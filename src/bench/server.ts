@@ -409,7 +409,23 @@ export async function serveBench(
     stats: { tests: 0, failed: 0, refused: 0, bytesIn: 0, bytesOut: 0 },
     latency: undefined,
   };
-  shared.latency = new LatencyResponder((data, to) => udp.send(data, to));
+  let probes: UdpPort;
+  try {
+    probes = bindUdp(
+      address.hostname,
+      0,
+      (datagram, peer) => shared.latency?.answerProbe(datagram, peer),
+    );
+  } catch (err) {
+    bound.close();
+    udp.close();
+    throw new SocketError(err, { action: "listen", address: `${address.hostname}:0 (udp)` });
+  }
+  shared.latency = new LatencyResponder({
+    main: (data, to) => udp.send(data, to),
+    probe: (data, to) => probes.send(data, to),
+    probePort: probes.port,
+  });
   const tests = new Map<string, BenchTest>();
   const pending = new Set<Promise<void>>();
   let serial = 0;
@@ -420,13 +436,14 @@ export async function serveBench(
     bound.close();
     for (const test of tests.values()) test.terminate();
     udp.close();
+    probes.close();
   };
   signal?.addEventListener("abort", stopAll, { once: true });
 
   onDatagram = (datagram, peer) => {
     const stream = shared.udpStreams.get(udpKey(peer));
     if (stream) stream.test.udpDatagram(stream.counters, datagram);
-    else if (shared.latency?.answer(datagram, peer)) return;
+    else if (shared.latency?.answerMain(datagram, peer)) return;
     else if (shared.udpOpening) shared.udpOpening.addUdpStream(peer);
     else out.detail(`datagram from ${udpKey(peer)} that belongs to no test ignored`);
   };
@@ -525,6 +542,7 @@ export async function serveBench(
     stopAll();
     await Promise.allSettled([...pending]);
     await udp.finished;
+    await probes.finished;
   }
   return shared.stats;
 }

@@ -118,9 +118,10 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   [
     "bench",
     ["bench", "client", "localhost", "-R", "--latency"],
-    "--allow-net=127.0.0.1:5201,[::1]:5201,127.0.0.1:0",
+    "--allow-net=localhost,127.0.0.1,[::1]",
   ],
   ["bench", ["bench", "client", "[::1]:5201", "-u"], "--allow-net=[::1]:5201,[::1]:0"],
+  ["bench", ["bench", "client", "10.0.0.2:5201", "--latency"], "--allow-net=0.0.0.0:0,10.0.0.2"],
   ["serve", ["serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   ["serve", ["serve", SHARE, "--host", "0.0.0.0"], `--allow-net --allow-read=${SHARE}`],
 ];

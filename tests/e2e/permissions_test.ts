@@ -177,6 +177,10 @@ Deno.test("permissions: bench serve and client run with exactly their plans", as
     name: "bench client",
     args: () => ["bench", "client", `127.0.0.1:${port}`, "-u", "-b", "10m", "-n", "100K"],
   });
+  await check({
+    name: "bench client --latency",
+    args: () => ["bench", "client", `127.0.0.1:${port}`, "-n", "10M", "--latency"],
+  });
 });
 
 Deno.test("permissions: chat serve and join run with exactly their plans", async () => {
