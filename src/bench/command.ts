@@ -233,7 +233,7 @@ const clientCommand: CommandSpec = {
       type: "string",
       short: "p",
       value: "N",
-      help: "server port when TARGET is a host alone (5201)",
+      help: "server port when TARGET is a host alone; 5201 if not given",
       min: 1,
       max: 65535,
     },
