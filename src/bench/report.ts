@@ -191,7 +191,10 @@ export function sumFigures(spans: readonly SpanFigures[], sender: boolean): Span
     sum.lost_packets = lost;
     sum.packets = packets;
     sum.lost_percent = packets > 0 ? lost * 100 / packets : 0;
-    sum.out_of_order = udp.reduce((n, s) => n + (s.out_of_order ?? 0), 0);
+    // Stock iperf3's results carry no out-of-order count: a sum only when every stream has one.
+    if (udp.every((s) => s.out_of_order !== undefined)) {
+      sum.out_of_order = udp.reduce((n, s) => n + (s.out_of_order ?? 0), 0);
+    }
   } else if (spans.some((s) => s.packets !== undefined)) {
     sum.packets = spans.reduce((n, s) => n + (s.packets ?? 0), 0);
   }
@@ -229,7 +232,7 @@ export function figuresLine(
   if (f.lost_packets !== undefined) {
     const lost = `${f.lost_packets}/${f.packets ?? 0} (${(f.lost_percent ?? 0).toFixed(2)}%)`;
     line += `  ${pad(`${(f.jitter_ms ?? 0).toFixed(3)} ms`, 9)}  ${pad(lost, 13)}  ${
-      f.out_of_order ?? 0
+      f.out_of_order ?? "-"
     }`;
   } else if (f.packets !== undefined && options.role === "sender") {
     line += `  ${f.packets} datagrams`;
