@@ -483,7 +483,6 @@ export async function serveBench(
         bytesOut: 0,
         reason: "bad cookie",
       });
-      if (once) stopAll();
       return;
     }
     const test = new BenchTest(conn, from, text, shared);

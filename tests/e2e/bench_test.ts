@@ -83,6 +83,16 @@ Deno.test("bench client against bench serve: TCP, -R, --bidir -P 2, UDP, --json"
   assert.equal(tests.length, 4);
 });
 
+Deno.test("bench serve --once exits 0 after one test, with its summary", async () => {
+  await using s = sockit(["bench", "serve", "0", "--once"], PERMS);
+  const port = await s.port();
+  await goodTest(port);
+  const done = await s.finish();
+  assert.equal(done.code, 0);
+  assert.match(done.stderr, /TCP, 1 stream: received 2\.1 MB/);
+  assert.match(done.stderr, /served 1 test, 0 failed, 0 refused/);
+});
+
 Deno.test("bench client --latency reports idle and loaded round trips", async () => {
   const { proc, port } = await server();
   await using _ = proc;
