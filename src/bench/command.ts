@@ -115,7 +115,10 @@ const serveCommand: CommandSpec = {
       min: 1,
     },
     once: { type: "boolean", help: "exit after one test" },
-    timeout: timeoutOption("a client's time to send its cookie and open its streams", 10_000),
+    timeout: timeoutOption(
+      "a client's time for each setup step (cookie, parameters, streams, results)",
+      10_000,
+    ),
   },
   description: [
     `ADDR defaults to ${DEFAULT_LISTEN}; TCP and UDP tests share its port, as with iperf3. ` +

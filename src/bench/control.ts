@@ -159,6 +159,18 @@ export class ServerControl {
   }
 
   /**
+   * The client closed the control connection (or went quiet for good): the
+   * test is done when the results were already exchanged, else it failed.
+   */
+  peerClosed(reason: string): ServerEffect[] {
+    if (this.#phase === "done-wait") {
+      this.#phase = "closed";
+      return [{ type: "done" }];
+    }
+    return this.fail(reason, 0);
+  }
+
+  /**
    * Ends the test with an error: after the cookie, SERVER_ERROR and iperf3's
    * error number (the stock client prints its text for it); before, nothing.
    */

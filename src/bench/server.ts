@@ -115,13 +115,14 @@ class BenchTest {
   /** Takes the cookie already read, accepts or denies, then reads the control connection. */
   async run(cookie: Uint8Array, accept: boolean): Promise<void> {
     this.#apply(this.#control.feed(cookie));
+    if (accept) this.#arm("no parameters in time", IperfError.RECV_PARAMS);
     this.#apply(accept ? this.#control.accept() : this.#control.deny());
     const buffer = new Uint8Array(64 * 1024);
     try {
       while (this.#control.phase !== "closed") {
         const n = await this.#conn.read(buffer);
         if (n === null) {
-          this.#apply(this.#control.fail("client closed the control connection", 0));
+          this.#apply(this.#control.peerClosed("client closed the control connection"));
           break;
         }
         this.#apply(this.#control.feed(buffer.subarray(0, n)));
@@ -228,10 +229,17 @@ class BenchTest {
           break;
         case "stop":
           this.#stop();
+          this.#arm("no results from the client in time", IperfError.RECV_RESULTS);
           break;
         case "peer-results":
+          clearTimeout(this.#setupTimer);
           this.#peerResults = effect.results;
           this.#apply(this.#control.sendResults(this.#results()));
+          // Results are exchanged: a client that never says IPERF_DONE still had its test.
+          clearTimeout(this.#setupTimer);
+          this.#setupTimer = setTimeout(() => {
+            this.#apply(this.#control.peerClosed("no IPERF_DONE"));
+          }, this.#shared.setupTimeoutMs);
           break;
         case "done":
           this.#close(undefined);
@@ -243,12 +251,16 @@ class BenchTest {
     }
   }
 
-  async #prepare(params: TestParams): Promise<void> {
+  /** Fails the test with `reason` unless the next step comes within --timeout. */
+  #arm(reason: string, code: number): void {
+    clearTimeout(this.#setupTimer);
     this.#setupTimer = setTimeout(() => {
-      this.#apply(
-        this.#control.fail("data streams did not connect in time", IperfError.STREAM_CONNECT),
-      );
+      this.#apply(this.#control.fail(reason, code));
     }, this.#shared.setupTimeoutMs);
+  }
+
+  async #prepare(params: TestParams): Promise<void> {
+    clearTimeout(this.#setupTimer);
     if (params.protocol === "udp") {
       const release = await this.#shared.udpGate.acquire();
       if (this.#control.phase !== "streams") {
@@ -258,6 +270,7 @@ class BenchTest {
       this.#releaseUdp = release;
       this.#shared.udpOpening = this;
     }
+    this.#arm("data streams did not connect in time", IperfError.STREAM_CONNECT);
     this.#apply(this.#control.createStreams());
   }
 

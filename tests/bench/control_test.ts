@@ -200,3 +200,17 @@ Deno.test("ClientControl reports busy and server errors", () => {
   );
   assert.equal(unknown.at(-1)?.type, "fail");
 });
+
+Deno.test("ServerControl.peerClosed(): done once results are exchanged, a failure before", () => {
+  const c = serverAfterCookie();
+  c.feed(encodeJsonFrame({ tcp: true, time: 1 }));
+  assert.deepEqual(types(c.peerClosed("gone")), ["send", "fail"]);
+  const d = serverAfterCookie();
+  d.feed(encodeJsonFrame({ tcp: true, time: 1 }));
+  d.createStreams();
+  d.streamsReady();
+  d.feed(Uint8Array.of(4));
+  d.feed(encodeJsonFrame(RESULTS));
+  d.sendResults(RESULTS);
+  assert.deepEqual(types(d.peerClosed("gone")), ["done"]);
+});

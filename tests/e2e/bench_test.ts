@@ -158,6 +158,30 @@ Deno.test("bench serve: a wrong cookie on a data stream, and streams that never 
   await goodTest(port);
 });
 
+Deno.test("bench serve: a client that never sends its parameters, or its results, loses its slot", async () => {
+  const { proc, port } = await server(["--max-clients", "1"]);
+  await using _ = proc;
+  const silent = await control(port, "h");
+  const answer = await readBytes(silent, 9);
+  assert.equal(answer[0], 0xfe, "SERVER_ERROR");
+  assert.equal(new DataView(Uint8Array.from(answer).buffer).getInt32(1), 114);
+  silent.close();
+  await proc.waitFor(/test failed: no parameters in time/);
+  // One that stops after TEST_END.
+  const conn = await control(port, "i");
+  await conn.write(frame({ tcp: true, time: 30, parallel: 1 }));
+  assert.deepEqual(await readBytes(conn, 1), [10]);
+  const stream = await Deno.connect({ hostname: "127.0.0.1", port });
+  await stream.write(cookie("i"));
+  assert.deepEqual(await readBytes(conn, 2), [1, 2]);
+  await conn.write(Uint8Array.of(4));
+  assert.deepEqual(await readBytes(conn, 1), [13], "EXCHANGE_RESULTS");
+  await proc.waitFor(/test failed: no results from the client in time/);
+  stream.close();
+  conn.close();
+  await goodTest(port); // the slot is free again
+});
+
 Deno.test("bench serve: a client that vanishes mid-test is logged; others keep running", async () => {
   const { proc, port } = await server();
   await using _ = proc;
