@@ -44,6 +44,7 @@ const BENCHES: Bench[] = [
   { name: "exec", task: "bench:exec", runsFlag: "--runs" },
   { name: "relay", task: "bench:relay", runsFlag: "--runs" },
   { name: "tls", task: "bench:tls", runsFlag: "--runs" },
+  { name: "bench", task: "bench:bench", runsFlag: "--rounds" },
 ];
 
 const ROOT = new URL("../../", import.meta.url).pathname;

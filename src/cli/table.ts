@@ -6,6 +6,7 @@
  */
 
 import type { TableEntry } from "../command/spec.ts";
+import { benchGroup } from "../bench/command.ts";
 import { chatGroup } from "../chat/command.ts";
 import { filesGroup } from "../files/command.ts";
 import { httpGroup } from "../http/command.ts";
@@ -27,5 +28,6 @@ export const TABLE: TableEntry[] = [
   relayGroup,
   ipGroup,
   portGroup,
+  benchGroup,
   serveCommand,
 ];

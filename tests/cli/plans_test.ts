@@ -243,6 +243,20 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["port", ["port", "scan", "::1", "22"], "--allow-net=[::1]"],
   ["port", ["port", "free"], "--allow-net=127.0.0.1:0"],
   ["port", ["port", "free", "--udp", "--host", "::1"], "--allow-net=[::1]:0"],
+  // UDP tests answer the client's own ports: the host, or anyone off loopback.
+  ["bench", ["bench", "serve"], "--allow-net=127.0.0.1"],
+  ["bench", ["bench", "serve", "0.0.0.0:5201", "--max-clients", "4"], "--allow-net"],
+  ["bench", ["bench", "serve", "[::1]:9000", "--once"], "--allow-net=[::1]"],
+  ["bench", ["bench", "client", "127.0.0.1:5201"], "--allow-net=127.0.0.1:5201"],
+  ["bench", ["bench", "client", "127.0.0.1", "-p", "5202"], "--allow-net=127.0.0.1:5202"],
+  ["bench", ["bench", "client", "10.0.0.2", "-u"], "--allow-net=10.0.0.2:5201,0.0.0.0:0"],
+  [
+    "bench",
+    ["bench", "client", "localhost", "-R", "--latency"],
+    "--allow-net=localhost,127.0.0.1,[::1]",
+  ],
+  ["bench", ["bench", "client", "[::1]:5201", "-u"], "--allow-net=[::1]:5201,[::1]:0"],
+  ["bench", ["bench", "client", "10.0.0.2:5201", "--latency"], "--allow-net=0.0.0.0:0,10.0.0.2"],
   ["serve", ["serve", SHARE], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   [
     "serve",

@@ -344,6 +344,36 @@ Deno.test("permissions: relay tcp (to TCP and to a Unix socket) and relay udp ru
   }
 });
 
+Deno.test("permissions: bench serve and client run with exactly their plans", async () => {
+  await check({
+    name: "bench serve",
+    args: () => ["bench", "serve", "0"],
+    server: {
+      ready: /listening on 127\.0\.0\.1:(\d+)/,
+      async interact(proc) {
+        // A reverse UDP test: the server answers and sends from its port to the client's.
+        const [, port] = await proc.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+        const client = await runSockit(
+          ["bench", "client", `127.0.0.1:${port}`, "-u", "-R", "-b", "10m", "-n", "100K"],
+          { permissions: ["--allow-net=127.0.0.1"] },
+        );
+        assert.equal(client.code, 0, client.stderr);
+        await proc.waitFor(/UDP, 1 stream, reverse: sent/);
+      },
+    },
+  });
+  await using server = sockit(["bench", "serve", "0"]);
+  const port = await server.port();
+  await check({
+    name: "bench client",
+    args: () => ["bench", "client", `127.0.0.1:${port}`, "-u", "-b", "10m", "-n", "100K"],
+  });
+  await check({
+    name: "bench client --latency",
+    args: () => ["bench", "client", `127.0.0.1:${port}`, "-n", "10M", "--latency"],
+  });
+});
+
 Deno.test("permissions: chat serve and join run with exactly their plans", async () => {
   await using relay = sockit(["chat", "serve", "0"]);
   const port = await relay.port();

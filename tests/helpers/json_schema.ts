@@ -280,6 +280,47 @@ export const EVENTS: Record<string, EventShape[]> = {
       mac: "string",
     },
   }],
+  test: [{
+    by: "bench serve (a finished test)",
+    required: {
+      from: "address",
+      protocol: "string",
+      direction: "string",
+      streams: "count",
+      bytesIn: "count",
+      bytesOut: "count",
+      seconds: "seconds",
+    },
+    optional: { jitterMs: "number", lostPackets: "count", packets: "count", outOfOrder: "count" },
+  }],
+  start: [{
+    by: "bench client",
+    required: {
+      to: "address",
+      protocol: "string",
+      num_streams: "count",
+      blksize: "count",
+      duration: "count",
+      bytes: "count",
+      reverse: "count",
+      bidir: "count",
+    },
+    optional: { target_bitrate: "count", rtt_idle_ms: "object" },
+  }],
+  interval: [{
+    by: "bench client",
+    required: { streams: "array", sum: "object" },
+    optional: { sum_bidir_reverse: "object", rtt_ms: "object" },
+  }],
+  end: [{
+    by: "bench client",
+    required: { streams: "array", sum_sent: "object", sum_received: "object" },
+    optional: {
+      sum_sent_bidir_reverse: "object",
+      sum_received_bidir_reverse: "object",
+      rtt_ms: "object",
+    },
+  }],
   port: [{
     by: "port scan",
     required: { port: "count", state: "string" },
