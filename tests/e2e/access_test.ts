@@ -188,7 +188,7 @@ Deno.test("udp listen --echo --deny: a denied datagram is dropped unanswered and
   assert.equal(code, 130);
   assert.equal(stdout.trim().split("\n").length, 1, "only the admitted datagram is printed");
   assert.match(stdout, /^127\.0\.0\.1:\d+ ping$/m);
-  assert.match(stderr, /received 1 datagram \(4 bytes\) from 1 peer, 1 denied/);
+  assert.match(stderr, /received 1 datagram \(4 B\) from 1 peer, 1 denied/);
 });
 
 Deno.test("chat serve --deny: the denied client hears nothing and nobody hears of it", async () => {

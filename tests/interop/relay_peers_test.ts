@@ -17,10 +17,13 @@ Deno.test({
     await using relay = sockit(["relay", "tcp", "0", `127.0.0.1:${upPort}`, "--once"]);
     const port = await relay.port();
     await using client = new Spawned("socat", ["-", `TCP:127.0.0.1:${port}`]);
+    // Both answer before either half-closes: OpenBSD nc may exit once the network side
+    // ends, so the target writes its reply while the client's direction is still open.
     await client.write("request from socat\n");
-    await client.closeStdin(); // socat shuts down its write side and keeps reading
     await target.waitFor(/request from socat\n/, { on: "stdout" });
     await target.write("reply from nc\n");
+    await client.waitFor(/reply from nc\n/, { on: "stdout" });
+    await client.closeStdin(); // socat shuts down its write side and keeps reading
     await target.closeStdin(); // nc -N shuts down its write side
     const fromClient = await client.finish();
     assert.equal(fromClient.code, 0, fromClient.stderr);
