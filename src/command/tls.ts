@@ -1,6 +1,12 @@
 /**
  * The TLS options every TLS client and server shares, defined once, with
- * and what they add to a permission plan. `src/tls/args.ts` reads them into
+ * and what they add to a permission plan.
+ *
+ * `SSLKEYLOGFILE` is not honoured: sockit's TLS runs on `node:tls` (the
+ * only TLS in Deno that lets a client pin a certificate or skip
+ * verification, and a server set TCP_NODELAY), and Deno's `node:tls`
+ * neither writes that file nor emits Node's `keylog` event. Only
+ * `Deno.connectTls` writes it, which sockit does not use. `src/tls/args.ts` reads them into
  * the TLS layer's options.
  *
  * @module
@@ -71,7 +77,6 @@ export function clientWantsTls(args: Args, flag = "tls"): boolean {
 export function planTlsClient(args: Args, p: Planner): void {
   const cacert = args.text("cacert");
   if (cacert !== undefined) p.read(cacert);
-  planKeyLog(p);
 }
 
 /** Adds the files a TLS server reads to `p`. */
@@ -81,16 +86,5 @@ export function planTlsServer(args: Args, p: Planner, flag = "tls"): void {
   if (!args.flag(flag) && cert === undefined && key === undefined) return;
   if (cert !== undefined) p.read(cert);
   if (key !== undefined) p.read(key);
-  planKeyLog(p);
 }
 
-/** `SSLKEYLOGFILE`, when set, is written by the runtime's TLS: the plan allows exactly it. */
-function planKeyLog(p: Planner): void {
-  let file: string | undefined;
-  try {
-    file = Deno.env.get("SSLKEYLOGFILE");
-  } catch {
-    file = undefined;
-  }
-  if (file) p.write(file);
-}
