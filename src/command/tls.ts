@@ -87,4 +87,3 @@ export function planTlsServer(args: Args, p: Planner, flag = "tls"): void {
   if (cert !== undefined) p.read(cert);
   if (key !== undefined) p.read(key);
 }
-

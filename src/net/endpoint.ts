@@ -39,6 +39,8 @@ export interface ListenTls {
   fingerprint: string;
   selfSigned: boolean;
   alpn?: readonly string[] | undefined;
+  /** The fingerprint line was printed already (one certificate for several listeners). */
+  announced?: boolean | undefined;
 }
 
 /** TLS asked of a listener that cannot have it (a Unix socket; credentials the runtime refuses). */
@@ -76,7 +78,7 @@ export function listen(address: Address, out: Output, options: ListenOptions = {
   const bound: Address = address.transport === "unix"
     ? address
     : { ...address, port: (listener.addr as Deno.NetAddr).port };
-  if (tls) {
+  if (tls && !tls.announced) {
     const suffix = label ? ` (${label})` : "";
     const made = tls.selfSigned ? " (self-signed, made now; clients: --pin FINGERPRINT)" : "";
     out.essential(`tls fingerprint SHA256 ${tls.fingerprint}${made}${suffix}`);

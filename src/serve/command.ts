@@ -26,6 +26,8 @@ import { type DatagramSocket, openDatagram } from "../udp/socket.ts";
 import { addStats, printSummary, type ServerStats } from "../net/server.ts";
 import { serveTcp, type TcpMode } from "../tcp/server.ts";
 import { ACCESS_OPTIONS } from "../command/options.ts";
+import { planTlsServer, TLS_SERVER_OPTIONS } from "../command/tls.ts";
+import { startTls } from "../tls/args.ts";
 import { AccessGate, planAccess } from "../net/access_gate.ts";
 
 /** One service of `sockit serve`. */
@@ -86,7 +88,7 @@ export const SERVICES: ServiceSpec[] = [
     transport: "tcp",
     port: 6667,
     mode: "chat",
-    tryIt: "sockit chat join ADDR --nick Ada   (or: nc HOST 6667)",
+    tryIt: "sockit chat join ADDR --nick Ada   (or: nc HOST PORT)",
   },
   {
     label: "udp-echo",
@@ -129,6 +131,7 @@ export const serveCommand: CommandSpec = {
       max: 65535 - Math.max(...SERVICES.map((s) => s.port)),
     },
     ...ACCESS_OPTIONS,
+    ...TLS_SERVER_OPTIONS,
   },
   description: [
     "Services and ports: " +
@@ -141,6 +144,9 @@ export const serveCommand: CommandSpec = {
     "--port-offset N moves every port up by N. A service whose port is in use is reported " +
     "('not started: http: 127.0.0.1:8080 is in use') and the others run; serve fails (exit 1) " +
     "only when none starts.",
+    "--tls puts TLS on every TCP service (the HTTP face becomes HTTPS) with one certificate: " +
+    "a fresh self-signed one for HOST and localhost unless --cert/--key, its fingerprint " +
+    "printed before the listening lines; the UDP services and TFTP stay as they are.",
     "--allow and --deny apply to every service: a denied client is closed before a byte, a " +
     "denied datagram (UDP services, TFTP) is dropped unanswered.",
     "Use --host 0.0.0.0 to let other machines in. On a loopback HOST the plan is " +
@@ -165,6 +171,7 @@ export const serveCommand: CommandSpec = {
     if (!p.describe) checkShareDir(dir);
     p.read(dir);
     planAccess(args, p);
+    planTlsServer(args, p);
   },
   async run({ args, out, signal }) {
     const host = args.string("host");
@@ -172,6 +179,16 @@ export const serveCommand: CommandSpec = {
     const services = chosenServices(args);
     const access = input(() => AccessGate.of(args, out));
     const sandbox = await inputAsync(() => openShare(args.positional(0, ".")));
+    const hostAddress = input(() => parseAddressFor(host, 1));
+    const credentials = await startTls(args, hostAddress, out);
+    // One certificate for every service: its fingerprint is printed once, here.
+    const tls = credentials && { ...credentials, announced: true };
+    if (credentials) {
+      out.essential(
+        `tls fingerprint SHA256 ${credentials.fingerprint}` +
+          (credentials.selfSigned ? " (self-signed, made now; clients: --pin FINGERPRINT)" : ""),
+      );
+    }
     // The HTTP face stops on its signal: Ctrl-C, or a later service failing to start.
     const startFailed = new AbortController();
     const httpSignal = AbortSignal.any([signal, startFailed.signal]);
@@ -193,10 +210,11 @@ export const serveCommand: CommandSpec = {
                 label: service.label,
                 signal: httpSignal,
                 access,
+                tls: tls && { ...tls, alpn: ["http/1.1"] },
               }),
             }
             : service.transport === "tcp"
-            ? { service, tcp: listen(address, out, { label: service.label }) }
+            ? { service, tcp: listen(address, out, { label: service.label, tls }) }
             : {
               service,
               udp: openDatagram(address, out, { announce: true, label: service.label }),
@@ -226,7 +244,9 @@ export const serveCommand: CommandSpec = {
     out.status(`sockit serve: ${count} on ${host} (Ctrl-C stops)`);
     for (const { service } of opened) {
       const address = formatHostPort(host, service.port + offset);
-      const tryIt = service.tryIt.replaceAll("ADDR", address).replaceAll("HOST", host);
+      let tryIt = service.tryIt.replaceAll("ADDR", address).replaceAll("HOST", host)
+        .replaceAll("PORT", String(service.port + offset));
+      if (tls && service.transport === "tcp") tryIt = withTls(tryIt, tls.fingerprint);
       out.status(
         `  ${service.label.padEnd(9)} ${service.transport} ${address.padEnd(21)} try: ${tryIt}`,
       );
@@ -309,6 +329,18 @@ function isInUse(err: unknown): boolean {
     e = e.cause;
   }
   return false;
+}
+
+/** A service's try-it line for its TLS listener: https URLs, sockit clients with the pin. */
+function withTls(tryIt: string, fingerprint: string): string {
+  return tryIt
+    .replaceAll("http://", "https://")
+    .replaceAll("curl https://", "curl -k https://")
+    .replace(
+      /(sockit (?:tcp connect|files ls|chat join) \S+)/g,
+      `$1 --pin ${fingerprint}`,
+    )
+    .replace("(or: nc ", "(or: ncat --ssl ");
 }
 
 function parseAddressFor(host: string, port: number): HostAddress {

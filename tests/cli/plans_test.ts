@@ -50,6 +50,7 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     "--allow-net=127.0.0.1:1080",
   ],
   ["chat", ["chat", "serve", "6697", "--tls"], "--allow-net=127.0.0.1:6697"],
+  ["serve", ["serve", SHARE, "--tls"], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   [
     "files",
     ["files", "get", "127.0.0.1", "a.txt", "--tls", "--cacert", "ca.pem", "-o", "-"],

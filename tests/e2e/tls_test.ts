@@ -443,3 +443,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test("serve --tls: one fingerprint printed once; TCP services and the HTTPS face take it, UDP stays plain", async () => {
+  const offset = 20_000 + Math.floor(Math.random() * 20_000);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/a.txt`, "shared\n");
+    await using server = sockit(
+      ["serve", dir, "--tls", "--only", "echo,http,udp-echo", "--port-offset", String(offset)],
+      [...NET, `--allow-read=${dir}`],
+    );
+    await server.waitFor(/try: sockit udp send/);
+    const pins = [...server.stderr.matchAll(/tls fingerprint SHA256 ([0-9a-f]{64})/g)];
+    assert.equal(pins.length, 1, server.stderr);
+    const pin = pins[0]?.[1] ?? "";
+    assert.match(
+      server.stderr,
+      new RegExp(`try: echo hello \\| sockit tcp connect 127\\.0\\.0\\.1:\\d+ --pin ${pin}`),
+    );
+    assert.match(server.stderr, /curl -k https:\/\/127\.0\.0\.1:\d+\//);
+    const echo = await runSockit(["tcp", "connect", `127.0.0.1:${7007 + offset}`, "--pin", pin], {
+      input: "over tls\n",
+    });
+    assert.equal(echo.stdout, "over tls\n", echo.stderr);
+    const page = await runSockit([
+      "http",
+      "get",
+      `https://127.0.0.1:${8080 + offset}/a.txt`,
+      "--pin",
+      pin,
+    ]);
+    assert.equal(page.stdout, "shared\n", page.stderr);
+    const udp = await runSockit([
+      "udp",
+      "send",
+      `127.0.0.1:${7007 + offset}`,
+      "plain",
+      "--wait",
+      "300",
+    ]);
+    assert.match(udp.stdout, /plain/, udp.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
