@@ -272,3 +272,51 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "Chromium loads the HTTPS face (files serve --tls) trusting its key's SPKI pin, and not without it",
+  ignore: skipWithout("chromium", "openssl"),
+  async fn() {
+    const base = await Deno.makeTempDir();
+    try {
+      await Deno.mkdir(`${base}/share`);
+      await Deno.writeTextFile(`${base}/share/secure.txt`, "over https\n");
+      await using server = sockit(
+        ["files", "serve", `${base}/share`, "--listen", "0", "--http", "0", "--tls"],
+        ["--allow-net=127.0.0.1", `--allow-read=${base}/share`],
+      );
+      const port = await server.port({ label: "http" });
+      const url = `https://127.0.0.1:${port}/`;
+      // Chromium's way to trust one server key: the base64 SHA-256 of its SubjectPublicKeyInfo.
+      const spki = await new Deno.Command("sh", {
+        args: [
+          "-c",
+          `echo | openssl s_client -connect 127.0.0.1:${port} 2>/dev/null | openssl x509 -pubkey -noout | ` +
+          "openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+        ],
+        stdout: "piped",
+      }).output();
+      const pin = new TextDecoder().decode(spki.stdout).trim();
+      assert.match(pin, /^[A-Za-z0-9+/]{43}=$/);
+      let profiles = 0;
+      const dump = async (...extra: string[]) => {
+        await using browser = new Spawned("chromium", [
+          ...HEADLESS,
+          `--user-data-dir=${base}/profile${++profiles}`,
+          ...extra,
+          "--dump-dom",
+          url,
+        ], { stdin: "null" });
+        return await browser.finish(60_000);
+      };
+      const trusted = await dump(`--ignore-certificate-errors-spki-list=${pin}`);
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.deepEqual(rowNames(trusted.stdout), ["secure.txt"]);
+      const untrusted = await dump();
+      assert.doesNotMatch(untrusted.stdout, /secure\.txt/, "no page without trusting the key");
+    } finally {
+      await Deno.remove(base, { recursive: true }).catch(() => {});
+    }
+  },
+});
