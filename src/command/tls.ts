@@ -17,8 +17,21 @@ import type { OptionSpec } from "./spec.ts";
 import type { Args } from "./values.ts";
 
 /** The client side: `--tls` and how the server is trusted. */
-export function tlsClientOptions(withTlsFlag = true): Record<string, OptionSpec> {
+export function tlsClientOptions(
+  withTlsFlag = true,
+  clientCert = true,
+): Record<string, OptionSpec> {
   return {
+    ...(clientCert
+      ? {
+        cert: {
+          type: "string",
+          value: "FILE",
+          help: "client certificate (PEM) for servers that ask for one, with --key",
+        },
+        key: { type: "string", value: "FILE", help: "the client certificate's private key (PEM)" },
+      } as Record<string, OptionSpec>
+      : {}),
     ...(withTlsFlag
       ? { tls: { type: "boolean", help: "speak TLS (the certificate is verified)" } }
       : {}),
@@ -62,6 +75,11 @@ export const TLS_SERVER_OPTIONS: Record<string, OptionSpec> = {
     help: "TLS certificate chain (PEM), with --key (means --tls)",
   },
   key: { type: "string", value: "FILE", help: "TLS private key (PEM), with --cert" },
+  "client-ca": {
+    type: "string",
+    value: "FILE",
+    help: "require a client certificate issued by a CA in FILE (PEM)",
+  },
 };
 
 /**
@@ -75,15 +93,28 @@ export function clientWantsTls(args: Args, flag = "tls"): boolean {
 
 /** Adds the files a TLS client reads to `p`. */
 export function planTlsClient(args: Args, p: Planner): void {
-  const cacert = args.text("cacert");
-  if (cacert !== undefined) p.read(cacert);
+  for (const name of ["cacert", "cert", "key"]) {
+    const file = optionText(args, name);
+    if (file !== undefined) p.read(file);
+  }
 }
 
 /** Adds the files a TLS server reads to `p`. */
 export function planTlsServer(args: Args, p: Planner, flag = "tls"): void {
   const cert = args.text("cert");
   const key = args.text("key");
-  if (!args.flag(flag) && cert === undefined && key === undefined) return;
+  const clientCa = optionText(args, "client-ca");
+  if (!args.flag(flag) && cert === undefined && key === undefined && clientCa === undefined) return;
   if (cert !== undefined) p.read(cert);
   if (key !== undefined) p.read(key);
+  if (clientCa !== undefined) p.read(clientCa);
+}
+
+/** A string option's value, or undefined when the command has no such option. */
+export function optionText(args: Args, name: string): string | undefined {
+  try {
+    return args.text(name);
+  } catch {
+    return undefined;
+  }
 }

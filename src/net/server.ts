@@ -348,6 +348,10 @@ async function runHandler(handle: (s: Session) => Promise<void>, session: Sessio
 /** A session's failure for its `closed` line: TLS handshake failures in words. */
 function describeFailure(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
+  if (message.startsWith("TLS client certificate refused")) return escapeText(message);
+  if (/peer sent no certificates/i.test(message)) {
+    return "TLS client certificate refused: the client sent none";
+  }
   if (/InvalidContentType|corrupt message|not a TLS handshake/i.test(message)) {
     return "TLS handshake failed: the client does not speak TLS (plain text on a TLS port?)";
   }

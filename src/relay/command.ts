@@ -75,7 +75,8 @@ const tcpCommand: CommandSpec = {
       type: "boolean",
       help: "speak TLS to TARGET (verified unless --pin/--insecure)",
     },
-    ...tlsClientOptions(false),
+    "client-ca": TLS_SERVER_OPTIONS["client-ca"]!,
+    ...tlsClientOptions(false, false),
   },
   description: [
     "LISTEN is PORT, :PORT, HOST:PORT, [IPv6]:PORT or unix:/path (default host 127.0.0.1); " +
@@ -149,7 +150,7 @@ const tcpCommand: CommandSpec = {
     const access = input(() => AccessGate.of(args, out));
     using log = SessionLog.open(args.text("log"));
     const taps = Taps.of(out, { hexdump: args.flag("hexdump"), log, showPeer: true });
-    const tls = await clientTls(args, out, "tls-connect");
+    const tls = await clientTls(args, out, "tls-connect", false);
     const listenTls = await startTls(args, address, out, "tls-listen");
     const bound = listen(address, out, { tls: listenTls });
     const stats = await serveTcpRelay(bound, target, out, {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { clientWantsTls } from "../command/tls.ts";
+import { clientWantsTls, optionText } from "../command/tls.ts";
 import type { Args } from "../command/values.ts";
 import { input, inputAsync } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
@@ -21,7 +21,10 @@ import { type ServerCredentials, serverCredentials } from "./server.ts";
  *
  * @throws {SyntaxError} a bad pin, an unreadable `--cacert`, `--pin` with `--insecure`
  */
-export async function readTlsClientOptions(args: Args): Promise<TlsClientOptions> {
+export async function readTlsClientOptions(
+  args: Args,
+  withClientCert = true,
+): Promise<TlsClientOptions> {
   const pinText = args.text("pin");
   const insecure = args.flag("insecure");
   if (pinText !== undefined && insecure) {
@@ -29,7 +32,11 @@ export async function readTlsClientOptions(args: Args): Promise<TlsClientOptions
   }
   const cacertPath = args.text("cacert");
   const alpn = args.texts("alpn");
+  const identity = withClientCert
+    ? await readTlsServerFiles(args, "a client certificate")
+    : undefined;
   return {
+    ...(identity ?? {}),
     ...(pinText === undefined ? {} : { pin: parsePin(pinText) }),
     ...(cacertPath === undefined ? {} : { cacert: [await readPem(cacertPath, "--cacert")] }),
     ...(args.text("servername") === undefined ? {} : { servername: args.text("servername") }),
@@ -45,14 +52,13 @@ export async function readTlsClientOptions(args: Args): Promise<TlsClientOptions
  */
 export async function readTlsServerFiles(
   args: Args,
+  what = "a self-signed certificate",
 ): Promise<{ cert: string; key: string } | undefined> {
-  const cert = args.text("cert");
-  const key = args.text("key");
+  const cert = optionText(args, "cert");
+  const key = optionText(args, "key");
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) {
-    throw new SyntaxError(
-      "--cert and --key go together: give both, or neither for a self-signed certificate",
-    );
+    throw new SyntaxError(`--cert and --key go together: give both, or neither for ${what}`);
   }
   return { cert: await readPem(cert, "--cert"), key: await readPem(key, "--key") };
 }
@@ -73,7 +79,8 @@ async function readPem(path: string, option: string): Promise<string> {
 
 /** True when a server run speaks TLS: `--tls`, or `--cert`/`--key` (which mean it). */
 export function serverWantsTls(args: Args, flag = "tls"): boolean {
-  return args.flag(flag) || args.text("cert") !== undefined || args.text("key") !== undefined;
+  return args.flag(flag) ||
+    ["cert", "key", "client-ca"].some((name) => optionText(args, name) !== undefined);
 }
 
 /**
@@ -89,7 +96,14 @@ export async function readServerTls(
   flag = "tls",
 ): Promise<ServerCredentials | undefined> {
   if (!serverWantsTls(args, flag)) return undefined;
-  return await serverCredentials(host, await readTlsServerFiles(args));
+  const credentials = await serverCredentials(host, await readTlsServerFiles(args));
+  const clientCa = optionText(args, "client-ca");
+  if (clientCa === undefined) return credentials;
+  const pem = await readPem(clientCa, "--client-ca");
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new SyntaxError(`--client-ca "${clientCa}" holds no PEM certificate`);
+  }
+  return { ...credentials, clientCa: pem };
 }
 
 /**
@@ -100,9 +114,10 @@ export async function clientTls(
   args: Args,
   out: Output,
   flag = "tls",
+  withClientCert = true,
 ): Promise<TlsClientOptions | undefined> {
   if (!clientWantsTls(args, flag)) return undefined;
-  const options = await inputAsync(() => readTlsClientOptions(args));
+  const options = await inputAsync(() => readTlsClientOptions(args, withClientCert));
   if (options.insecure) {
     out.warn("--insecure: the server's certificate is not checked (chain and name)");
   }

@@ -24,6 +24,8 @@ export interface ServerCredentials {
   selfSigned: boolean;
   /** What a user should know about given credentials (a CA certificate, an expired one). */
   warnings: string[];
+  /** PEM of the CAs whose client certificates are required (`--client-ca`). */
+  clientCa?: string | undefined;
 }
 
 /**
@@ -124,6 +126,8 @@ export function firstCertificate(pemText: string): Uint8Array | undefined {
 export interface TlsListenOptions {
   cert: string;
   key: string;
+  /** Require a client certificate issued by one of these CAs (PEM). */
+  clientCa?: string | undefined;
   /** ALPN protocols offered, in order of preference. */
   alpn?: readonly string[] | undefined;
 }
@@ -141,6 +145,7 @@ export class TlsListener implements AsyncIterable<Deno.Conn> {
   readonly #inner: Deno.Listener;
   readonly #context: SecureContext;
   readonly #alpn: string[] | undefined;
+  readonly #clientCas: X509Certificate[] | undefined;
 
   /** @throws {TlsCredentialsError} when the runtime refuses the certificate or key */
   constructor(inner: Deno.Listener, options: TlsListenOptions) {
@@ -157,6 +162,7 @@ export class TlsListener implements AsyncIterable<Deno.Conn> {
       );
     }
     this.#alpn = options.alpn ? [...options.alpn] : undefined;
+    this.#clientCas = options.clientCa ? certificatesOf(options.clientCa) : undefined;
   }
 
   get addr(): Deno.Addr {
@@ -172,11 +178,20 @@ export class TlsListener implements AsyncIterable<Deno.Conn> {
       // not a TCP connection: nothing to tune
     }
     const gate = new ReadGate();
+    const cas = this.#clientCas;
     const socket = new TLSSocket(duplexOf(raw, gate) as unknown as Socket, {
       isServer: true,
       secureContext: this.#context,
       ...(this.#alpn ? { ALPNProtocols: this.#alpn } : {}),
+      // Deno's node:tls asks for the certificate but does not check it: see clientRefusal().
+      ...(cas ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
+    if (cas) {
+      socket.once("secure", () => {
+        const refusal = clientRefusal(socket.getPeerCertificate(true)?.raw, cas);
+        if (refusal) socket.destroy(new Error(`TLS client certificate refused: ${refusal}`));
+      });
+    }
     return new NodeSocketConn(socket, raw, gate) as unknown as Deno.Conn;
   }
 
@@ -194,4 +209,40 @@ export class TlsListener implements AsyncIterable<Deno.Conn> {
       }
     }
   }
+}
+
+/** Every certificate of a PEM text. */
+function certificatesOf(pemText: string): X509Certificate[] {
+  const blocks = pemText.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ??
+    [];
+  return blocks.map((block) => new X509Certificate(block));
+}
+
+/**
+ * Why a client's certificate is not accepted, or undefined when it is: it
+ * must be issued and signed by one of `cas` directly (no intermediates) and
+ * be valid now. Deno's `node:tls` server requests a certificate but neither
+ * verifies it nor reports `authorized`, so sockit checks it here.
+ */
+export function clientRefusal(
+  raw: Uint8Array | undefined,
+  cas: readonly X509Certificate[],
+  now = new Date(),
+): string | undefined {
+  if (!raw || raw.length === 0) return "the client sent none";
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(raw);
+  } catch {
+    return "it cannot be parsed";
+  }
+  if (new Date(certificate.validTo) < now) return "it has expired";
+  if (new Date(certificate.validFrom) > now) return "it is not valid yet";
+  const issuer = cas.find((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey));
+  if (!issuer) {
+    return `it is not issued by a --client-ca CA (subject ${
+      certificate.subject.replaceAll("\n", ", ")
+    })`;
+  }
+  return undefined;
 }

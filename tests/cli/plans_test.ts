@@ -50,6 +50,16 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     "--allow-net=127.0.0.1:1080",
   ],
   ["chat", ["chat", "serve", "6697", "--tls"], "--allow-net=127.0.0.1:6697"],
+  [
+    "tcp",
+    ["tcp", "listen", "9443", "--tls", "--client-ca", "clients.pem"],
+    "--allow-net=127.0.0.1:9443 --allow-read=clients.pem",
+  ],
+  [
+    "tcp",
+    ["tcp", "connect", "127.0.0.1:9443", "--tls", "--cert", "me.pem", "--key", "me.key"],
+    "--allow-net=127.0.0.1:9443 --allow-read=me.pem,me.key",
+  ],
   ["serve", ["serve", SHARE, "--tls"], `--allow-net=127.0.0.1 --allow-read=${SHARE}`],
   [
     "files",
@@ -313,13 +323,15 @@ Deno.test("--help shows the plan with placeholders, generated from the same plan
   assert.equal(
     help("tcp", "listen"),
     "--allow-net=HOST:PORT (with --log: --allow-write=FILE) (with --exec: --allow-run=PROGRAM) " +
-      "(with --cert: --allow-read=FILE) (with --key: --allow-read=FILE)",
+      "(with --cert: --allow-read=FILE) (with --key: --allow-read=FILE) " +
+      "(with --client-ca: --allow-read=FILE)",
   );
   assert.equal(help("ip", "calc"), "none");
   assert.equal(
     help("files", "serve"),
     "--allow-net=HOST:PORT --allow-read=DIR (with --allow-upload: --allow-write=DIR)" +
       " (with --cert: --allow-read=FILE) (with --key: --allow-read=FILE)" +
+      " (with --client-ca: --allow-read=FILE)" +
       " (with --announce: --allow-net=0.0.0.0:9009,239.255.90.90:9009,255.255.255.255:9009)",
   );
   assert.match(help("http", "get"), /\(with --location: --allow-net\)/);

@@ -487,3 +487,94 @@ Deno.test("serve --tls: one fingerprint printed once; TCP services and the HTTPS
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "tcp listen --client-ca: a client certificate from that CA is served; none, or one from elsewhere, is refused and logged",
+  ignore: skipWithout("openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makePki(dir);
+      const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+      await openssl([
+        "req",
+        ...ec,
+        "-keyout",
+        "alice.key",
+        "-out",
+        "alice.csr",
+        "-subj",
+        "/CN=alice",
+      ], dir);
+      await Deno.writeTextFile(`${dir}/cext`, "extendedKeyUsage=clientAuth\n");
+      await openssl([
+        "x509",
+        "-req",
+        "-in",
+        "alice.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "alice.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "cext",
+      ], dir);
+      await openssl(
+        [
+          "req",
+          "-x509",
+          ...ec,
+          "-keyout",
+          "rogue.key",
+          "-out",
+          "rogue.pem",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=mallory",
+        ],
+        dir,
+      );
+      const read = `--allow-read=${dir}`;
+      await using server = sockit(
+        ["tcp", "listen", "0", "-k", "--mode", "echo", "--tls", "--client-ca", `${dir}/ca.pem`],
+        [...NET, read],
+      );
+      const [, pin] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+      const port = await server.port();
+      const plan = [`--allow-net=127.0.0.1:${port}`, read];
+      const connect = (extra: string[], input: string) =>
+        runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--pin", pin ?? "", ...extra], {
+          permissions: plan,
+          input,
+        });
+      const alice = await connect(
+        ["--cert", `${dir}/alice.pem`, "--key", `${dir}/alice.key`],
+        "alice\n",
+      );
+      assert.equal(alice.stdout, "alice\n", alice.stderr);
+      const none = await connect([], "nobody\n");
+      assert.equal(none.stdout, "");
+      await server.waitFor(/TLS client certificate refused: the client sent none/);
+      const rogue = await connect(
+        ["--cert", `${dir}/rogue.pem`, "--key", `${dir}/rogue.key`],
+        "mallory\n",
+      );
+      assert.equal(rogue.stdout, "");
+      await server.waitFor(
+        /TLS client certificate refused: it is not issued by a --client-ca CA \(subject CN=mallory\)/,
+      );
+      const half = await connect(["--cert", `${dir}/alice.pem`], "x");
+      assert.equal(half.code, 2);
+      assert.match(half.stderr, /--cert and --key go together/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
