@@ -14,7 +14,9 @@ import { InterruptedError, OperationError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import { Progress } from "../console/progress.ts";
 import { formatHostPort, type HostAddress } from "../inet/address.ts";
-import { closeQuietly, connect } from "../net/endpoint.ts";
+import { dial } from "../net/dial.ts";
+import { closeQuietly } from "../net/endpoint.ts";
+import type { TlsClientOptions } from "../tls/client.ts";
 import { ClientControl, type ClientEffect } from "./control.ts";
 import { encodeProbe, parseProbe, type RttFigures, rttFigures } from "./latency.ts";
 import {
@@ -40,6 +42,8 @@ export interface BenchClientOptions {
   /** Wait this long for the connection and for each setup step. @default {10000} */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** `--tls`: the control connection and TCP data streams speak TLS, trusting the server this way. */
+  tls?: TlsClientOptions | undefined;
 }
 
 /** A failed test: the server refused (`busy`) or broke off, or a stream could not be opened. */
@@ -184,7 +188,7 @@ export async function runBenchClient(
     }
   }
 
-  const conn = await connect(target, { timeoutMs, ...(signal ? { signal } : {}) });
+  const conn = await dial(target, { timeoutMs, ...(signal ? { signal } : {}), tls: options.tls });
   const cookie = makeCookie(crypto.getRandomValues(new Uint8Array(36)));
   const control = new ClientControl({
     params: paramsJson(params, `sockit ${config.version}`),
@@ -295,7 +299,11 @@ export async function runBenchClient(
       const counters = new StreamCounters(streamId(index), sending, params.protocol === "udp");
       const stream: Stream = { counters, last: { bytes: 0, packets: 0, udp: undefined } };
       if (params.protocol === "tcp") {
-        const c = await connect(target, { timeoutMs, ...(signal ? { signal } : {}) });
+        const c = await dial(target, {
+          timeoutMs,
+          ...(signal ? { signal } : {}),
+          tls: options.tls,
+        });
         stream.conn = c;
         streams.push(stream);
         let k = 0;

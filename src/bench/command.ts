@@ -4,7 +4,16 @@
  * @module
  */
 
-import { timeoutOption } from "../command/options.ts";
+import { ACCESS_OPTIONS, timeoutOption } from "../command/options.ts";
+import {
+  clientWantsTls,
+  planTlsClient,
+  planTlsServer,
+  TLS_SERVER_OPTIONS,
+  tlsClientOptions,
+} from "../command/tls.ts";
+import { AccessGate, planAccess } from "../net/access_gate.ts";
+import { clientTls, startTls } from "../tls/args.ts";
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import type { Args } from "../command/values.ts";
 import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
@@ -119,6 +128,8 @@ const serveCommand: CommandSpec = {
       "a client's time for each setup step (cookie, parameters, streams, results)",
       10_000,
     ),
+    ...ACCESS_OPTIONS,
+    ...TLS_SERVER_OPTIONS,
   },
   description: [
     `ADDR defaults to ${DEFAULT_LISTEN}; TCP and UDP tests share its port, as with iperf3. ` +
@@ -149,27 +160,34 @@ const serveCommand: CommandSpec = {
     // (its handshake reply, -R data, latency probes): any port of a loopback host, or anyone.
     const host = p.describe ? "HOST" : listenAddress(args.positional(0, DEFAULT_LISTEN)).hostname;
     p.answerPeers(host, isLoopbackHost(host));
+    planAccess(args, p);
+    planTlsServer(args, p);
   },
   async run({ args, out, signal }) {
     const address = input(() => listenAddress(args.positional(0, DEFAULT_LISTEN)));
+    const access = input(() => AccessGate.of(args, out));
+    const tls = await startTls(args, address, out);
     const stats = await serveBench(address, out, {
       maxClients: args.number("max-clients"),
       once: args.flag("once"),
       setupTimeoutMs: args.number("timeout"),
       signal,
+      access,
+      tls,
     });
     await out.flush();
     out.status(
       `served ${stats.tests} test${stats.tests === 1 ? "" : "s"}, ${stats.failed} failed, ` +
-        `${stats.refused} refused (${formatSize(stats.bytesIn)} in, ${
-          formatSize(stats.bytesOut)
-        } out)`,
+        `${stats.refused} refused${access ? `, ${access.denied} denied` : ""} (${
+          formatSize(stats.bytesIn)
+        } in, ${formatSize(stats.bytesOut)} out)`,
       {
         event: "summary",
         connections: stats.tests + stats.failed,
         refused: stats.refused,
         bytesIn: stats.bytesIn,
         bytesOut: stats.bytesOut,
+        ...(access ? { denied: access.denied } : {}),
       },
     );
     return exitCodeOf(signal);
@@ -244,6 +262,7 @@ const clientCommand: CommandSpec = {
       type: "boolean",
       help: "also measure round-trip time, idle and under load (sockit server)",
     },
+    ...tlsClientOptions(),
   },
   description: [
     "TARGET is HOST:PORT, or HOST alone for port 5201 (or -p PORT), as iperf3's `-c HOST -p PORT`. " +
@@ -263,6 +282,9 @@ const clientCommand: CommandSpec = {
     "sum_bidir_reverse), end (streams with sender/receiver, sum_sent, sum_received). " +
     "A live progress line is drawn on a terminal only. Exit 1 when the server refuses " +
     "(busy) or breaks off the test; 2 for -t with -n, or -R with --bidir.",
+    "--tls (sockit at both ends: stock iperf3 has no TLS) runs the control connection and TCP " +
+    "streams over TLS, trusted as any sockit client trusts (--pin the fingerprint the server " +
+    "printed, --cacert, --insecure); UDP test data stays plain UDP.",
   ],
   examples: [
     "sockit bench client 127.0.0.1:5201",
@@ -292,6 +314,7 @@ const clientCommand: CommandSpec = {
     }
     // Latency probes go on to the port the server names for them.
     if (args.flag("latency")) p.peer(p.describe ? "HOST" : targetOf(args).hostname);
+    if (clientWantsTls(args)) planTlsClient(args, p);
   },
   async run({ args, out, signal }) {
     const target = input(() => targetOf(args));
@@ -301,6 +324,7 @@ const clientCommand: CommandSpec = {
         params,
         intervalSeconds: args.number("interval"),
         signal,
+        tls: await clientTls(args, out),
       });
     } catch (err) {
       if (err instanceof BenchError) {

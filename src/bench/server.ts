@@ -14,7 +14,8 @@
 import { SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
 import type { HostAddress } from "../inet/address.ts";
-import { closeQuietly, listen, peerName } from "../net/endpoint.ts";
+import type { AccessGate } from "../net/access_gate.ts";
+import { closeQuietly, listen, type ListenTls, peerName } from "../net/endpoint.ts";
 import { ServerControl, type ServerEffect } from "./control.ts";
 import {
   clientSends,
@@ -41,6 +42,10 @@ export interface ServeBenchOptions {
   /** How long a new connection may take to send its cookie, and a test its streams. @default {10000} */
   setupTimeoutMs?: number;
   signal?: AbortSignal;
+  /** `--allow`/`--deny`: denied clients are closed at once, their datagrams dropped. */
+  access?: AccessGate | undefined;
+  /** `--tls`: the control connection and TCP data streams speak TLS (UDP data stays plain). */
+  tls?: ListenTls | undefined;
 }
 
 /** Totals of a server's run. */
@@ -397,8 +402,8 @@ export async function serveBench(
   out: Output,
   options: ServeBenchOptions = {},
 ): Promise<BenchServerStats> {
-  const { maxClients = 8, once = false, setupTimeoutMs = 10_000, signal } = options;
-  const bound = listen(address, out);
+  const { maxClients = 8, once = false, setupTimeoutMs = 10_000, signal, access, tls } = options;
+  const bound = listen(address, out, { tls });
   // Filled in below, once the shared state exists: the socket hands datagrams to it.
   let onDatagram: (datagram: Uint8Array, peer: UdpPeer) => void = () => {};
   let udp: UdpPort;
@@ -427,7 +432,10 @@ export async function serveBench(
     probes = bindUdp(
       address.hostname,
       0,
-      (datagram, peer) => shared.latency?.answerProbe(datagram, peer),
+      (datagram, peer) => {
+        if (access && !access.admits(peer.hostname, udpKey(peer), { transport: "udp" })) return;
+        shared.latency?.answerProbe(datagram, peer);
+      },
     );
   } catch (err) {
     bound.close();
@@ -454,6 +462,7 @@ export async function serveBench(
   signal?.addEventListener("abort", stopAll, { once: true });
 
   onDatagram = (datagram, peer) => {
+    if (access && !access.admits(peer.hostname, udpKey(peer), { transport: "udp" })) return;
     const stream = shared.udpStreams.get(udpKey(peer));
     if (stream) stream.test.udpDatagram(stream.counters, datagram);
     else if (shared.latency?.answerMain(datagram, peer)) return;
@@ -540,6 +549,14 @@ export async function serveBench(
 
   try {
     for await (const conn of bound.listener) {
+      const addr = conn.remoteAddr;
+      if (
+        access && addr.transport === "tcp" &&
+        !access.admits(addr.hostname, peerName(conn, serial + 1))
+      ) {
+        closeQuietly(conn);
+        continue;
+      }
       const task = handle(conn, ++serial).catch((err) => {
         out.detail(`connection ${serial}: ${errorText(err)}`);
       });

@@ -51,6 +51,11 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ],
   ["chat", ["chat", "serve", "6697", "--tls"], "--allow-net=127.0.0.1:6697"],
   [
+    "bench",
+    ["bench", "client", "127.0.0.1:5201", "--tls", "--cacert", "ca.pem"],
+    "--allow-net=127.0.0.1:5201 --allow-read=ca.pem",
+  ],
+  [
     "tcp",
     ["tcp", "listen", "9443", "--tls", "--client-ca", "clients.pem"],
     "--allow-net=127.0.0.1:9443 --allow-read=clients.pem",

@@ -578,3 +578,56 @@ Deno.test({
     }
   },
 });
+
+Deno.test("bench serve --tls: a sockit client pinning its fingerprint runs TCP and UDP tests (with --deny for a peer that never comes)", async () => {
+  await using server = sockit(["bench", "serve", "127.0.0.1:0", "--tls", "--deny", "127.0.0.2"]);
+  const [, pin] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+  const port = await server.port();
+  const tcp = await runSockit(
+    ["bench", "client", `127.0.0.1:${port}`, "-n", "20M", "--pin", pin ?? "", "-i", "0"],
+    { permissions: [`--allow-net=127.0.0.1:${port}`] },
+  );
+  assert.equal(tcp.code, 0, tcp.stderr);
+  assert.match(tcp.stdout, /receiver/);
+  await server.waitFor(/TCP, 1 stream: received 21\.0 MB/);
+  const udp = await runSockit(
+    [
+      "bench",
+      "client",
+      `127.0.0.1:${port}`,
+      "-u",
+      "-b",
+      "10m",
+      "-n",
+      "200K",
+      "--pin",
+      pin ?? "",
+      "-i",
+      "0",
+    ],
+    { permissions: ["--allow-net=127.0.0.1"] },
+  );
+  assert.equal(udp.code, 0, udp.stderr);
+  await server.waitFor(/UDP, 1 stream: received/);
+  const unpinned = await runSockit(["bench", "client", `127.0.0.1:${port}`, "-n", "1M", "--tls"], {
+    permissions: [`--allow-net=127.0.0.1:${port}`],
+  });
+  assert.equal(unpinned.code, 1);
+  assert.match(unpinned.stderr, /not trusted: it is self-signed/);
+});
+
+Deno.test({
+  name: "bench serve --deny: a denied peer is closed without a byte and logged",
+  ignore: skipWithout("nc"),
+  async fn() {
+    await using server = sockit(["bench", "serve", "127.0.0.1:0", "--deny", "127.0.0.2"]);
+    const port = await server.port();
+    const denied = await new Deno.Command("nc", {
+      args: ["-N", "-w", "2", "-s", "127.0.0.2", "127.0.0.1", String(port)],
+      stdin: "null",
+      stdout: "piped",
+    }).output();
+    assert.equal(denied.stdout.length, 0, "not a byte for a denied peer");
+    await server.waitFor(/denied 127\.0\.0\.2:\d+/);
+  },
+});
