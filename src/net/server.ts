@@ -195,6 +195,35 @@ export interface ServeConnectionsOptions {
   closedReport?: (session: Session) => ClosedReport;
 }
 
+/**
+ * `closed HOST:PORT → TO (IN in, OUT out, SECONDS s[, reason])` and its
+ * event: the report of a session joined to something else (a relay's
+ * TARGET, an `--exec` program). A reason in `ordinary` is left out of the
+ * line (it stays in the event).
+ */
+export function joinedClosed(
+  session: Session,
+  to: string,
+  ordinary: ReadonlySet<string>,
+): ClosedReport {
+  const seconds = Math.round(performance.now() - session.opened) / 1000;
+  const reason = session.closeReason ?? "client closed";
+  const why = ordinary.has(reason) ? "" : `, ${reason}`;
+  return {
+    text: `closed ${session.peer} → ${to} (${formatInOut(session.bytesIn, session.bytesOut)}, ` +
+      `${seconds.toFixed(3)} s${why})`,
+    event: {
+      event: "closed",
+      from: session.peer,
+      to,
+      bytesIn: session.bytesIn,
+      bytesOut: session.bytesOut,
+      seconds,
+      reason,
+    },
+  };
+}
+
 /** How one finished session is reported: a status line and its JSON event. */
 export interface ClosedReport {
   text: string;

@@ -13,7 +13,6 @@
  */
 
 import { describeError, InterruptedError } from "../console/errors.ts";
-import { formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { type Address, formatAddress } from "../inet/address.ts";
 import type { AccessGate } from "../net/access_gate.ts";
@@ -24,8 +23,8 @@ import type { ProxyUrl } from "../inet/proxy_url.ts";
 import type { TlsClientOptions } from "../tls/client.ts";
 import { pump, PumpError } from "../net/pump.ts";
 import {
-  type ClosedReport,
   isDisconnect,
+  joinedClosed,
   serveConnections,
   type ServerStats,
   type Session,
@@ -91,7 +90,7 @@ export function serveTcpRelay(
     signal,
     access,
     taps,
-    closedReport: (session) => relayClosed(session, to),
+    closedReport: (session) => joinedClosed(session, to, ORDINARY),
     handle: (session) =>
       relayOne(session, target, {
         connectTimeoutMs,
@@ -175,23 +174,3 @@ function failureReason(side: "client" | "target", error: unknown): string {
 
 /** Reasons that are the ordinary end of a relayed connection (not shown in the text line). */
 const ORDINARY = new Set(["client closed", "target closed"]);
-
-/** `closed HOST:PORT → TARGET (IN in, OUT out, SECONDS s[, reason])` and its event. */
-function relayClosed(session: Session, to: string): ClosedReport {
-  const seconds = Math.round(performance.now() - session.opened) / 1000;
-  const reason = session.closeReason ?? "client closed";
-  const why = ORDINARY.has(reason) ? "" : `, ${reason}`;
-  return {
-    text: `closed ${session.peer} → ${to} (${formatSize(session.bytesIn)} in, ` +
-      `${formatSize(session.bytesOut)} out, ${seconds.toFixed(3)} s${why})`,
-    event: {
-      event: "closed",
-      from: session.peer,
-      to,
-      bytesIn: session.bytesIn,
-      bytesOut: session.bytesOut,
-      seconds,
-      reason,
-    },
-  };
-}

@@ -257,7 +257,7 @@ const listenCommand: CommandSpec = {
     "client, its stderr to stderr as '[HOST:PORT] LINE' (escaped). The text is split into " +
     "words like a shell would (quotes, backslashes), but no shell runs. The process is killed " +
     "when its client goes away; the client is closed when the process exits ('cat exited " +
-    "with code 0 (HOST:PORT)'). A program that cannot be run stops the server (exit 1). The " +
+    "with code 0 (HOST:PORT)', then 'closed HOST:PORT → cat (IN in, OUT out, SECONDS s)'). A program that cannot be run stops the server (exit 1). The " +
     "plan grants --allow-run=PROGRAM, as written (a bare name is found on PATH).",
     "--tls: every client speaks TLS (1.2 or 1.3). Without --cert/--key a fresh self-signed " +
     "ECDSA P-256 certificate for the listen host and localhost is made at start, and " +

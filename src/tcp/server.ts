@@ -17,7 +17,13 @@ import type { AccessGate } from "../net/access_gate.ts";
 import type { Taps } from "../net/tap.ts";
 import { LineSplitter } from "../net/lines.ts";
 import { QueuedWriter } from "../net/queued_writer.ts";
-import { isDisconnect, serveConnections, type ServerStats, type Session } from "../net/server.ts";
+import {
+  isDisconnect,
+  joinedClosed,
+  serveConnections,
+  type ServerStats,
+  type Session,
+} from "../net/server.ts";
 import { type ChunkSource, openStdin } from "../net/stdin.ts";
 import { greetResponder, type LineResponder, stampResponder } from "./responder.ts";
 import { describeExit, ExecStartError, type ExecStream, runExec } from "./exec.ts";
@@ -80,9 +86,14 @@ export function serveTcp(
   const { mode = "stdio", keepOpen = false, greeting, stdin = openStdin, exec, ...rest } = options;
   const queues = new Map<Session, QueuedWriter>();
   let stdinPump: Promise<void> | undefined;
+  const program = exec?.argv[0];
   return serveConnections(bound, out, {
     ...rest,
     keepOpen,
+    // An --exec connection is reported like a relayed one: what it was joined to, and how long.
+    ...(program === undefined
+      ? {}
+      : { closedReport: (session: Session) => joinedClosed(session, program, EXEC_ORDINARY) }),
     onOpen(session, sessions) {
       if (mode !== "stdio" || exec) return;
       if (keepOpen) queues.set(session, new QueuedWriter(session.conn));
@@ -124,6 +135,9 @@ function runSession(session: Session, context: SessionContext): Promise<void> {
       return toStdout(session, context.out);
   }
 }
+
+/** The close reasons an --exec connection's line leaves out. */
+const EXEC_ORDINARY = new Set(["client closed"]);
 
 /** Joins the session to a new process of the `--exec` program and reports how it ended. */
 async function execSession(

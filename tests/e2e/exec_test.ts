@@ -58,7 +58,8 @@ Deno.test("tcp listen --exec: client bytes through the program and back, its exi
   const { code, stderr } = await server.finish();
   assert.equal(code, 0);
   assert.match(stderr, /^tr exited with code 0 \(127\.0\.0\.1:\d+\)$/m);
-  assert.match(stderr, /^closed 127\.0\.0\.1:\d+ \(13 B in, 13 B out\)$/m);
+  // Reported like a relayed connection: what it was joined to, and for how long.
+  assert.match(stderr, /^closed 127\.0\.0\.1:\d+ → tr \(13 B in, 13 B out, \d+\.\d{3} s\)$/m);
 });
 
 Deno.test("tcp listen -k --exec: 30 concurrent clients, each its own process and its own bytes", async () => {

@@ -97,6 +97,17 @@ export const EVENTS: Record<string, EventShape[]> = {
       },
       optional: service,
     },
+    {
+      by: "tcp listen --exec (to: the program)",
+      required: {
+        from: "address",
+        to: "string",
+        bytesIn: "count",
+        bytesOut: "count",
+        seconds: "seconds",
+        reason: "string",
+      },
+    },
     { by: "tcp connect", required: { reason: "string", bytesIn: "count", bytesOut: "count" } },
     { by: "chat connect", required: { reason: "string" } },
     { by: "udp chat", required: { to: "address" } },
