@@ -151,19 +151,13 @@ export class NodeSocketConn implements ConnLike {
     if (this.#closed || this.#socket.destroyed) {
       throw new Deno.errors.BrokenPipe("the connection is closed");
     }
-    const flushed = this.#socket.write(p.slice());
-    if (!flushed) {
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
-          this.#socket.off("drain", done);
-          this.#socket.off("close", done);
-          if (this.#failure) reject(this.#failure);
-          else resolve();
-        };
-        this.#socket.on("drain", done);
-        this.#socket.on("close", done);
+    // Waiting for the write's callback means the socket is done with `p`: no copy needed.
+    await new Promise<void>((resolve, reject) => {
+      this.#socket.write(p, (error) => {
+        if (error) reject(error);
+        else resolve();
       });
-    }
+    });
     return p.length;
   }
 
@@ -189,7 +183,7 @@ export class NodeSocketConn implements ConnLike {
  * One read is in flight at a time, into a fresh buffer (the stream keeps
  * what it is given), and none starts while `gate` is full.
  */
-export function duplexOf(conn: Deno.Conn, gate?: ReadGate, readSize = 64 * 1024): Duplex {
+export function duplexOf(conn: Deno.Conn, gate?: ReadGate, readSize = 256 * 1024): Duplex {
   let closed = false;
   const closeConn = () => {
     if (closed) return;
