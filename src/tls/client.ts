@@ -145,7 +145,11 @@ export function connectTls(
         return fail(
           new TlsTrustError(
             `the server's certificate is not trusted: ${
-              describeAuthorizationError(String(socket.authorizationError ?? "unknown"), servername)
+              validityProblem(peer?.valid_from, peer?.valid_to) ??
+                describeAuthorizationError(
+                  String(socket.authorizationError ?? "unknown"),
+                  servername,
+                )
             }`,
             certificate,
           ),
@@ -244,4 +248,23 @@ function handshakeFailure(error: Error): string {
     return "TLS handshake failed: the server closed the connection during the handshake";
   }
   return `TLS handshake failed: ${escapeText(message)}`;
+}
+
+/**
+ * A certificate used outside its validity, in words (checked first: the
+ * runtime reports such a certificate under another code, e.g. as one whose
+ * issuer is unknown).
+ */
+export function validityProblem(
+  validFrom: string | undefined,
+  validTo: string | undefined,
+  now = new Date(),
+): string | undefined {
+  const from = validFrom ? new Date(validFrom) : undefined;
+  const to = validTo ? new Date(validTo) : undefined;
+  if (to && !Number.isNaN(to.getTime()) && to < now) return `it expired on ${to.toISOString()}`;
+  if (from && !Number.isNaN(from.getTime()) && from > now) {
+    return `it is not valid before ${from.toISOString()}`;
+  }
+  return undefined;
 }

@@ -631,3 +631,104 @@ Deno.test({
     await server.waitFor(/denied 127\.0\.0\.2:\d+/);
   },
 });
+
+Deno.test({
+  name:
+    "expired and not-yet-valid certificates: served with a warning, refused with --cacert saying which, trusted by --pin",
+  ignore: skipWithout("openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makePki(dir);
+      // openssl ca is the tool that signs with chosen dates.
+      await Deno.mkdir(`${dir}/db`);
+      await Deno.writeTextFile(`${dir}/db/index.txt`, "");
+      await Deno.writeTextFile(`${dir}/db/serial`, "01\n");
+      await Deno.writeTextFile(
+        `${dir}/ca.cnf`,
+        "[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = db/index.txt\nnew_certs_dir = db\nserial = db/serial\n" +
+          "default_md = sha256\npolicy = any\nunique_subject = no\n[ any ]\ncommonName = supplied\n",
+      );
+      const sign = (out: string, start: string, end: string) =>
+        openssl([
+          "ca",
+          "-batch",
+          "-config",
+          "ca.cnf",
+          "-cert",
+          "ca.pem",
+          "-keyfile",
+          "ca.key",
+          "-in",
+          "leaf.csr",
+          "-out",
+          out,
+          "-startdate",
+          start,
+          "-enddate",
+          end,
+          "-extfile",
+          "ext",
+        ], dir);
+      await sign("expired.pem", "20200101000000Z", "20200102000000Z");
+      await sign("future.pem", "20400101000000Z", "20400201000000Z");
+      const read = `--allow-read=${dir}`;
+      for (
+        const [file, warning, refusal] of [
+          [
+            "expired.pem",
+            /warning: the certificate expired on 2020-01-02/,
+            /not trusted: it expired on 2020-01-02/,
+          ],
+          [
+            "future.pem",
+            /warning: the certificate is not valid before 2040-01-01/,
+            /not trusted: it is not valid before 2040-01-01/,
+          ],
+        ] as const
+      ) {
+        await using server = sockit(
+          [
+            "tcp",
+            "listen",
+            "0",
+            "-k",
+            "--mode",
+            "echo",
+            "--cert",
+            `${dir}/${file}`,
+            "--key",
+            `${dir}/leaf.key`,
+          ],
+          [...NET, read],
+        );
+        const [, pin] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+        const port = await server.port();
+        assert.match(server.stderr, warning);
+        const plan = [`--allow-net=127.0.0.1:${port}`, read];
+        const refused = await runSockit([
+          "tcp",
+          "connect",
+          `127.0.0.1:${port}`,
+          "--cacert",
+          `${dir}/ca.pem`,
+        ], {
+          permissions: plan,
+          input: "x",
+        });
+        assert.equal(refused.code, 1, file);
+        assert.match(refused.stderr, refusal);
+        const pinned = await runSockit(
+          ["tcp", "connect", `127.0.0.1:${port}`, "--pin", pin ?? ""],
+          {
+            permissions: plan,
+            input: "pinned\n",
+          },
+        );
+        assert.equal(pinned.stdout, "pinned\n", pinned.stderr);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
