@@ -732,3 +732,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a client that never finishes the TLS handshake is closed by --idle; the server keeps serving", async () => {
+  await using server = sockit([
+    "tcp",
+    "listen",
+    "0",
+    "-k",
+    "--mode",
+    "echo",
+    "--tls",
+    "--idle",
+    "300",
+  ], NET);
+  const [, pin] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+  const port = await server.port();
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await server.waitFor(/closed 127\.0\.0\.1:\d+ \(0 B in, 0 B out, idle 300 ms\)/);
+    const after = await runSockit(["tcp", "connect", `127.0.0.1:${port}`, "--pin", pin ?? ""], {
+      permissions: [`--allow-net=127.0.0.1:${port}`],
+      input: "still serving\n",
+    });
+    assert.equal(after.stdout, "still serving\n", after.stderr);
+  } finally {
+    silent.close();
+  }
+});
