@@ -759,3 +759,55 @@ Deno.test("a client that never finishes the TLS handshake is closed by --idle; t
     silent.close();
   }
 });
+
+Deno.test({
+  name: "the HTTPS face with --cert/--key from a CA: curl --cacert verifies it by name",
+  ignore: skipWithout("curl", "openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makePki(dir);
+      await Deno.mkdir(`${dir}/share`);
+      await Deno.writeTextFile(`${dir}/share/ca-signed.txt`, "verified by curl\n");
+      await using server = sockit(
+        [
+          "files",
+          "serve",
+          `${dir}/share`,
+          "--listen",
+          "0",
+          "--http",
+          "0",
+          "--cert",
+          `${dir}/leaf.pem`,
+          "--key",
+          `${dir}/leaf.key`,
+        ],
+        [...NET, `--allow-read=${dir}`],
+      );
+      const http = await server.port({ label: "http" });
+      const curl = await new Deno.Command("curl", {
+        args: [
+          "-sS",
+          "--cacert",
+          `${dir}/ca.pem`,
+          "--resolve",
+          `localhost:${http}:127.0.0.1`,
+          `https://localhost:${http}/ca-signed.txt`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(curl.code, 0, new TextDecoder().decode(curl.stderr));
+      assert.equal(new TextDecoder().decode(curl.stdout), "verified by curl\n");
+      const noCa = await new Deno.Command("curl", {
+        args: ["-sS", "--resolve", `localhost:${http}:127.0.0.1`, `https://localhost:${http}/`],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert.notEqual(noCa.code, 0, "without the CA curl refuses");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
