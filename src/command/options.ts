@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Planner } from "./plan.ts";
+import type { PlannedAddress, Planner } from "./plan.ts";
 import type { OptionSpec } from "./spec.ts";
 
 /** Clients a stream server serves at once unless told otherwise (`--max-conns`). */
@@ -52,20 +52,23 @@ export const PROXY: OptionSpec = {
 };
 
 /**
- * What `--proxy` changes in a client's plan: the proxy's address instead of
- * TARGET's, and for `socks5://` with a named TARGET that name too, since it
- * is resolved here (`socks5h://` and `http://` leave names to the proxy).
+ * A client's TARGET in its plan: TARGET itself, or with `--proxy` the
+ * proxy's address instead, plus TARGET's name for `socks5://`, which is
+ * resolved here (`socks5h://` and `http://` leave names to the proxy).
  *
- * @param proxy `--proxy` as given
- * @param parseProxy the proxy URL parser (its errors are usage errors)
- * @param targetHost TARGET's host, as parsed (asked only for `socks5://`)
+ * @param target TARGET as given
+ * @param parse the command's TARGET parser (its errors are usage errors)
+ * @param proxy `--proxy` as given, if it was
+ * @param parseProxy the proxy URL parser
  */
-export function planProxy(
+export function planTarget(
   p: Planner,
-  proxy: string,
+  target: string,
+  parse: (text: string) => PlannedAddress,
+  proxy: string | undefined,
   parseProxy: (text: string) => { scheme: string; hostname: string; port: number },
-  targetHost: () => string,
 ): void {
+  if (proxy === undefined) return p.address(target, parse, "connect");
   if (p.describe && /^[A-Z][A-Z_]*$/.test(proxy)) return p.grant("net", "PROXY:PORT");
   const parsed = parseProxy(proxy);
   p.address(
@@ -73,9 +76,11 @@ export function planProxy(
     () => ({ transport: "tcp", hostname: parsed.hostname, port: parsed.port }),
     "connect",
   );
-  if (parsed.scheme !== "socks5") return;
-  const host = targetHost();
-  if (!/^[\d.]+$|:/.test(host)) p.host(host);
+  if (parsed.scheme !== "socks5" || (p.describe && /^[A-Z][A-Z_]*$/.test(target))) return;
+  const address = parse(target);
+  if (address.transport !== "unix" && !/^[\d.]+$|:/.test(address.hostname)) {
+    p.host(address.hostname);
+  }
 }
 /**
  * `--allow CIDR` and `--deny CIDR` (repeatable): the access list of a

@@ -45,7 +45,7 @@ import {
   idleOption,
   MAX_CONNS,
   millisecondsOption,
-  planProxy,
+  planTarget,
   PROXY,
   timeoutOption,
 } from "../command/options.ts";
@@ -346,15 +346,7 @@ const CLIENT_OPTIONS: Record<string, OptionSpec> = {
 
 /** A client's plan for its server: TARGET (or the proxy instead) and the TLS files. */
 function planClient(args: Args, p: Planner): void {
-  const proxy = args.text("proxy");
-  if (proxy !== undefined) {
-    planProxy(p, proxy, parseProxyUrl, () => {
-      const address = targetAddress(args.positional(0));
-      return address.transport === "tcp" ? address.hostname : "";
-    });
-  } else {
-    p.address(args.positional(0), targetAddress, "connect");
-  }
+  planTarget(p, args.positional(0), targetAddress, args.text("proxy"), parseProxyUrl);
   if (clientWantsTls(args)) planTlsClient(args, p);
 }
 

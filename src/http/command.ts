@@ -6,7 +6,7 @@
 
 import type { CommandSpec, GroupSpec } from "../command/spec.ts";
 import { CliError, exitCodeOf, input, inputAsync, UsageError } from "../console/errors.ts";
-import { planProxy, PROXY, timeoutOption } from "../command/options.ts";
+import { planTarget, PROXY, timeoutOption } from "../command/options.ts";
 import { parseProxyUrl } from "../inet/proxy_url.ts";
 import { ProxyError } from "../net/proxy.ts";
 import { planTlsClient, tlsClientOptions } from "../command/tls.ts";
@@ -81,15 +81,16 @@ const getCommand: CommandSpec = {
   plan(args, p) {
     // Redirects can lead anywhere: following them takes the whole network, as curl -L would.
     if (args.flag("location")) p.grant("net");
-    const proxy = args.text("proxy");
-    if (proxy !== undefined) {
-      planProxy(p, proxy, parseProxyUrl, () => parseHttpUrl(args.positional(0)).hostname);
-    } else {
-      p.address(args.positional(0), (url) => {
+    planTarget(
+      p,
+      args.positional(0),
+      (url) => {
         const { hostname, port } = parseHttpUrl(url);
         return { transport: "tcp", hostname, port };
-      });
-    }
+      },
+      args.text("proxy"),
+      parseProxyUrl,
+    );
     const output = args.text("output");
     if (output !== undefined && output !== STDOUT) p.besides(output);
     planTlsClient(args, p);

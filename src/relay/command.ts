@@ -19,7 +19,7 @@ import {
   ACCESS_OPTIONS,
   idleOption,
   MAX_CONNS,
-  planProxy,
+  planTarget,
   PROXY,
   TAP_OPTIONS,
   timeoutOption,
@@ -118,15 +118,7 @@ const tcpCommand: CommandSpec = {
   ],
   plan(args, p) {
     p.address(args.positional(0), parseListenAddress);
-    const proxy = args.text("proxy");
-    if (proxy !== undefined) {
-      planProxy(p, proxy, parseProxyUrl, () => {
-        const target = parseConnectTarget(args.positional(1));
-        return target.transport === "tcp" ? target.hostname : "";
-      });
-    } else {
-      p.address(args.positional(1), parseConnectTarget, "connect");
-    }
+    planTarget(p, args.positional(1), parseConnectTarget, args.text("proxy"), parseProxyUrl);
     planAccess(args, p);
     const log = args.text("log");
     if (log !== undefined) p.write(log);

@@ -21,7 +21,7 @@ import {
   ACCESS_OPTIONS,
   idleOption,
   MAX_CONNS,
-  planProxy,
+  planTarget,
   PROXY,
   TAP_OPTIONS,
   timeoutOption,
@@ -137,15 +137,7 @@ const connectCommand: CommandSpec = {
     "sockit tcp connect example.com:80 --proxy socks5h://127.0.0.1:1080",
   ],
   plan(args, p) {
-    const proxy = args.text("proxy");
-    if (proxy !== undefined) {
-      planProxy(p, proxy, parseProxyUrl, () => {
-        const target = parseConnectTarget(targetOf(args));
-        return target.transport === "tcp" ? target.hostname : "";
-      });
-    } else {
-      p.address(targetOf(args), parseConnectTarget, "connect");
-    }
+    planTarget(p, targetOf(args), parseConnectTarget, args.text("proxy"), parseProxyUrl);
     if (clientWantsTls(args)) planTlsClient(args, p);
     planTapAndExec(args, p);
   },
