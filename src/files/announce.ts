@@ -14,6 +14,7 @@
 
 import type { Output } from "../console/output.ts";
 import { SocketError } from "../console/errors.ts";
+import { receiveDatagrams } from "../udp/socket.ts";
 import {
   type Announcement,
   AnswerLimiter,
@@ -87,23 +88,9 @@ async function sendEverywhere(
 
 /** Receives datagrams of at most {@linkcode MAX_MESSAGE} bytes; longer ones are dropped. */
 async function* receive(conn: Deno.DatagramConn): AsyncGenerator<[Uint8Array, Deno.NetAddr]> {
-  const buffer = new Uint8Array(MAX_MESSAGE + 1);
-  for (;;) {
-    let data: Uint8Array;
-    let from: Deno.Addr;
-    try {
-      [data, from] = await conn.receive(buffer);
-    } catch (err) {
-      if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) return;
-      if (
-        err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.ConnectionReset
-      ) {
-        continue;
-      }
-      throw err;
-    }
-    if (data.length > MAX_MESSAGE) continue;
-    yield [data, from as Deno.NetAddr];
+  for await (const datagram of receiveDatagrams(conn, MAX_MESSAGE)) {
+    if (datagram.truncated) continue;
+    yield [datagram.data, { transport: "udp", hostname: datagram.hostname, port: datagram.port }];
   }
 }
 

@@ -18,8 +18,9 @@ import dgram from "node:dgram";
 import { describeError } from "../console/errors.ts";
 import { count, formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
-import { formatHostPort, type HostAddress, isLoopbackHost } from "../inet/address.ts";
+import { formatHostPort, type HostAddress } from "../inet/address.ts";
 import { type DatagramSocket, receiveDatagrams } from "../udp/socket.ts";
+import { defaultBind } from "../udp/send.ts";
 import type { AccessGate } from "../net/access_gate.ts";
 
 /** Sessions end after this long without a datagram unless told otherwise (`--idle`). */
@@ -57,16 +58,8 @@ export interface UdpRelayStats {
   dropped: number;
 }
 
-/** The local address an upstream socket binds: the loopback for a loopback TARGET, else any. */
-export function upstreamBind(target: HostAddress): HostAddress {
-  const host = target.hostname;
-  const hostname = isLoopbackHost(host)
-    ? (host === "::1" ? "::1" : "127.0.0.1")
-    : host.includes(":")
-    ? "::"
-    : "0.0.0.0";
-  return { transport: "udp", hostname, port: 0 };
-}
+/** The local address an upstream socket binds: as `udp send` binds, the loopback for a loopback TARGET, else any. */
+export const upstreamBind: (target: HostAddress) => HostAddress = defaultBind;
 
 interface RelaySession {
   from: string;
