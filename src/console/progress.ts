@@ -33,7 +33,9 @@ export function renderProgress(
     columns?: number;
   },
 ): string {
-  const { label, done, total, seconds, columns, start = 0 } = state;
+  const { label, done, total, seconds, start = 0 } = state;
+  // A terminal whose size is unset (a pty nobody sized) reports 0 columns: take no width then.
+  const columns = state.columns !== undefined && state.columns > 0 ? state.columns : undefined;
   // The rate is of this run's bytes: a resumed download's earlier part took no time now.
   const rate = seconds > 0 ? Math.max(0, done - start) / seconds : 0;
   if (total === undefined) {

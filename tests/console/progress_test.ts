@@ -60,3 +60,15 @@ Deno.test("renderProgress() of a resumed download rates only this run's bytes", 
   });
   assert.match(line, / 80% 800 B\/1\.0 kB 100 B\/s ETA 2s$/);
 });
+
+Deno.test("renderProgress() on a terminal that reports 0 columns still shows the line", () => {
+  const line = renderProgress({
+    label: "x",
+    done: 50,
+    total: 100,
+    seconds: 2,
+    width: 20,
+    columns: 0,
+  });
+  assert.match(line, /^x \[#+-+\] {2}50% 50 B\/100 B 25 B\/s ETA 2s$/);
+});
