@@ -445,7 +445,7 @@ Deno.test({
 });
 
 Deno.test("serve --tls: one fingerprint printed once; TCP services and the HTTPS face take it, UDP stays plain", async () => {
-  const offset = 20_000 + Math.floor(Math.random() * 20_000);
+  const offset = freeOffset([[7007, "tcp"], [8080, "tcp"], [7007, "udp"]]);
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/a.txt`, "shared\n");
@@ -811,3 +811,26 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A `--port-offset` whose ports are free now, below the ephemeral range
+ * (32768 and up on Linux), so no client connection of another test can take
+ * one meanwhile.
+ */
+function freeOffset(ports: [number, "tcp" | "udp"][]): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const offset = 10_000 + Math.floor(Math.random() * 14_000);
+    const free = ports.every(([port, transport]) => {
+      try {
+        const hostname = "127.0.0.1";
+        if (transport === "tcp") Deno.listen({ hostname, port: port + offset }).close();
+        else Deno.listenDatagram({ hostname, port: port + offset, transport: "udp" }).close();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (free) return offset;
+  }
+  throw new Error("no free port offset found");
+}
