@@ -155,6 +155,18 @@ export function connectTls(
           ),
         );
       } else {
+        // The runtime checks the name only when one was sent (SNI): an IP target is checked here.
+        const name = servername ?? target.hostname;
+        if (peer && tls.checkServerIdentity(name, peer) !== undefined) {
+          return fail(
+            new TlsTrustError(
+              `the server's certificate is not trusted: it is not valid for the name ${
+                escapeText(name)
+              }`,
+              certificate,
+            ),
+          );
+        }
         trust = "verified";
       }
       cleanup();

@@ -834,3 +834,52 @@ function freeOffset(ports: [number, "tcp" | "udp"][]): number {
   }
   throw new Error("no free port offset found");
 }
+
+Deno.test({
+  name:
+    "verification checks an IP target against the certificate's addresses (no SNI is sent for an IP)",
+  ignore: skipWithout("openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makePki(dir); // the leaf is for localhost and 127.0.0.1, not ::1
+      const read = `--allow-read=${dir}`;
+      await using server = sockit(
+        [
+          "tcp",
+          "listen",
+          "[::]:0",
+          "-k",
+          "--mode",
+          "echo",
+          "--cert",
+          `${dir}/leaf.pem`,
+          "--key",
+          `${dir}/leaf.key`,
+        ],
+        ["--allow-net=[::]", read],
+      );
+      const port = await server.port();
+      const v4 = await runSockit([
+        "tcp",
+        "connect",
+        `127.0.0.1:${port}`,
+        "--cacert",
+        `${dir}/ca.pem`,
+      ], {
+        permissions: [`--allow-net=127.0.0.1:${port}`, read],
+        input: "v4\n",
+      });
+      assert.equal(v4.stdout, "v4\n", v4.stderr);
+      const v6 = await runSockit(["tcp", "connect", `[::1]:${port}`, "--cacert", `${dir}/ca.pem`], {
+        permissions: [`--allow-net=[::1]:${port}`, read],
+        input: "v6\n",
+      });
+      assert.equal(v6.code, 1);
+      assert.equal(v6.stdout, "");
+      assert.match(v6.stderr, /not trusted: it is not valid for the name ::1/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
