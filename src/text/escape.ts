@@ -33,6 +33,20 @@ export function escapeText(text: string): string {
   });
 }
 
+/**
+ * True when `bytes` are printable ASCII (space to `~`) without a backslash:
+ * text {@linkcode escapeText} would leave as it is, known without decoding
+ * it (the common case of a hot receive path). False says nothing: decode
+ * and ask {@linkcode isSafeText}.
+ */
+export function isPrintableAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e || b === 0x5c) return false;
+  }
+  return true;
+}
+
 /** True when `text` has nothing {@linkcode escapeText} would change. */
 export function isSafeText(text: string): boolean {
   UNSAFE.lastIndex = 0;
