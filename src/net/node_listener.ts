@@ -89,6 +89,11 @@ export class NodeConn {
     });
   }
 
+  /** Bytes read from the socket and not yet taken by {@linkcode read}. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
   #notify(): void {
     const wake = this.#wake;
     this.#wake = undefined;
