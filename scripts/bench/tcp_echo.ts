@@ -158,7 +158,8 @@ const summary = (runs: { load: Load; peak: number }[]) => ({
   errors: runs.reduce((sum, r) => sum + r.load.errors, 0),
   peak: Math.max(...runs.map((r) => r.peak)),
 });
-const [sockit, ceiling, node] = contenders.map((c) => summary(c.runs)) as [
+const [sockit, ceiling, node, nodeCeiling] = contenders.map((c) => summary(c.runs)) as [
+  ReturnType<typeof summary>,
   ReturnType<typeof summary>,
   ReturnType<typeof summary>,
   ReturnType<typeof summary>,
@@ -189,11 +190,12 @@ printTable([
     ];
   }),
 ]);
+const versusOne = (other: ReturnType<typeof summary>) =>
+  `${(sockit.perSecond / other.perSecond).toFixed(2)}× round trips/s, ` +
+  `p99 ${(sockit.p99us / other.p99us).toFixed(2)}×`;
 console.log(
-  `sockit ÷ node: ${(sockit.perSecond / node.perSecond).toFixed(2)}× round trips/s, ` +
-    `p99 ${(sockit.p99us / node.p99us).toFixed(2)}× node's (target ≥ 1.0×, p99 ≤ 2×); ` +
-    `sockit ÷ Deno ceiling: ${(sockit.perSecond / ceiling.perSecond).toFixed(2)}×, ` +
-    `p99 ${(sockit.p99us / ceiling.p99us).toFixed(2)}× the ceiling's`,
+  `sockit ÷ node: ${versusOne(node)} (target ≥ 1.0×, p99 ≤ 2×); ` +
+    `÷ Deno ceiling on Deno.Conn: ${versusOne(ceiling)}; ÷ on node:net: ${versusOne(nodeCeiling)}`,
 );
 const results: ResultRow[] = [
   versus("round trips/s vs node net", {
