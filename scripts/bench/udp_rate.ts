@@ -9,7 +9,9 @@
  *   iperf3 -u -b 0 -l 1200     → iperf3 -s                (target: sockit ≥ 0.8× its received rate)
  *
  * Reports sent and received datagrams per second, loss, and the listener's
- * peak RSS (target ≤ 100 MB). Received rates use the sender's duration as
+ * peak RSS (target ≤ 100 MB); then what `udp listen` spends per datagram
+ * besides the receive op, measured in one process without a socket
+ * (udp_listen_cost.ts), a figure the machine's other work moves little. Received rates use the sender's duration as
  * the window.
  *
  * The sockit and Deno receivers alternate over several rounds (the order
@@ -34,6 +36,7 @@ import {
   printTable,
   type ResultRow,
   runIperf3,
+  shellQuote,
   sockitShell,
   startPeer,
   startSockit,
@@ -202,6 +205,23 @@ if (hasCommand("iperf3")) {
 } else console.error("iperf3 not installed: skipped (apt-get install iperf3)");
 printTable(rows);
 console.log(ratio);
+
+/** `udp_listen_cost.ts` on a checkout: µs per datagram besides the receive op. */
+async function cost(root?: string): Promise<{ sockit: number; bare: number }> {
+  const args = ["run", "--no-prompt", "-A", `${BENCH_DIR}udp_listen_cost.ts`];
+  const result = await timeShell(
+    [DENO, ...args, ...(root ? [root] : [])].map(shellQuote).join(" "),
+  );
+  if (result.code !== 0) throw new Error(`udp_listen_cost failed: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+const own = await cost();
+const before = baseline ? await cost(new URL(".", `file://${baseline}`).pathname) : undefined;
+console.log(
+  `udp listen's own cost per datagram besides the receive op (one process, no socket): ` +
+    `${own.sockit.toFixed(2)} µs; a bare receive loop's ${own.bare.toFixed(2)} µs` +
+    (before ? `; baseline ${before.sockit.toFixed(2)} µs` : ""),
+);
 results.push(
   limit("udp listen peak RSS", { sockit: (sockit.peak ?? 0) / 1e6, unit: "MB" }, { atMost: 100 }),
 );
