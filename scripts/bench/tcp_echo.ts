@@ -1,17 +1,22 @@
 /**
  * Echo round trips: CONNS connections ping-pong 64-byte messages for
  * SECONDS against `sockit tcp listen -k --mode echo` and against a plain
- * Node.js `net` echo server, with the same load generator (echo_load.mjs,
- * run by node when installed). Target: sockit ≥ 1.0× Node's round trips/s.
+ * Node.js `net` echo server, and against the bare-Deno ceilings (minimal
+ * Deno echo servers, deno_echo_server.ts: one on Deno.Conn like sockit, one
+ * on node:net's native handles), with the same load generator
+ * (echo_load.mjs, run by node when installed). Targets: sockit ≥ 1.0× Node's
+ * round trips/s, with a p99 round trip at most 2× Node's.
  * Then: peak RSS of the sockit server holding IDLE idle connections
  * (target ≤ 300 MB at 10,000).
  *
- * Rounds alternate between the two servers and the medians are reported:
+ * Rounds alternate between the servers (the order reversed every other
+ * round) and the medians are reported:
  * on a 2-core machine the load generator and the server share the CPUs, and
  * single runs vary by ±15% (p99 much more).
  *
  * Usage: deno task bench:tcp-echo [--conns 1000] [--seconds 10] [--rounds 3] [--idle 10000]
  *   [--size 64] [--quick] [--json]   (--quick: 200 connections, 3 s, 1 round, 2000 idle)
+ * With SOCKIT_BASELINE=/path/to/main.ts, that sockit (another commit's) runs too, for A/B.
  *
  * @module
  */
@@ -30,7 +35,7 @@ import {
   startSockit,
   versus,
 } from "./_bench.ts";
-import type { Spawned } from "../../tests/helpers/harness.ts";
+import { DENO, type Spawned } from "../../tests/helpers/harness.ts";
 
 const { values: { conns, seconds, idle, size, rounds }, json } = parseBenchArgs({
   conns: { default: 1000, quick: 200 },
@@ -41,6 +46,7 @@ const { values: { conns, seconds, idle, size, rounds }, json } = parseBenchArgs(
 });
 const runtime = NODE_OR_DENO;
 const LOAD = `${BENCH_DIR}echo_load.mjs`;
+const CEILING = `${BENCH_DIR}deno_echo_server.ts`;
 
 interface Load {
   roundTrips: number;
@@ -83,32 +89,66 @@ async function against(server: Spawned): Promise<{ load: Load; peak: number }> {
 console.error(
   `tcp echo: ${conns} connections × ${size}-byte ping-pong, ${seconds} s a run, ${rounds} rounds`,
 );
-const sockitServer = () =>
-  startSockit([
-    "tcp",
-    "listen",
-    "0",
-    "-k",
-    "--mode",
-    "echo",
-    "-q",
-    "--max-conns",
-    "20000",
-  ]);
+const sockitArgs = ["tcp", "listen", "0", "-k", "--mode", "echo", "-q", "--max-conns", "20000"];
+const sockitServer = () => startSockit(sockitArgs);
 const [nodeCommand, ...nodePrefix] = runtime;
-const nodeServer = () =>
-  startPeer(nodeCommand!, [...nodePrefix, `${BENCH_DIR}node_echo_server.mjs`], {
-    name: "node echo",
+const nodeName = `node net (${runtime[0] === "node" ? "node" : "deno"})`;
+
+/** One server under the same load: sockit, the bare-Deno ceiling, the peer (and a baseline). */
+interface Contender {
+  name: string;
+  start(): Spawned;
+  runs: { load: Load; peak: number }[];
+}
+const contenders: Contender[] = [
+  { name: "sockit", start: sockitServer, runs: [] },
+  {
+    name: "Deno ceiling (Deno.Conn)",
+    start: () =>
+      startPeer(DENO, ["run", "--no-prompt", "--allow-net=127.0.0.1", CEILING, "conn"], {
+        name: "deno echo",
+      }),
+    runs: [],
+  },
+  {
+    name: nodeName,
+    start: () =>
+      startPeer(nodeCommand!, [...nodePrefix, `${BENCH_DIR}node_echo_server.mjs`], {
+        name: "node echo",
+      }),
+    runs: [],
+  },
+];
+// The runtime's other socket API: node:net on Deno's native libuv-style handles.
+contenders.push({
+  name: "Deno ceiling (node:net)",
+  start: () =>
+    startPeer(DENO, ["run", "--no-prompt", "--allow-net=127.0.0.1", CEILING, "node"], {
+      name: "deno node:net echo",
+    }),
+  runs: [],
+});
+// SOCKIT_BASELINE=/path/to/other/main.ts adds that sockit (an older commit) for A/B runs.
+const baseline = Deno.env.get("SOCKIT_BASELINE");
+if (baseline) {
+  contenders.push({
+    name: "sockit baseline",
+    start: () =>
+      startPeer(DENO, ["run", "--no-prompt", "--allow-net=127.0.0.1", baseline, ...sockitArgs], {
+        name: "sockit baseline",
+      }),
+    runs: [],
   });
-const sockitRuns: { load: Load; peak: number }[] = [];
-const nodeRuns: { load: Load; peak: number }[] = [];
+}
 for (let round = 1; round <= rounds; round++) {
-  sockitRuns.push(await against(sockitServer()));
-  nodeRuns.push(await against(nodeServer()));
-  const [a, b] = [sockitRuns.at(-1)!.load, nodeRuns.at(-1)!.load];
+  // Alternate who goes first, so that no one always runs on a warmer (or busier) machine.
+  const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+  for (const contender of order) contender.runs.push(await against(contender.start()));
   console.error(
-    `  round ${round}: sockit ${a.perSecond.toFixed(0)}/s p99 ${(a.p99us / 1000).toFixed(1)} ms; ` +
-      `node ${b.perSecond.toFixed(0)}/s p99 ${(b.p99us / 1000).toFixed(1)} ms`,
+    `  round ${round}: ` + contenders.map(({ name, runs }) => {
+      const { perSecond, p99us } = runs.at(-1)!.load;
+      return `${name} ${perSecond.toFixed(0)}/s p99 ${(p99us / 1000).toFixed(1)} ms`;
+    }).join("; "),
   );
 }
 const summary = (runs: { load: Load; peak: number }[]) => ({
@@ -118,31 +158,45 @@ const summary = (runs: { load: Load; peak: number }[]) => ({
   errors: runs.reduce((sum, r) => sum + r.load.errors, 0),
   peak: Math.max(...runs.map((r) => r.peak)),
 });
-const sockit = summary(sockitRuns);
-const node = summary(nodeRuns);
+const [sockit, ceiling, node, nodeCeiling] = contenders.map((c) => summary(c.runs)) as [
+  ReturnType<typeof summary>,
+  ReturnType<typeof summary>,
+  ReturnType<typeof summary>,
+  ReturnType<typeof summary>,
+];
 const us = (n: number) => `${(n / 1000).toFixed(2)} ms`;
 printTable([
-  ["server (median)", "round trips/s", "p50", "p99", "errors", "peak RSS", "sockit ratio"],
   [
-    "sockit",
-    sockit.perSecond.toFixed(0),
-    us(sockit.p50us),
-    us(sockit.p99us),
-    String(sockit.errors),
-    mb(sockit.peak),
-    "1.00",
+    "server (median)",
+    "round trips/s",
+    "p50",
+    "p99",
+    "errors",
+    "peak RSS",
+    "sockit ÷ it (rt/s)",
+    "its p99 ÷ sockit's",
   ],
-  [
-    `node net (${runtime[0] === "node" ? "node" : "deno"})`,
-    node.perSecond.toFixed(0),
-    us(node.p50us),
-    us(node.p99us),
-    String(node.errors),
-    mb(node.peak),
-    (sockit.perSecond / node.perSecond).toFixed(2),
-  ],
+  ...contenders.map(({ name, runs }) => {
+    const s = summary(runs);
+    return [
+      name,
+      s.perSecond.toFixed(0),
+      us(s.p50us),
+      us(s.p99us),
+      String(s.errors),
+      mb(s.peak),
+      (sockit.perSecond / s.perSecond).toFixed(2),
+      (s.p99us / sockit.p99us).toFixed(2),
+    ];
+  }),
 ]);
-console.log("ratio = sockit round trips/s ÷ node's (> 1 means sockit is faster)");
+const versusOne = (other: ReturnType<typeof summary>) =>
+  `${(sockit.perSecond / other.perSecond).toFixed(2)}× round trips/s, ` +
+  `p99 ${(sockit.p99us / other.p99us).toFixed(2)}×`;
+console.log(
+  `sockit ÷ node: ${versusOne(node)} (target ≥ 1.0×, p99 ≤ 2×); ` +
+    `÷ Deno ceiling on Deno.Conn: ${versusOne(ceiling)}; ÷ on node:net: ${versusOne(nodeCeiling)}`,
+);
 const results: ResultRow[] = [
   versus("round trips/s vs node net", {
     sockit: sockit.perSecond,
@@ -150,6 +204,12 @@ const results: ResultRow[] = [
     unit: "/s",
     ratio: sockit.perSecond / node.perSecond,
   }, { atLeast: 1 }),
+  versus("echo p99 vs node net", {
+    sockit: sockit.p99us / 1000,
+    peer: node.p99us / 1000,
+    unit: "ms",
+    ratio: sockit.p99us / node.p99us,
+  }, { atMost: 2 }),
 ];
 
 if (idle > 0) {

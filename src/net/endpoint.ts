@@ -10,8 +10,9 @@
 
 import { InterruptedError, SocketError } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
-import { type Address, formatAddress, formatHostPort } from "../inet/address.ts";
+import { type Address, formatAddress, formatHostPort, type HostAddress } from "../inet/address.ts";
 import { TlsListener } from "../tls/server.ts";
+import { NodeListener } from "./node_listener.ts";
 
 /** A listener on TCP or a Unix socket, with its real bound address. */
 export interface BoundListener {
@@ -101,6 +102,45 @@ export function listen(address: Address, out: Output, options: ListenOptions = {
         if (!(err instanceof Deno.errors.BadResource)) throw err;
       }
       if (address.transport === "unix") removeSocketFile(address.path);
+    },
+  };
+}
+
+/**
+ * Like {@linkcode listen} for a plain TCP listener, served through
+ * `node:net`'s native handles (see `node_listener.ts`): fair service to
+ * many busy clients at once. The address is bound with `Deno.listen` first
+ * and let go, for the same errors and messages as every other listener
+ * (`node:net` reports a missing permission as an uncaught error), then
+ * `node:net` listens on it.
+ *
+ * @throws {SocketError} address in use, port < 1024, missing permission
+ */
+export async function listenFair(
+  address: HostAddress,
+  out: Output,
+  options: Pick<ListenOptions, "label"> = {},
+): Promise<BoundListener> {
+  const { label } = options;
+  const { hostname } = address;
+  let listener: NodeListener;
+  try {
+    // Asked for exactly as given (port 0 again, not the one the probe got): the same permission.
+    Deno.listen({ hostname, port: address.port }).close();
+    listener = await NodeListener.open(hostname, address.port);
+  } catch (err) {
+    throw new SocketError(err, { action: "listen", address: formatAddress(address) });
+  }
+  const bound: Address = { ...address, port: listener.addr.port };
+  announceListening(out, bound, { ...(label ? { label } : {}), transport: "tcp" });
+  let closed = false;
+  return {
+    listener: listener as unknown as Deno.Listener,
+    address: bound,
+    close() {
+      if (closed) return;
+      closed = true;
+      listener.close();
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Output } from "../console/output.ts";
 import { CliError, exitCodeOf, input, UsageError } from "../console/errors.ts";
 import { formatAddress, parseConnectTarget, parseListenAddress } from "../inet/address.ts";
 import { AccessGate, planAccess } from "../net/access_gate.ts";
-import { listen } from "../net/endpoint.ts";
+import { listen, listenFair } from "../net/endpoint.ts";
 import { SessionLog } from "../net/session_log.ts";
 import { Taps } from "../net/tap.ts";
 import { splitWords } from "../text/words.ts";
@@ -37,7 +37,7 @@ import { parseProxyUrl } from "../inet/proxy_url.ts";
 import { clientTls, startTls } from "../tls/args.ts";
 import { runTcpClient } from "./client.ts";
 import { ExecStartError } from "./exec.ts";
-import { serveTcp, TCP_MODES, type TcpMode } from "./server.ts";
+import { FAIR_MODES, serveTcp, TCP_MODES, type TcpMode } from "./server.ts";
 import { printSummary } from "../net/server.ts";
 
 /** `-e/--exec "PROGRAM [ARGS…]"`: a new process per connection, without a shell. */
@@ -291,7 +291,11 @@ const listenCommand: CommandSpec = {
     const access = input(() => AccessGate.of(args, out));
     using log = SessionLog.open(args.text("log"));
     const tls = await startTls(args, address, out);
-    const bound = listen(address, out, { tls });
+    // Many clients in a mode sockit answers itself: node:net's handles serve them fairly.
+    const fair = args.flag("keep-open") && !tls && !argv && FAIR_MODES.includes(mode);
+    const bound = fair && address.transport !== "unix"
+      ? await listenFair(address, out)
+      : listen(address, out, { tls });
     // A program that cannot be run at all fails every connection: stop and say why.
     const stopped = new AbortController();
     let startFailure: unknown;

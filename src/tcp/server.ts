@@ -33,6 +33,13 @@ export const TCP_MODES = ["stdio", "echo", "stamp", "greet", "sink"] as const;
 /** One of {@linkcode TCP_MODES}. */
 export type TcpMode = typeof TCP_MODES[number];
 
+/**
+ * The modes in which sockit answers each client itself, a loop per
+ * connection: with `-k` they are served through `node:net`'s handles, fair
+ * to every client under load (see `net/node_listener.ts`).
+ */
+export const FAIR_MODES: readonly TcpMode[] = ["echo", "stamp", "greet", "sink"];
+
 /** Options for {@linkcode serveTcp}. */
 export interface ServeTcpOptions {
   /** @default {"stdio"} */

@@ -33,6 +33,45 @@ export function escapeText(text: string): string {
   });
 }
 
+/**
+ * True when `bytes` are printable ASCII (space to `~`) without a backslash:
+ * text {@linkcode escapeText} would leave as it is, known without decoding
+ * it (the common case of a hot receive path). False says nothing: decode
+ * and ask {@linkcode isSafeText}.
+ */
+export function isPrintableAscii(bytes: Uint8Array): boolean {
+  const { length, byteOffset } = bytes;
+  let i = 0;
+  const head = Math.min(length, (4 - (byteOffset & 3)) & 3);
+  for (; i < head; i++) if (!printableByte(bytes[i]!)) return false;
+  // Four bytes at a time (a long datagram is the hot case), with the per-byte tests of
+  // "Bit Twiddling Hacks" (haszero, hasless): exact for whether any byte matches.
+  const words = (length - i) >>> 2;
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, byteOffset + i, words);
+    for (let j = 0; j < words; j++) {
+      const w = view[j]!;
+      const del = w ^ 0x7f7f7f7f;
+      const slash = w ^ 0x5c5c5c5c;
+      if (
+        ((w & 0x80808080) |
+          ((w - 0x20202020) & ~w & 0x80808080) |
+          ((del - 0x01010101) & ~del & 0x80808080) |
+          ((slash - 0x01010101) & ~slash & 0x80808080)) !== 0
+      ) {
+        return false;
+      }
+    }
+    i += words * 4;
+  }
+  for (; i < length; i++) if (!printableByte(bytes[i]!)) return false;
+  return true;
+}
+
+function printableByte(b: number): boolean {
+  return b >= 0x20 && b <= 0x7e && b !== 0x5c;
+}
+
 /** True when `text` has nothing {@linkcode escapeText} would change. */
 export function isSafeText(text: string): boolean {
   UNSAFE.lastIndex = 0;

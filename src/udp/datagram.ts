@@ -6,7 +6,7 @@
  */
 
 import { displayText, type Encoding, jsonText } from "../text/encoding.ts";
-import { isSafeText } from "../text/escape.ts";
+import { isPrintableAscii, isSafeText } from "../text/escape.ts";
 
 /** Largest UDP payload over IPv4: 65535 − 20 (IP header) − 8 (UDP header). */
 export const MAX_PAYLOAD_IPV4 = 65507;
@@ -85,6 +85,7 @@ export function datagramLineParts(
   encoding: Encoding,
 ): [prefix: string, body: Uint8Array | undefined] {
   if (encoding === "utf-8") {
+    if (isPrintableAscii(datagram.data)) return [`${datagram.from} `, datagram.data];
     try {
       if (isSafeText(strictUtf8.decode(datagram.data))) return [`${datagram.from} `, datagram.data];
     } catch {

@@ -15,7 +15,7 @@ import { describeError } from "../console/errors.ts";
 import type { Encoding } from "../text/encoding.ts";
 import { stampReply } from "./datagram.ts";
 import type { AccessGate } from "../net/access_gate.ts";
-import { type DatagramSocket, printDatagram, receiveDatagrams } from "./socket.ts";
+import { DatagramReceiver, type DatagramSocket, printDatagram } from "./socket.ts";
 
 /** How a server answers a datagram. */
 export type UdpReply = "none" | "echo" | "stamp";
@@ -73,13 +73,17 @@ export async function serveUdp(
   signal?.addEventListener("abort", stop, { once: true });
   if (signal?.aborted || count === 0) stop();
   try {
-    for await (const datagram of receiveDatagrams(socket.conn, maxSize, { access, label })) {
+    // One await per datagram (the receive); output is batched (Output.recordBytes).
+    const receiver = new DatagramReceiver(socket.conn, maxSize, { access, label });
+    let lastFrom = "";
+    for (let datagram; (datagram = await receiver.receive()) !== null;) {
       stats.datagrams++;
       stats.bytes += datagram.data.length;
-      if (!peers.has(datagram.from)) {
+      if (datagram.from !== lastFrom && !peers.has(datagram.from)) {
         // Bounded: a flood from spoofed sources must not grow memory without end.
         if (peers.size < 100_000) peers.add(datagram.from);
       }
+      lastFrom = datagram.from;
       if (datagram.truncated) {
         stats.truncated++;
         out.warn(`datagram from ${datagram.from} truncated to ${maxSize} bytes`);

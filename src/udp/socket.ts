@@ -85,47 +85,88 @@ export interface ReceiveOptions {
 }
 
 /**
- * Receives datagrams until the socket is closed. One buffer of `maxSize + 1`
+ * Receives datagrams one call at a time, for a receive loop that pays one
+ * await per datagram (the receive itself). One buffer of `maxSize + 1`
  * bytes is reused, so a datagram longer than `maxSize` is seen and reported
- * as truncated; each datagram's `data` is valid until the next one.
+ * as truncated; each datagram's `data` is valid until the next call.
  * ICMP errors that some systems report on a later receive are skipped.
  * A datagram the access gate turns away is dropped here, before any caller
- * sees (or answers) it.
+ * sees (or answers) it. The sender's `HOST:PORT` text is reused while
+ * datagrams keep coming from the same sender.
+ */
+export class DatagramReceiver {
+  readonly #conn: Deno.DatagramConn;
+  readonly #maxSize: number;
+  readonly #access: AccessGate | undefined;
+  readonly #label: string | undefined;
+  readonly #buffer: Uint8Array;
+  #lastHost = "";
+  #lastPort = -1;
+  #lastPeer = "";
+
+  constructor(conn: Deno.DatagramConn, maxSize = 65535, options: ReceiveOptions = {}) {
+    this.#conn = conn;
+    this.#maxSize = maxSize;
+    this.#access = options.access;
+    this.#label = options.label;
+    this.#buffer = new Uint8Array(maxSize + 1);
+  }
+
+  /** The next datagram, or null once the socket is closed. */
+  async receive(): Promise<Datagram | null> {
+    const maxSize = this.#maxSize;
+    for (;;) {
+      let data: Uint8Array;
+      let from: Deno.Addr;
+      try {
+        [data, from] = await this.#conn.receive(this.#buffer);
+      } catch (err) {
+        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
+          return null;
+        }
+        // Port unreachable from an earlier send (Windows, connected sockets): not ours to stop on.
+        if (
+          err instanceof Deno.errors.ConnectionRefused ||
+          err instanceof Deno.errors.ConnectionReset
+        ) {
+          continue;
+        }
+        throw err;
+      }
+      const truncated = data.length > maxSize;
+      const { hostname, port } = from as Deno.NetAddr;
+      if (hostname !== this.#lastHost || port !== this.#lastPort) {
+        this.#lastHost = hostname;
+        this.#lastPort = port;
+        this.#lastPeer = formatHostPort(hostname, port);
+      }
+      const peer = this.#lastPeer;
+      const access = this.#access;
+      if (access && !access.admits(hostname, peer, { transport: "udp", label: this.#label })) {
+        continue;
+      }
+      return {
+        data: truncated ? data.subarray(0, maxSize) : data,
+        from: peer,
+        hostname,
+        port,
+        truncated,
+      };
+    }
+  }
+}
+
+/**
+ * Receives datagrams until the socket is closed (see {@linkcode DatagramReceiver},
+ * which a hot loop calls directly to save the generator's steps).
  */
 export async function* receiveDatagrams(
   conn: Deno.DatagramConn,
   maxSize = 65535,
   options: ReceiveOptions = {},
 ): AsyncGenerator<Datagram> {
-  const { access, label } = options;
-  const buffer = new Uint8Array(maxSize + 1);
-  for (;;) {
-    let data: Uint8Array;
-    let from: Deno.Addr;
-    try {
-      [data, from] = await conn.receive(buffer);
-    } catch (err) {
-      if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) return;
-      // Port unreachable from an earlier send (Windows, connected sockets): not ours to stop on.
-      if (
-        err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.ConnectionReset
-      ) {
-        continue;
-      }
-      throw err;
-    }
-    const truncated = data.length > maxSize;
-    const net = from as Deno.NetAddr;
-    const peer = formatHostPort(net.hostname, net.port);
-    if (access && !access.admits(net.hostname, peer, { transport: "udp", label })) continue;
-    yield {
-      data: truncated ? data.subarray(0, maxSize) : data,
-      from: peer,
-      hostname: net.hostname,
-      port: net.port,
-      truncated,
-    };
-  }
+  const receiver = new DatagramReceiver(conn, maxSize, options);
+  for (let datagram; (datagram = await receiver.receive()) !== null;) yield datagram;
 }
 
 /** A `Deno.NetAddr` for sending to `address`. */
@@ -157,7 +198,8 @@ export async function printIncoming(
   encoding: Encoding,
   extra: (datagram: Datagram) => Record<string, unknown> = () => ({}),
 ): Promise<void> {
-  for await (const datagram of receiveDatagrams(conn)) {
+  const receiver = new DatagramReceiver(conn);
+  for (let datagram; (datagram = await receiver.receive()) !== null;) {
     const pending = printDatagram(out, datagram, encoding, extra(datagram));
     if (pending) await pending;
   }

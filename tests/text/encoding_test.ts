@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { displayText, encodeText, ENCODINGS, jsonText } from "../../src/text/encoding.ts";
-import { escapeText, isSafeText } from "../../src/text/escape.ts";
+import { escapeText, isPrintableAscii, isSafeText } from "../../src/text/escape.ts";
 import { encodeLegacy } from "../../src/text/legacy.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
@@ -317,4 +317,32 @@ Deno.test("displayText() agrees with the decoder on GB18030 four-byte sequences 
       }
     }
   }
+});
+
+Deno.test("isPrintableAscii() is true exactly when every byte is space to ~ but not a backslash", () => {
+  const printable = (b: number) => b >= 0x20 && b <= 0x7e && b !== 0x5c;
+  const backing = new Uint8Array(32);
+  // Every byte value at every position, at every alignment, in runs shorter and longer than a word.
+  for (const offset of [0, 1, 2, 3]) {
+    for (const length of [0, 1, 3, 4, 5, 8, 13]) {
+      for (let at = 0; at < length; at++) {
+        for (let value = 0; value < 256; value++) {
+          backing.fill(0x61);
+          backing[offset + at] = value;
+          const bytes = backing.subarray(offset, offset + length);
+          assert.equal(
+            isPrintableAscii(bytes),
+            printable(value),
+            `${offset}/${length}/${at}/${value}`,
+          );
+        }
+      }
+    }
+  }
+  // Each answer agrees with decoding and asking isSafeText (a true is never wrong).
+  for (const text of ["plain ascii text, long enough for words", "a\\b", "tab\t", "\x7f", "é"]) {
+    const bytes = new TextEncoder().encode(text);
+    if (isPrintableAscii(bytes)) assert.ok(isSafeText(text), text);
+  }
+  assert.equal(isPrintableAscii(new TextEncoder().encode("x".repeat(1200))), true);
 });

@@ -3,6 +3,7 @@ import {
   checkPayload,
   datagramEvent,
   datagramLine,
+  datagramLineParts,
   MAX_PAYLOAD_IPV4,
   MAX_PAYLOAD_IPV6,
   maxPayload,
@@ -42,6 +43,30 @@ Deno.test("stampReply() prefixes the datagram's own bytes", () => {
 
 Deno.test("datagramLine() is HOST:PORT TEXT on one line", () => {
   assert.equal(datagramLine(datagram(enc("a\nb")), "utf-8"), "127.0.0.1:5000 a\\nb");
+});
+
+Deno.test("datagramLineParts() prints what datagramLine() would, raw bytes only when safe", () => {
+  const bodies = [
+    "plain ascii ~ text",
+    "",
+    "back\\slash",
+    "tab\there",
+    "\x1b[31mred",
+    "del\x7f",
+    "héllo ünïcode",
+    "bidi \u202e override",
+    "line\u2028separator",
+  ];
+  const cases = [...bodies.map(enc), new Uint8Array([0x61, 0xff, 0x62]), new Uint8Array([0x9b])];
+  for (const data of cases) {
+    const [prefix, body] = datagramLineParts(datagram(data), "utf-8");
+    const printed = body === undefined ? prefix : prefix + new TextDecoder().decode(body);
+    assert.equal(printed, datagramLine(datagram(data), "utf-8"), JSON.stringify([...data]));
+  }
+  const [, raw] = datagramLineParts(datagram(enc("plain ascii")), "utf-8");
+  assert.ok(raw !== undefined, "safe ASCII is printed as its own bytes");
+  const [, escaped] = datagramLineParts(datagram(enc("a\\b")), "utf-8");
+  assert.equal(escaped, undefined, "a backslash is escaped, not printed raw");
 });
 
 Deno.test("datagramEvent() has size, text, base64 when invalid, truncated when cut", () => {
