@@ -84,14 +84,20 @@ Deno.test({
         assert.equal(report.sum_received.lost_packets, ours.lostPackets);
         assert.equal(report.sum_received.packets, ours.packets);
       } else if (variant.name === "reverse") {
-        // What sockit sent is what it reported (1%); what iperf3 took in, close (5%: bytes in
-        // flight when the test stops are counted by the sender only).
+        // What sockit sent is what it reported (1%). What iperf3 took in trails it by what was
+        // sent after iperf3 stopped counting: in flight, plus what the server sent before it
+        // read TEST_END. On a loaded machine that lag reached 0.16 s of a 1 s test (12%), so
+        // received is held to at most what was sent and at least 80% of it.
         within(report.sum_sent.bytes, ours.bytesOut, 0.01, "-R bytes sent");
-        within(report.sum_received.bytes, ours.bytesOut, 0.05, "-R bytes received");
+        assert.ok(
+          report.sum_received.bytes <= ours.bytesOut * 1.01,
+          "-R received no more than sent",
+        );
+        within(report.sum_received.bytes, ours.bytesOut, 0.2, "-R bytes received");
       } else if (variant.name === "bidir") {
         within(report.sum_received.bytes, ours.bytesIn, 0.01, "--bidir client to server");
         within(report.sum_sent_bidir_reverse.bytes, ours.bytesOut, 0.01, "--bidir back");
-        within(report.sum_received_bidir_reverse.bytes, ours.bytesOut, 0.05, "--bidir back in");
+        within(report.sum_received_bidir_reverse.bytes, ours.bytesOut, 0.2, "--bidir back in");
       } else {
         within(report.sum_received.bytes, ours.bytesIn, 0.01, `${variant.name} bytes`);
       }
