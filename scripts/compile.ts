@@ -36,6 +36,8 @@ export const BINARY_FLAGS = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
+  // --exec runs its PROGRAM; every run without --exec revokes run access at start.
+  "--allow-run",
   "--allow-sys=networkInterfaces,hostname",
 ];
 

@@ -587,7 +587,8 @@ async function getTree(
     differ: counts.differ,
   });
   if (counts.differ > 0) {
-    throw new CliError(`${count(counts.differ, "file")} in ${local} differ from the server's`, {
+    const verb = counts.differ === 1 ? "differs" : "differ";
+    throw new CliError(`${count(counts.differ, "file")} in ${local} ${verb} from the server's`, {
       hint: "use --force to replace them",
     });
   }
