@@ -177,7 +177,9 @@ const serveCommand: CommandSpec = {
     });
     await out.flush();
     out.status(
-      `served ${stats.tests} test${stats.tests === 1 ? "" : "s"}, ${stats.failed} failed, ` +
+      `stopped: ${stats.tests} test${
+        stats.tests === 1 ? "" : "s"
+      } served, ${stats.failed} failed, ` +
         `${stats.refused} refused${access ? `, ${access.denied} denied` : ""} (${
           formatSize(stats.bytesIn)
         } in, ${formatSize(stats.bytesOut)} out)`,

@@ -90,7 +90,7 @@ Deno.test("bench serve --once exits 0 after one test, with its summary", async (
   const done = await s.finish();
   assert.equal(done.code, 0);
   assert.match(done.stderr, /TCP, 1 stream: received 2\.1 MB/);
-  assert.match(done.stderr, /served 1 test, 0 failed, 0 refused/);
+  assert.match(done.stderr, /stopped: 1 test served, 0 failed, 0 refused/);
 });
 
 Deno.test("bench client --latency reports idle and loaded round trips", async () => {
