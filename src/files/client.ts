@@ -66,7 +66,8 @@ export type FileFailure =
   | "peer"
   | "busy"
   | "changed"
-  | "local";
+  | "local"
+  | "plain-to-tls";
 
 /** A failed download, listing or upload, with a reason the command maps to a hint. */
 export class FileClientError extends OperationError {
@@ -149,6 +150,10 @@ export class FileClient {
       client.version = version;
     } catch (err) {
       client.close();
+      // A TLS server answers a plain HELLO with an alert and a close: say what that likely is.
+      if (!tls && err instanceof FileClientError && err.message.endsWith("closed the connection")) {
+        throw new FileClientError(`${client.where} closed the connection at once`, "plain-to-tls");
+      }
       throw err;
     }
     return client;

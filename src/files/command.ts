@@ -421,6 +421,8 @@ const FILE_HINTS: Partial<Record<FileFailure, string>> = {
   exists: "use --force to replace it",
   "cut-off": "run the same command again to resume from the .part file",
   busy: "try again later",
+  "plain-to-tls": "a server with --tls does that to a plain client: add --tls (and --pin " +
+    "FINGERPRINT, as the server printed it)",
   changed: "run the same command again once the file stays put",
 };
 

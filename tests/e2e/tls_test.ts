@@ -392,6 +392,12 @@ Deno.test({
         permissions: plan,
       });
       assert.equal(got.stdout, "hello https\n", got.stderr);
+      const plain = await runSockit(["files", "ls", `127.0.0.1:${files}`], { permissions: plan });
+      assert.equal(plain.code, 1);
+      assert.match(
+        plain.stderr,
+        /closed the connection at once\nhint: a server with --tls does that/,
+      );
       const refused = await runSockit(["files", "ls", `127.0.0.1:${files}`, "--tls"], {
         permissions: plan,
       });
