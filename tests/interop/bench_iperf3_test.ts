@@ -27,6 +27,20 @@ const VARIANTS: Variant[] = [
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
+/**
+ * A sender's count against a receiver's: they differ by what was still in
+ * flight (socket buffers on both ends, several MiB on Linux) when the test
+ * stopped, which in a 1 s test can be more than 5%.
+ */
+function inFlight(actual: number, expected: number, what: string): void {
+  assert.ok(expected > 0, `${what}: nothing counted`);
+  const apart = Math.abs(actual - expected);
+  assert.ok(
+    apart <= Math.max(expected * 0.05, 16 * 1024 * 1024),
+    `${what}: ${actual} vs ${expected} (${apart} bytes apart)`,
+  );
+}
+
 function within(actual: number, expected: number, share: number, what: string): void {
   assert.ok(expected > 0, `${what}: nothing counted`);
   const off = Math.abs(actual - expected) / expected;
@@ -122,11 +136,10 @@ Deno.test({
       const theirs = await iperf.finish(30_000);
       const server: Json = JSON.parse(theirs.stdout).end;
       // What iperf3 -s measured itself must be what sockit reports for that side (1%), and
-      // what sockit measured on its side must be close to it (5%: bytes in flight when
-      // the test stops are counted by the sender only).
+      // what sockit measured on its side must be close to it (see inFlight).
       if (variant.name === "reverse") {
         within(end.sum_sent.bytes, server.sum_sent.bytes, 0.01, "-R server sent");
-        within(end.sum_received.bytes, server.sum_sent.bytes, 0.05, "-R received here");
+        inFlight(end.sum_received.bytes, server.sum_sent.bytes, "-R received here");
       } else if (variant.name === "UDP") {
         // Datagrams the kernel drops on a busy machine are lost, not miscounted: compare
         // what iperf3 expected (its highest sequence number) with what was sent.
@@ -136,12 +149,12 @@ Deno.test({
         within(end.sum_sent.packets, server.sum_received.packets, 0.05, "UDP sent here");
       } else {
         within(end.sum_received.bytes, server.sum_received.bytes, 0.01, variant.name);
-        within(end.sum_sent.bytes, server.sum_received.bytes, 0.05, `${variant.name} sent here`);
+        inFlight(end.sum_sent.bytes, server.sum_received.bytes, `${variant.name} sent here`);
       }
       if (variant.name === "bidir") {
         const back = server.sum_sent_bidir_reverse.bytes;
         within(end.sum_sent_bidir_reverse.bytes, back, 0.01, "--bidir server sent");
-        within(end.sum_received_bidir_reverse.bytes, back, 0.05, "--bidir received here");
+        inFlight(end.sum_received_bidir_reverse.bytes, back, "--bidir received here");
       }
       if (variant.name === "4 streams") assert.equal(end.streams.length, 4);
     }
