@@ -172,7 +172,7 @@ export function connectTls(
       cleanup();
       const cipher = socket.getCipher();
       resolve({
-        conn: new NodeSocketConn(socket, target.conn, gate),
+        conn: new NodeSocketConn(socket, { addresses: target.conn, gate }),
         session: {
           protocol: socket.getProtocol() ?? "",
           cipher: cipher?.name ?? "",

@@ -58,34 +58,94 @@ export class ReadGate {
   }
 }
 
-/** `Deno.Conn`'s read/write/close over a Node socket. */
+/** How {@linkcode NodeSocketConn} bounds reading and writes. */
+export interface NodeSocketConnOptions {
+  /**
+   * Where the connection really runs, when the socket is a layer over
+   * another connection (TLS over a Deno connection or a tunnel).
+   * @default {the socket's own addresses, taken at construction}
+   */
+  addresses?: Pick<Deno.Conn, "localAddr" | "remoteAddr"> | undefined;
+  /** The read bound kept one layer down (TLS: see {@linkcode ReadGate}). */
+  gate?: ReadGate | undefined;
+  /**
+   * The read bound kept by pausing the socket above this many unread bytes
+   * (a plain `node:net` socket, where pausing works).
+   */
+  pauseAbove?: number | undefined;
+  /**
+   * `copy`: a write copies its bytes and returns at once unless the
+   * socket's buffer is full (then it waits for `drain`): pipelined, for
+   * plain sockets. `callback` (default): a write waits for the socket to be
+   * done with its bytes, so nothing is copied: for TLS, whose encryption
+   * takes the bytes as they are written.
+   */
+  writes?: "copy" | "callback" | undefined;
+}
+
+/** A `node:net` error code as the `Deno.errors` class sockit's servers and clients recognise. */
+function denoError(error: Error & { code?: string }): Error {
+  const message = error.message;
+  switch (error.code) {
+    case "ECONNRESET":
+      return new Deno.errors.ConnectionReset(message);
+    case "EPIPE":
+      return new Deno.errors.BrokenPipe(message);
+    case "ECONNABORTED":
+      return new Deno.errors.ConnectionAborted(message);
+    case "ETIMEDOUT":
+      return new Deno.errors.TimedOut(message);
+    case "ENOTCONN":
+      return new Deno.errors.NotConnected(message);
+    default:
+      return error;
+  }
+}
+
+/**
+ * `Deno.Conn`'s read/write/close over a Node socket, read in flowing mode:
+ * plain `node:net` sockets (the fair listener, `net/node_listener.ts`) and
+ * `node:tls` sockets (TLS clients and servers) alike.
+ */
 export class NodeSocketConn implements ConnLike {
+  readonly localAddr: Deno.NetAddr;
+  readonly remoteAddr: Deno.NetAddr;
   readonly #socket: Socket;
-  readonly #addresses: Pick<Deno.Conn, "localAddr" | "remoteAddr"> | undefined;
   readonly #gate: ReadGate | undefined;
+  readonly #pauseAbove: number | undefined;
+  readonly #copyWrites: boolean;
   #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #paused = false;
   #ended = false;
   #failure: Error | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
 
-  /**
-   * @param socket the Node socket, read in flowing mode
-   * @param addresses where the connection really runs, when the socket is a
-   *   layer over another connection (TLS over a Deno connection or a tunnel)
-   * @param gate the bound shared with the transport below (see {@linkcode ReadGate})
-   */
-  constructor(
-    socket: Socket,
-    addresses?: Pick<Deno.Conn, "localAddr" | "remoteAddr">,
-    gate?: ReadGate,
-  ) {
+  constructor(socket: Socket, options: NodeSocketConnOptions = {}) {
     this.#socket = socket;
-    this.#addresses = addresses;
-    this.#gate = gate;
+    this.#gate = options.gate;
+    this.#pauseAbove = options.pauseAbove;
+    this.#copyWrites = options.writes === "copy";
+    const { addresses } = options;
+    this.localAddr = (addresses?.localAddr as Deno.NetAddr | undefined) ?? {
+      transport: "tcp",
+      hostname: socket.localAddress ?? "",
+      port: socket.localPort ?? 0,
+    };
+    this.remoteAddr = (addresses?.remoteAddr as Deno.NetAddr | undefined) ?? {
+      transport: "tcp",
+      hostname: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+    };
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
       this.#gate?.add(chunk.length);
+      if (this.#pauseAbove !== undefined && this.#buffered > this.#pauseAbove && !this.#paused) {
+        this.#paused = true;
+        socket.pause();
+      }
       this.#notify();
     });
     socket.on("end", () => {
@@ -93,7 +153,7 @@ export class NodeSocketConn implements ConnLike {
       this.#notify();
     });
     socket.on("error", (error: Error) => {
-      this.#failure ??= error;
+      this.#failure ??= denoError(error);
       this.#notify();
     });
     socket.on("close", () => {
@@ -102,28 +162,15 @@ export class NodeSocketConn implements ConnLike {
     });
   }
 
+  /** Bytes read from the socket and not yet taken by {@linkcode read}. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
   #notify(): void {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
-  }
-
-  get localAddr(): Deno.NetAddr {
-    if (this.#addresses) return this.#addresses.localAddr as Deno.NetAddr;
-    return {
-      transport: "tcp",
-      hostname: this.#socket.localAddress ?? "",
-      port: this.#socket.localPort ?? 0,
-    };
-  }
-
-  get remoteAddr(): Deno.NetAddr {
-    if (this.#addresses) return this.#addresses.remoteAddr as Deno.NetAddr;
-    return {
-      transport: "tcp",
-      hostname: this.#socket.remoteAddress ?? "",
-      port: this.#socket.remotePort ?? 0,
-    };
   }
 
   /** Reads into `p`: the count, or `null` at the peer's end of stream. */
@@ -133,10 +180,15 @@ export class NodeSocketConn implements ConnLike {
       const chunk = this.#chunks[0];
       if (chunk !== undefined) {
         const n = Math.min(p.length, chunk.length);
-        p.set(chunk.subarray(0, n));
+        p.set(n === chunk.length ? chunk : chunk.subarray(0, n));
         if (n === chunk.length) this.#chunks.shift();
         else this.#chunks[0] = chunk.subarray(n);
+        this.#buffered -= n;
         this.#gate?.take(n);
+        if (this.#paused && this.#buffered <= (this.#pauseAbove ?? 0) / 2) {
+          this.#paused = false;
+          this.#socket.resume();
+        }
         return n;
       }
       if (this.#failure) throw this.#failure;
@@ -145,28 +197,47 @@ export class NodeSocketConn implements ConnLike {
     }
   }
 
-  /** Writes all of `p` (copied: the caller may reuse it at once), waiting for the socket to drain. */
+  /** Writes all of `p` (see {@linkcode NodeSocketConnOptions.writes}). */
   async write(p: Uint8Array): Promise<number> {
     if (this.#failure) throw this.#failure;
     if (this.#closed || this.#socket.destroyed) {
       throw new Deno.errors.BrokenPipe("the connection is closed");
     }
-    // Waiting for the write's callback means the socket is done with `p`: no copy needed.
-    await new Promise<void>((resolve, reject) => {
-      this.#socket.write(p, (error) => {
-        if (error) reject(error);
-        else resolve();
+    if (!this.#copyWrites) {
+      await new Promise<void>((resolve, reject) => {
+        this.#socket.write(p, (error) => {
+          if (error) reject(denoError(error));
+          else resolve();
+        });
       });
-    });
+      return p.length;
+    }
+    if (!this.#socket.write(p.slice())) {
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          this.#socket.off("drain", done);
+          this.#socket.off("close", done);
+          if (this.#failure) reject(this.#failure);
+          else if (this.#socket.destroyed && this.#socket.writableLength > 0) {
+            reject(new Deno.errors.BrokenPipe("the connection is closed"));
+          } else resolve();
+        };
+        this.#socket.on("drain", done);
+        this.#socket.on("close", done);
+      });
+    }
     return p.length;
   }
 
-  /** Sends the end of stream (TLS close_notify, then FIN) and keeps reading. */
+  /** Sends the end of stream (TLS close_notify, then FIN) once everything written has gone. */
   closeWrite(): Promise<void> {
-    return new Promise((resolve) => this.#socket.end(resolve));
+    if (this.#closed || this.#socket.destroyed) {
+      return Promise.reject(new Deno.errors.NotConnected("the connection is closed"));
+    }
+    return new Promise((resolve) => this.#socket.end(() => resolve()));
   }
 
-  /** Closes both directions at once. */
+  /** Closes both directions at once; a pending read fails (BadResource). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -192,7 +192,7 @@ export class TlsListener implements AsyncIterable<Deno.Conn> {
         if (refusal) socket.destroy(new Error(`TLS client certificate refused: ${refusal}`));
       });
     }
-    return new NodeSocketConn(socket, raw, gate) as unknown as Deno.Conn;
+    return new NodeSocketConn(socket, { addresses: raw, gate }) as unknown as Deno.Conn;
   }
 
   close(): void {
