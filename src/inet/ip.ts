@@ -46,6 +46,46 @@ export function parseIP(text: string): IP {
   return { version: 4, value: BigInt(parseIPv4(inner)) };
 }
 
+/**
+ * The address in `text`, or undefined when it is not one (a host name).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ipOf } from "./ip.ts";
+ * assert.equal(ipOf("::1")?.version, 6);
+ * assert.equal(ipOf("example.com"), undefined);
+ * ```
+ */
+export function ipOf(text: string): IP | undefined {
+  try {
+    return parseIP(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An address as its network-order bytes: 4 for IPv4, 16 for IPv6 (the
+ * form X.509 and SOCKS5 carry).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ipBytes, parseIP } from "./ip.ts";
+ * assert.deepEqual([...ipBytes(parseIP("192.0.2.7"))], [192, 0, 2, 7]);
+ * ```
+ */
+export function ipBytes(ip: IP): Uint8Array {
+  const out = new Uint8Array(bits(ip.version) / 8);
+  let value = ip.value;
+  for (let i = out.length - 1; i >= 0; i--) {
+    out[i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+  return out;
+}
+
 /** Formats an address: dotted quad, or RFC 5952 with its zone. */
 export function formatIP(ip: IP): string {
   if (ip.version === 4) return formatIPv4(Number(ip.value));

@@ -12,7 +12,7 @@
 import { lookup } from "node:dns/promises";
 import { InterruptedError, OperationError } from "../console/errors.ts";
 import { formatHostPort } from "../inet/address.ts";
-import { parseIP } from "../inet/ip.ts";
+import { ipBytes, ipOf } from "../inet/ip.ts";
 import { formatProxy, type ProxyUrl } from "../inet/proxy_url.ts";
 import { escapeText } from "../text/escape.ts";
 import { concatBytes, writeAll } from "./buffer.ts";
@@ -67,7 +67,7 @@ export async function connectThroughProxy(
       return await httpConnect(conn, reader, proxy, hostname, port, where);
     }
     let host = hostname;
-    if (proxy.scheme === "socks5" && !isIp(hostname)) {
+    if (proxy.scheme === "socks5" && !ipOf(hostname)) {
       host = await (options.resolve ?? resolveHere)(hostname);
     }
     await socks5(conn, reader, proxy, host, port, where);
@@ -89,15 +89,6 @@ export async function connectThroughProxy(
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-function isIp(text: string): boolean {
-  try {
-    parseIP(text);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -199,22 +190,11 @@ async function socks5(
 
 /** ATYP and address: IPv4 (1), a name (3) or IPv6 (4). */
 function socksAddress(host: string): Uint8Array {
-  let ip;
-  try {
-    ip = parseIP(host);
-  } catch {
-    const name = new TextEncoder().encode(host);
-    if (name.length > 255) throw new ProxyError("a host name for SOCKS5 is at most 255 bytes");
-    return concatBytes([Uint8Array.of(3, name.length), name]);
-  }
-  const size = ip.version === 4 ? 4 : 16;
-  const bytes = new Uint8Array(size);
-  let value = ip.value;
-  for (let i = size - 1; i >= 0; i--) {
-    bytes[i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
-  return concatBytes([Uint8Array.of(ip.version === 4 ? 1 : 4), bytes]);
+  const ip = ipOf(host);
+  if (ip) return concatBytes([Uint8Array.of(ip.version === 4 ? 1 : 4), ipBytes(ip)]);
+  const name = new TextEncoder().encode(host);
+  if (name.length > 255) throw new ProxyError("a host name for SOCKS5 is at most 255 bytes");
+  return concatBytes([Uint8Array.of(3, name.length), name]);
 }
 
 async function httpConnect(

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { bits, parseIP } from "../inet/ip.ts";
+import { ipBytes, ipOf } from "../inet/ip.ts";
 import {
   bitString,
   boolean,
@@ -122,9 +122,9 @@ function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array
 
 function extensions(names: readonly string[]): Uint8Array[] {
   const altNames = names.map((text) => {
-    const ip = ipBytes(text);
+    const ip = ipOf(text);
     // iPAddress [7] holds the address bytes; dNSName [2] an IA5String.
-    return ip ? implicit(7, ip) : implicit(2, new TextEncoder().encode(text));
+    return ip ? implicit(7, ipBytes(ip)) : implicit(2, new TextEncoder().encode(text));
   });
   return [
     extension(BASIC_CONSTRAINTS, true, sequence()), // cA defaults to FALSE
@@ -132,24 +132,6 @@ function extensions(names: readonly string[]): Uint8Array[] {
     extension(EXT_KEY_USAGE, false, sequence(oid(SERVER_AUTH), oid(CLIENT_AUTH))),
     extension(SUBJECT_ALT_NAME, false, sequence(...altNames)),
   ];
-}
-
-/** The bytes of an IP address, or undefined for a DNS name. */
-function ipBytes(text: string): Uint8Array | undefined {
-  let ip;
-  try {
-    ip = parseIP(text);
-  } catch {
-    return undefined;
-  }
-  const size = bits(ip.version) / 8;
-  const out = new Uint8Array(size);
-  let value = ip.value;
-  for (let i = size - 1; i >= 0; i--) {
-    out[i] = Number(value & 0xffn);
-    value >>= 8n;
-  }
-  return out;
 }
 
 /** WebCrypto signs ECDSA as r‖s (IEEE P1363); X.509 wants SEQUENCE { r, s } (RFC 3279). */

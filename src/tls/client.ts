@@ -14,6 +14,7 @@
 import tls from "node:tls";
 import type { Socket } from "node:net";
 import { OperationError } from "../console/errors.ts";
+import { ipOf } from "../inet/ip.ts";
 import { escapeText } from "../text/escape.ts";
 import { duplexOf, NodeSocketConn, ReadGate } from "./node_conn.ts";
 
@@ -96,7 +97,7 @@ export function connectTls(
 ): Promise<TlsClient> {
   const gate = new ReadGate();
   const servername = options.servername ??
-    (isIpLiteral(target.hostname) ? undefined : target.hostname);
+    (ipOf(target.hostname) ? undefined : target.hostname);
   const socket = tls.connect({
     socket: duplexOf(target.conn, gate) as unknown as Socket,
     ...(servername === undefined ? {} : { servername }),
@@ -212,10 +213,6 @@ export function describeAuthorizationError(code: string, servername?: string): s
     default:
       return code;
   }
-}
-
-function isIpLiteral(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
 /**
