@@ -49,10 +49,9 @@ export async function serverCredentials(
   given?: { cert: string; key: string },
 ): Promise<ServerCredentials> {
   if (given) {
-    const der = firstCertificate(given.cert);
     let certificate: X509Certificate;
     try {
-      if (!der) throw new Error("no certificate");
+      // The first certificate of the file is the server's (a chain may follow).
       certificate = new X509Certificate(given.cert);
     } catch {
       throw new TlsCredentialsError(
@@ -72,7 +71,7 @@ export async function serverCredentials(
     }
     return {
       ...given,
-      fingerprint: await fingerprintOf(der ?? new Uint8Array()),
+      fingerprint: await fingerprintOf(new Uint8Array(certificate.raw)),
       selfSigned: false,
       warnings: credentialWarnings(certificate),
     };
@@ -108,18 +107,6 @@ export function credentialWarnings(certificate: X509Certificate, now = new Date(
     );
   }
   return warnings;
-}
-
-/** The DER bytes of the first `CERTIFICATE` block of a PEM text. */
-export function firstCertificate(pemText: string): Uint8Array | undefined {
-  const match = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pemText);
-  if (!match) return undefined;
-  try {
-    const binary = atob((match[1] ?? "").replace(/\s+/g, ""));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
 }
 
 /** What a TLS listener presents and asks for. */
