@@ -8,71 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { freePort, runSockit, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
+import { makePki, openssl } from "../helpers/pki.ts";
 
 const NET = ["--allow-net=127.0.0.1"];
-
-/** Runs openssl to completion; its stdout. */
-async function openssl(args: string[], cwd: string): Promise<string> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** A test CA, a leaf for localhost/127.0.0.1 signed by it, and an unrelated key, in `dir`. */
-async function makePki(dir: string): Promise<void> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  await openssl(
-    [
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=Test CA",
-    ],
-    dir,
-  );
-  await openssl(
-    ["req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"],
-    dir,
-  );
-  await Deno.writeTextFile(
-    `${dir}/ext`,
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "leaf.pem",
-    "-days",
-    "1",
-    "-extfile",
-    "ext",
-  ], dir);
-  await openssl([
-    "genpkey",
-    "-algorithm",
-    "EC",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-out",
-    "other.key",
-  ], dir);
-}
 
 Deno.test("tcp listen --tls prints a fingerprint that tcp connect --pin trusts; without it the refusal names it", async () => {
   await using server = sockit(["tcp", "listen", "0", "-k", "--mode", "echo", "--tls"], NET);

@@ -12,6 +12,7 @@ import { formatFingerprint, parsePin, PinSyntaxError } from "../../src/tls/finge
 import { X509Certificate } from "node:crypto";
 import { serverCredentials } from "../../src/tls/server.ts";
 import { skipWithout } from "../helpers/harness.ts";
+import { makePki, openssl } from "../helpers/pki.ts";
 
 const encoder = new TextEncoder();
 
@@ -27,17 +28,6 @@ async function connectTls(
   });
   assert.ok(session);
   return { conn, session };
-}
-
-async function openssl(args: string[], cwd?: string): Promise<string> {
-  const out = await new Deno.Command("openssl", {
-    args,
-    ...(cwd ? { cwd } : {}),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
 }
 
 Deno.test({
@@ -173,51 +163,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-      await openssl([
-        "req",
-        "-x509",
-        ...ec,
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Test CA",
-      ], dir);
-      await openssl([
-        "req",
-        ...ec,
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=localhost",
-      ], dir);
-      await Deno.writeTextFile(
-        `${dir}/ext`,
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-      );
-      await openssl([
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "leaf.pem",
-        "-days",
-        "1",
-        "-extfile",
-        "ext",
-      ], dir);
+      await makePki(dir);
       const cert = await Deno.readTextFile(`${dir}/leaf.pem`);
       const key = await Deno.readTextFile(`${dir}/leaf.key`);
       const ca = await Deno.readTextFile(`${dir}/ca.pem`);
