@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { freePort, runSockit, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
-import { makePki, openssl } from "../helpers/pki.ts";
+import { makePki, openssl, spkiPin } from "../helpers/pki.ts";
 
 const NET = ["--allow-net=127.0.0.1"];
 
@@ -350,15 +350,7 @@ Deno.test({
       );
       assert.equal(page.stdout, "hello https\n", page.stderr);
       // curl pins the server's public key (its SPKI SHA-256), taken from the handshake by openssl.
-      const spki = await new Deno.Command("sh", {
-        args: [
-          "-c",
-          `echo | openssl s_client -connect 127.0.0.1:${http} 2>/dev/null | openssl x509 -pubkey -noout | ` +
-          "openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
-        ],
-        stdout: "piped",
-      }).output();
-      const key = new TextDecoder().decode(spki.stdout).trim();
+      const key = await spkiPin(http);
       const curl = await new Deno.Command("curl", {
         args: [
           "-sk",

@@ -73,3 +73,22 @@ export async function makePki(dir: string): Promise<void> {
     "other.key",
   ], dir);
 }
+
+/**
+ * The base64 SHA-256 of the public key (SPKI) that the TLS server on
+ * 127.0.0.1:`port` presents, taken from a handshake by openssl: what curl's
+ * `--pinnedpubkey sha256//…` and Chromium's `--ignore-certificate-errors-spki-list` take.
+ */
+export async function spkiPin(port: number): Promise<string> {
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `echo | openssl s_client -connect 127.0.0.1:${port} 2>/dev/null | openssl x509 -pubkey -noout | ` +
+      "openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+    ],
+    stdout: "piped",
+  }).output();
+  const pin = new TextDecoder().decode(out.stdout).trim();
+  assert.match(pin, /^[A-Za-z0-9+/]{43}=$/, "an SPKI pin");
+  return pin;
+}

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { pollUntil } from "../helpers/net.ts";
 import { skipWithout, sockit, Spawned } from "../helpers/harness.ts";
+import { spkiPin } from "../helpers/pki.ts";
 
 /** Chromium without a sandbox, GPU, or any traffic of its own; a profile is added per run. */
 const HEADLESS = [
@@ -289,16 +290,7 @@ Deno.test({
       const port = await server.port({ label: "http" });
       const url = `https://127.0.0.1:${port}/`;
       // Chromium's way to trust one server key: the base64 SHA-256 of its SubjectPublicKeyInfo.
-      const spki = await new Deno.Command("sh", {
-        args: [
-          "-c",
-          `echo | openssl s_client -connect 127.0.0.1:${port} 2>/dev/null | openssl x509 -pubkey -noout | ` +
-          "openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
-        ],
-        stdout: "piped",
-      }).output();
-      const pin = new TextDecoder().decode(spki.stdout).trim();
-      assert.match(pin, /^[A-Za-z0-9+/]{43}=$/);
+      const pin = await spkiPin(port);
       let profiles = 0;
       const dump = async (...extra: string[]) => {
         await using browser = new Spawned("chromium", [
