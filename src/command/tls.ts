@@ -94,7 +94,7 @@ export function clientWantsTls(args: Args, flag = "tls"): boolean {
 /** Adds the files a TLS client reads to `p`. */
 export function planTlsClient(args: Args, p: Planner): void {
   for (const name of ["cacert", "cert", "key"]) {
-    const file = optionText(args, name);
+    const file = args.text(name);
     if (file !== undefined) p.read(file);
   }
 }
@@ -103,18 +103,9 @@ export function planTlsClient(args: Args, p: Planner): void {
 export function planTlsServer(args: Args, p: Planner, flag = "tls"): void {
   const cert = args.text("cert");
   const key = args.text("key");
-  const clientCa = optionText(args, "client-ca");
+  const clientCa = args.text("client-ca");
   if (!args.flag(flag) && cert === undefined && key === undefined && clientCa === undefined) return;
   if (cert !== undefined) p.read(cert);
   if (key !== undefined) p.read(key);
   if (clientCa !== undefined) p.read(clientCa);
-}
-
-/** A string option's value, or undefined when the command has no such option. */
-export function optionText(args: Args, name: string): string | undefined {
-  try {
-    return args.text(name);
-  } catch {
-    return undefined;
-  }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { clientWantsTls, optionText } from "../command/tls.ts";
+import { clientWantsTls } from "../command/tls.ts";
 import type { Args } from "../command/values.ts";
 import { input, inputAsync } from "../console/errors.ts";
 import type { Output } from "../console/output.ts";
@@ -54,8 +54,8 @@ export async function readTlsServerFiles(
   args: Args,
   what = "a self-signed certificate",
 ): Promise<{ cert: string; key: string } | undefined> {
-  const cert = optionText(args, "cert");
-  const key = optionText(args, "key");
+  const cert = args.text("cert");
+  const key = args.text("key");
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) {
     throw new SyntaxError(`--cert and --key go together: give both, or neither for ${what}`);
@@ -80,7 +80,7 @@ async function readPem(path: string, option: string): Promise<string> {
 /** True when a server run speaks TLS: `--tls`, or `--cert`/`--key` (which mean it). */
 export function serverWantsTls(args: Args, flag = "tls"): boolean {
   return args.flag(flag) ||
-    ["cert", "key", "client-ca"].some((name) => optionText(args, name) !== undefined);
+    ["cert", "key", "client-ca"].some((name) => args.text(name) !== undefined);
 }
 
 /**
@@ -97,7 +97,7 @@ export async function readServerTls(
 ): Promise<ServerCredentials | undefined> {
   if (!serverWantsTls(args, flag)) return undefined;
   const credentials = await serverCredentials(host, await readTlsServerFiles(args));
-  const clientCa = optionText(args, "client-ca");
+  const clientCa = args.text("client-ca");
   if (clientCa === undefined) return credentials;
   const pem = await readPem(clientCa, "--client-ca");
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
