@@ -251,8 +251,8 @@ export class NodeSocketConn implements ConnLike {
 /**
  * A `Deno.Conn` seen as a Node duplex stream, so `node:tls` can run over any
  * connection sockit made: direct, through a proxy tunnel, or a Unix socket.
- * One read is in flight at a time, into a fresh buffer (the stream keeps
- * what it is given), and none starts while `gate` is full.
+ * One read is in flight at a time (the stream asks for the next only after
+ * a push), and none starts while `gate` is full.
  */
 export function duplexOf(conn: Deno.Conn, gate?: ReadGate, readSize = 256 * 1024): Duplex {
   let closed = false;
@@ -266,13 +266,15 @@ export function duplexOf(conn: Deno.Conn, gate?: ReadGate, readSize = 256 * 1024
       // already closed
     }
   };
+  // One read buffer for the connection; what is pushed is a copy of just the bytes read, so a
+  // small read does not keep a whole buffer alive in the stream's queue.
+  const buffer = new Uint8Array(readSize);
   return new Duplex({
     read() {
       (async () => {
         await gate?.wait();
-        const buffer = new Uint8Array(readSize);
         const n = await conn.read(buffer);
-        this.push(n === null ? null : buffer.subarray(0, n));
+        this.push(n === null ? null : buffer.slice(0, n));
       })().catch((error) => this.destroy(error));
     },
     write(chunk: Uint8Array, _encoding, callback) {
