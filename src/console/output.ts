@@ -37,6 +37,8 @@ export interface OutputOptions {
 export type OutputEvent = { event: string } & Record<string, unknown>;
 
 const encoder = new TextEncoder();
+/** The size of a batch of records (flushed at 64 KiB, or 5 ms after its first record). */
+const BATCH_BYTES = 128 * 1024;
 
 /**
  * An event as one JSON line, without float noise: `seconds` to the
@@ -179,8 +181,13 @@ export class Output {
     const need = prefix.length * 3 + (body?.length ?? 0) + 1;
     if (this.#batchLength + need > this.#batch.length) this.#flushRecords();
     if (need > this.#batch.length) this.#batch = new Uint8Array(need);
-    const { written } = encoder.encodeInto(prefix, this.#batch.subarray(this.#batchLength));
-    this.#batchLength += written;
+    // A hot path repeats its prefix (a sender's `HOST:PORT `): encoded once.
+    if (prefix !== this.#lastPrefix) {
+      this.#lastPrefix = prefix;
+      this.#lastPrefixBytes = encoder.encode(prefix);
+    }
+    this.#batch.set(this.#lastPrefixBytes, this.#batchLength);
+    this.#batchLength += this.#lastPrefixBytes.length;
     if (body) {
       this.#batch.set(body, this.#batchLength);
       this.#batchLength += body.length;
@@ -202,8 +209,12 @@ export class Output {
     return this.#chain;
   }
 
-  #batch = new Uint8Array(128 * 1024);
+  #batch = new Uint8Array(BATCH_BYTES);
   #batchLength = 0;
+  #lastPrefix = "";
+  #lastPrefixBytes = new Uint8Array(0);
+  /** Written batches, reused (a fresh 128 KiB array per batch cost a zero-fill each). */
+  #spareBatches: Uint8Array<ArrayBuffer>[] = [];
   #recordTimer: ReturnType<typeof setTimeout> | undefined;
   #backlog = 0;
 
@@ -211,11 +222,16 @@ export class Output {
     clearTimeout(this.#recordTimer);
     this.#recordTimer = undefined;
     if (this.#batchLength === 0) return;
-    const bytes = this.#batch.subarray(0, this.#batchLength);
-    // The written batch belongs to the write queue now; records go to a fresh one.
-    this.#batch = new Uint8Array(Math.max(128 * 1024, this.#batch.length));
+    const batch = this.#batch;
+    // The written batch belongs to the write queue until written; records go to another.
+    const bytes = batch.subarray(0, this.#batchLength);
+    this.#batch = this.#spareBatches.pop() ?? new Uint8Array(BATCH_BYTES);
     this.#batchLength = 0;
-    this.#enqueue(bytes);
+    this.#enqueue(bytes).then(() => {
+      if (batch.length === BATCH_BYTES && this.#spareBatches.length < 4) {
+        this.#spareBatches.push(batch);
+      }
+    }, () => {});
   }
 
   #line(text: string): void {

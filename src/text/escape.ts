@@ -44,20 +44,23 @@ export function isPrintableAscii(bytes: Uint8Array): boolean {
   let i = 0;
   const head = Math.min(length, (4 - (byteOffset & 3)) & 3);
   for (; i < head; i++) if (!printableByte(bytes[i]!)) return false;
-  // Four bytes at a time (a long datagram is the hot case), with the per-byte tests of
-  // "Bit Twiddling Hacks" (haszero, hasless): exact for whether any byte matches.
+  // Four bytes at a time (a long datagram is the hot case). With no byte's top bit set
+  // (`w` itself), adding 0x01 or 0x60 to each byte cannot carry into the next one, so
+  // the sums' top bits are exact per byte: `w + 0x01` has it when a byte is 0x7f (DEL),
+  // `w + 0x60` lacks it when a byte is below 0x20. A backslash is a zero byte of
+  // `w ^ 0x5c5c5c5c`, found with the "haszero" test of "Bit Twiddling Hacks" (exact for
+  // whether any byte is zero). When some top bit is set the answer is false whatever
+  // the other terms give.
   const words = (length - i) >>> 2;
   if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, byteOffset + i, words);
+    // Int32 words and `| 0` after each sum keep the loop in 32-bit integer arithmetic.
+    const view = new Int32Array(bytes.buffer, byteOffset + i, words);
     for (let j = 0; j < words; j++) {
       const w = view[j]!;
-      const del = w ^ 0x7f7f7f7f;
       const slash = w ^ 0x5c5c5c5c;
       if (
-        ((w & 0x80808080) |
-          ((w - 0x20202020) & ~w & 0x80808080) |
-          ((del - 0x01010101) & ~del & 0x80808080) |
-          ((slash - 0x01010101) & ~slash & 0x80808080)) !== 0
+        ((w | ((w + 0x01010101) | 0) | ~((w + 0x60606060) | 0) |
+          (((slash - 0x01010101) | 0) & ~slash)) & 0x80808080) !== 0
       ) {
         return false;
       }

@@ -346,3 +346,36 @@ Deno.test("isPrintableAscii() is true exactly when every byte is space to ~ but 
   }
   assert.equal(isPrintableAscii(new TextEncoder().encode("x".repeat(1200))), true);
 });
+
+Deno.test("isPrintableAscii() is exact for words mixing several edge bytes (no carry between bytes)", () => {
+  const printable = (b: number) => b >= 0x20 && b <= 0x7e && b !== 0x5c;
+  const edges = [
+    0x00,
+    0x01,
+    0x1f,
+    0x20,
+    0x21,
+    0x5b,
+    0x5c,
+    0x5d,
+    0x7e,
+    0x7f,
+    0x80,
+    0x9f,
+    0xdc,
+    0xff,
+  ];
+  const word = new Uint8Array(8); // aligned: the four bytes at 4..7 are one word
+  // Every combination of edge bytes in one word: 14^4 = 38,416 words.
+  for (const a of edges) {
+    for (const b of edges) {
+      for (const c of edges) {
+        for (const d of edges) {
+          word.set([0x61, 0x61, 0x61, 0x61, a, b, c, d]);
+          const expected = [a, b, c, d].every(printable);
+          assert.equal(isPrintableAscii(word), expected, `${[a, b, c, d]}`);
+        }
+      }
+    }
+  }
+});
