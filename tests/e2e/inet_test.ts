@@ -106,6 +106,49 @@ Deno.test("port scan finds the listeners the test opens and not the ports it kee
   }
 });
 
+Deno.test("port scan prints the same with --workers 1 and 2 over a range with open ports", async () => {
+  // A range below the ephemeral ports, where no test's port-0 listener lands mid-scan.
+  const from = 20000 + Math.floor(Math.random() * 9000);
+  const listeners: Deno.TcpListener[] = [];
+  for (const offset of [3, 700, 701, 1500, 2999]) {
+    try {
+      listeners.push(Deno.listen({ hostname: "127.0.0.1", port: from + offset }));
+    } catch {
+      // taken by another program: it is open in both scans all the same
+    }
+  }
+  assert.ok(listeners.length > 0);
+  const range = `${from}-${from + 2999}`;
+  const scan = (...options: string[]) =>
+    // A refused port answers at once; the long timeout keeps a busy machine from calling one filtered.
+    runSockit(["port", "scan", "127.0.0.1", range, "--timeout", "10s", ...options], {
+      permissions: ["--allow-net=127.0.0.1"],
+    });
+  try {
+    const [one, two] = [await scan("-v", "--workers", "1"), await scan("-v", "--workers", "2")];
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(two.stdout, one.stdout);
+    const lines = two.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 3000);
+    assert.equal(lines[0], `${from}/tcp ${lines[0]!.endsWith("open") ? "open" : "closed"}`);
+    for (const l of listeners) assert.ok(lines.includes(`${l.addr.port}/tcp open`), two.stdout);
+    assert.match(two.stderr, /scanned 3000 ports on 127\.0\.0\.1 in [\d.]+ s: \d+ open, /);
+    const [jsonOne, jsonTwo] = [
+      await scan("--json", "--workers", "1"),
+      await scan("--json", "--workers", "2"),
+    ];
+    const events = (text: string) =>
+      text.trimEnd().split("\n").map((line) => JSON.parse(line)).filter((e) => e.event === "port");
+    assert.deepEqual(events(jsonTwo.stdout), events(jsonOne.stdout));
+    assert.deepEqual(
+      events(jsonTwo.stdout).map((e) => e.port),
+      Array.from({ length: 3000 }, (_, i) => from + i),
+    );
+  } finally {
+    for (const l of listeners) l.close();
+  }
+});
+
 Deno.test("port free prints a port that can be listened on", async () => {
   for (const args of [[], ["--udp"]]) {
     const { code, stdout } = await runSockit(["port", "free", ...args], {
