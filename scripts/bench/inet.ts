@@ -101,6 +101,12 @@ printTable([
     (scanTime(name) / sockitScan).toFixed(2),
   ]),
 ]);
+console.log(
+  `scan: sockit at ${(ceilingScan / sockitScan).toFixed(2)}× the ceiling's speed, ` +
+    `${(ncScan / sockitScan).toFixed(2)}× nc's (the ceiling at ${
+      (ncScan / ceilingScan).toFixed(2)
+    }× nc's)`,
+);
 console.log("targets: calc ≥ 5× Python; scan ≥ 1.0× nc -z (sockit's time includes starting Deno)");
 const results: ResultRow[] = [];
 if (py) {
