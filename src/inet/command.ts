@@ -13,7 +13,7 @@ import { timeoutOption, workersOf, workersOption } from "../command/options.ts";
 import { formatHostPort, parseHostName } from "./address.ts";
 import { formatIP, parseIP, parseMask, parseNetwork, prefixMask } from "./ip.ts";
 import { parsePortList, portRange, serviceByName, servicesOnPort } from "./ports.ts";
-import { PORTS_PER_WORKER, scanPorts } from "./scan.ts";
+import { IN_FLIGHT_PER_THREAD, PORTS_PER_WORKER, scanPorts } from "./scan.ts";
 import { addressFields, type Field, fieldsJson, fieldsText, networkFields } from "./report.ts";
 
 const encoder = new TextEncoder();
@@ -238,14 +238,16 @@ const scanCommand: CommandSpec = {
       min: 1,
       max: 10_000,
     },
-    workers: workersOption("threads sharing the scan, each with its share of --concurrency"),
+    workers: workersOption("threads sharing a long scan"),
   },
   description: [
     "PORTS is a list of ports and ranges: 22,80,8000-8100. Results come in port order; -v also " +
     "prints closed (refused) and filtered (no answer in time) ports. Exit 0 if any port is " +
     "open, 1 if none. Scan only hosts you are allowed to.",
-    `A scan of ${PORTS_PER_WORKER * 2} ports or more is shared by --workers threads (each takes ` +
-    `at least ${PORTS_PER_WORKER} ports); the output is the same as one thread's.`,
+    `A long scan is shared by --workers threads (one per ${PORTS_PER_WORKER} ports at most). ` +
+    `A thread keeps at most ${IN_FLIGHT_PER_THREAD} connects in flight (the runtime leaves any ` +
+    "more waiting, long enough to read as filtered), so a --concurrency above that starts more " +
+    "threads. The output is the same as one thread's.",
   ],
   verbose: "list closed and filtered ports too, not only the open ones",
   examples: [

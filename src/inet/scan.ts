@@ -27,8 +27,10 @@ export interface ScanOptions {
   /** ms before an attempt counts as filtered. @default {1000} */
   timeoutMs?: number;
   /**
-   * Threads sharing the scan; 1 scans on the calling thread. Fewer are used
-   * when the list is short (at least {@linkcode PORTS_PER_WORKER} ports each).
+   * Threads sharing a long scan (at least {@linkcode PORTS_PER_WORKER} ports
+   * each; a shorter list gets fewer). More are started when `concurrency`
+   * needs them: see {@linkcode IN_FLIGHT_PER_THREAD}. One thread is the
+   * calling one.
    * @default {1}
    */
   workers?: number;
@@ -41,6 +43,18 @@ export interface ScanOptions {
  * over.
  */
 export const PORTS_PER_WORKER = 1024;
+
+/**
+ * The most connects one thread keeps in flight. Deno's op loop completes
+ * about 128 at a time on a thread: beyond that, the extra attempts wait until
+ * the scan drains (a loopback scan of 1-65535 at 500 in flight left ports
+ * 129-500 waiting over 2 s, so with a 1 s timeout they read as filtered). A
+ * scan asked for more in flight gets more threads instead.
+ */
+export const IN_FLIGHT_PER_THREAD = 128;
+
+/** The most threads one scan starts. */
+const MAX_THREADS = 64;
 
 /**
  * Tries `port` once; `signal` ends the attempt (the caller's timeout).
@@ -197,11 +211,16 @@ export async function scanPorts(
   options: ScanOptions = {},
 ): Promise<(PortState | undefined)[]> {
   const { concurrency = 500, timeoutMs = 1000, workers = 1, signal } = options;
-  const threads = Math.max(
-    1,
-    Math.min(workers, concurrency, Math.floor(ports.length / PORTS_PER_WORKER)),
+  const inFlight = Math.max(1, Math.min(concurrency, ports.length));
+  const threads = Math.min(
+    MAX_THREADS,
+    Math.max(
+      1,
+      Math.min(workers, Math.floor(ports.length / PORTS_PER_WORKER)),
+      Math.ceil(inFlight / IN_FLIGHT_PER_THREAD),
+    ),
   );
-  if (threads === 1) return await scanLoop(hostname, ports, concurrency, timeoutMs, signal);
+  if (threads === 1) return await scanLoop(hostname, ports, inFlight, timeoutMs, signal);
   // Worker k takes ports k, k+N, k+2N…: the shares stay even when the open or
   // filtered (slow) ports cluster in one part of the list. A worker's error
   // stops the others.
@@ -216,10 +235,10 @@ export async function scanPorts(
   try {
     const shares = await Promise.all(pool.map((worker, k) => {
       const share = ports.filter((_, i) => i % threads === k);
-      const inFlight = Math.floor(concurrency / threads) + (k < concurrency % threads ? 1 : 0);
+      const slots = Math.floor(inFlight / threads) + (k < inFlight % threads ? 1 : 0);
       return scanInWorker(
         worker,
-        { hostname, ports: share, concurrency: inFlight, timeoutMs },
+        { hostname, ports: share, concurrency: Math.min(slots, IN_FLIGHT_PER_THREAD), timeoutMs },
         stop.signal,
       )
         .catch((err) => {

@@ -125,7 +125,15 @@ Deno.test("port scan prints the same with --workers 1 and 2 over a range with op
       permissions: ["--allow-net=127.0.0.1"],
     });
   try {
-    const [one, two] = [await scan("-v", "--workers", "1"), await scan("-v", "--workers", "2")];
+    // One thread with 100 in flight against two with 100 each, and the default (threads for 500).
+    const single = ["--workers", "1", "--concurrency", "100"];
+    const double = ["--workers", "2", "--concurrency", "200"];
+    const [one, two, auto] = [
+      await scan("-v", ...single),
+      await scan("-v", ...double),
+      await scan("-v"),
+    ];
+    assert.equal(auto.stdout, one.stdout);
     assert.equal(two.code, 0, two.stderr);
     assert.equal(two.stdout, one.stdout);
     const lines = two.stdout.trimEnd().split("\n");
@@ -134,8 +142,8 @@ Deno.test("port scan prints the same with --workers 1 and 2 over a range with op
     for (const l of listeners) assert.ok(lines.includes(`${l.addr.port}/tcp open`), two.stdout);
     assert.match(two.stderr, /scanned 3000 ports on 127\.0\.0\.1 in [\d.]+ s: \d+ open, /);
     const [jsonOne, jsonTwo] = [
-      await scan("--json", "--workers", "1"),
-      await scan("--json", "--workers", "2"),
+      await scan("--json", ...single),
+      await scan("--json", ...double),
     ];
     const events = (text: string) =>
       text.trimEnd().split("\n").map((line) => JSON.parse(line)).filter((e) => e.event === "port");
@@ -147,6 +155,24 @@ Deno.test("port scan prints the same with --workers 1 and 2 over a range with op
   } finally {
     for (const l of listeners) l.close();
   }
+});
+
+Deno.test("port scan keeps every refused port closed when more connects are asked in flight than a thread serves", async () => {
+  // 500 in flight on one thread left ports 129-500 of the scan waiting for the
+  // whole scan: longer than the timeout, so they read as filtered.
+  const { code, stdout, stderr } = await runSockit(
+    ["port", "scan", "127.0.0.1", "10000-29999", "--timeout", "500", "--json", "-q"],
+    { permissions: ["--allow-net=127.0.0.1"] },
+  );
+  assert.ok(code === 0 || code === 1, stderr);
+  const summary = JSON.parse(stdout.trimEnd().split("\n").at(-1)!);
+  assert.equal(summary.event, "summary");
+  assert.equal(summary.ports, 20000);
+  assert.equal(
+    summary.filtered,
+    0,
+    stdout.split("\n").filter((l) => l.includes('"filtered"')).slice(0, 5).join("\n"),
+  );
 });
 
 Deno.test("port free prints a port that can be listened on", async () => {
