@@ -13,6 +13,7 @@
  */
 
 import { DENO, hasCommand } from "../../tests/helpers/harness.ts";
+import { IN_FLIGHT_PER_THREAD } from "../../src/inet/scan.ts";
 import {
   BENCH_DIR,
   emitResult,
@@ -51,20 +52,35 @@ print(time.perf_counter() - start)
 const py = hasCommand("python3") ? await timeShell(`python3 -c '${python}'`) : undefined;
 const pythonCalc = py ? Number(py.stdout.trim()) : NaN;
 
-// The scan: sockit with its default workers (one per core) and with one,
-// the bare-Deno ceiling with the same worker counts, and nc; the five
-// alternate over ROUNDS rounds (order reversed every other round); medians.
+// The scan: sockit as it runs by default (threads for 500 in flight, at least
+// one per core; IN_FLIGHT_PER_THREAD each) and on one thread, the bare-Deno
+// ceiling in the same two shapes, and nc; the five alternate over ROUNDS
+// rounds (order reversed every other round); medians.
 const cores = navigator.hardwareConcurrency;
-const ceilingShell = (workers: number) =>
-  `${DENO} run --no-prompt --allow-net=127.0.0.1 --allow-read ${BENCH_DIR}scan_ceiling.ts ${workers}`;
+const threads = Math.max(cores, Math.ceil(500 / IN_FLIGHT_PER_THREAD));
+const one = IN_FLIGHT_PER_THREAD;
+const ceilingShell = (workers: number, inFlight: number) =>
+  `${DENO} run --no-prompt --allow-net=127.0.0.1 --allow-read ${BENCH_DIR}scan_ceiling.ts ${workers} ${inFlight}`;
+const sockitDefault = `sockit (${threads} threads × ${Math.ceil(500 / threads)})`;
+const ceilingDefault = `ceiling ${threads} threads × ${Math.ceil(500 / threads)}`;
 const scanners: [string, string][] = [
-  [`sockit --workers ${cores}`, `${sockitShell(["port", "scan", "127.0.0.1", "1-65535", "-q"])}`],
+  [sockitDefault, sockitShell(["port", "scan", "127.0.0.1", "1-65535", "-q"])],
   [
-    "sockit --workers 1",
-    sockitShell(["port", "scan", "127.0.0.1", "1-65535", "-q", "--workers", "1"]),
+    `sockit --workers 1 --concurrency ${one}`,
+    sockitShell([
+      "port",
+      "scan",
+      "127.0.0.1",
+      "1-65535",
+      "-q",
+      "--workers",
+      "1",
+      "--concurrency",
+      String(one),
+    ]),
   ],
-  [`ceiling ${cores} workers`, ceilingShell(cores)],
-  ["ceiling 1 worker", ceilingShell(1)],
+  [ceilingDefault, ceilingShell(threads, 500)],
+  [`ceiling 1 thread × ${one}`, ceilingShell(1, one)],
   ...(hasCommand("nc")
     ? [["nc -z", "nc -z 127.0.0.1 1-65535 2>/dev/null"] as [string, string]]
     : []),
@@ -77,8 +93,8 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const scanTime = (name: string) => median(times.get(name) ?? []);
-const sockitScan = scanTime(`sockit --workers ${cores}`);
-const ceilingScan = scanTime(`ceiling ${cores} workers`);
+const sockitScan = scanTime(sockitDefault);
+const ceilingScan = scanTime(ceilingDefault);
 const ncScan = hasCommand("nc") ? scanTime("nc -z") : NaN;
 
 printTable([
@@ -94,7 +110,7 @@ printTable([
 console.log();
 console.log(`scan 1-65535 on loopback, ${cores} cores, median of ${rounds} round(s):`);
 printTable([
-  ["scanner", "time", "sockit (default workers) ÷ it: time ratio (its time ÷ sockit's)"],
+  ["scanner", "time", "its time ÷ sockit's (default)"],
   ...scanners.map(([name]) => [
     name,
     `${scanTime(name).toFixed(3)} s`,
