@@ -97,6 +97,11 @@ async function scanLoop(
       if (now - started >= timeoutMs) controller.abort();
     }
   }, Math.max(5, Math.min(100, Math.floor(timeoutMs / 4))));
+  // A stop ends the attempts in flight at once; their ports stay untried.
+  const stop = () => {
+    for (const controller of inFlight.keys()) controller.abort();
+  };
+  signal?.addEventListener("abort", stop, { once: true });
   let next = 0;
   const worker = async () => {
     while (next < ports.length && !signal?.aborted) {
@@ -104,7 +109,8 @@ async function scanLoop(
       const controller = new AbortController();
       inFlight.set(controller, performance.now());
       try {
-        states[index] = await probe(hostname, ports[index]!, controller.signal);
+        const state = await probe(hostname, ports[index]!, controller.signal);
+        if (!(controller.signal.aborted && signal?.aborted)) states[index] = state;
       } finally {
         inFlight.delete(controller);
       }
@@ -114,6 +120,7 @@ async function scanLoop(
     await Promise.all(Array.from({ length: Math.min(concurrency, ports.length) }, worker));
   } finally {
     clearInterval(sweep);
+    signal?.removeEventListener("abort", stop);
   }
   return states;
 }

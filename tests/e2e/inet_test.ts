@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runSockit, silentPort, skipWithout, Spawned } from "../helpers/harness.ts";
+import { runSockit, silentPort, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 const none: string[] = []; // pure computations need no permissions at all
 
@@ -173,6 +173,35 @@ Deno.test("port scan keeps every refused port closed when more connects are aske
     0,
     stdout.split("\n").filter((l) => l.includes('"filtered"')).slice(0, 5).join("\n"),
   );
+});
+
+Deno.test({
+  name: "port scan stopped by SIGINT ends the attempts in flight and leaves their ports untried",
+  ignore: skipWithout("python3"),
+  async fn() {
+    // A listener whose accept queue is full drops new SYNs: a connect to it hangs.
+    const full = [
+      "import socket, sys",
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+      "held = [socket.socket() for _ in range(3)]",
+      "[(c.setblocking(False), c.connect_ex(s.getsockname())) for c in held]",
+      "print(s.getsockname()[1], flush=True)",
+      "sys.stdin.read()",
+    ].join("\n");
+    await using peer = new Spawned("python3", ["-c", full], { stdin: "piped" });
+    await peer.waitFor(/^\d+$/m, { on: "stdout", timeoutMs: 15_000 });
+    const port = Number(peer.stdout.trim());
+    await using scan = sockit(["port", "scan", "127.0.0.1", String(port), "--timeout", "60s"]);
+    // Long enough for the attempt to be in flight (a stop before it leaves it untried too).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    scan.kill("SIGINT");
+    const { code, stderr } = await scan.finish();
+    assert.equal(code, 130, stderr);
+    assert.match(
+      stderr,
+      /scanned 1 ports on 127\.0\.0\.1 in [\d.]+ s: 0 open, 0 closed, 0 filtered/,
+    );
+  },
 });
 
 Deno.test("port free prints a port that can be listened on", async () => {
