@@ -29,8 +29,8 @@ export interface ScanOptions {
   /**
    * Threads sharing a long scan (at least {@linkcode PORTS_PER_WORKER} ports
    * each; a shorter list gets fewer). More are started when `concurrency`
-   * needs them: see {@linkcode IN_FLIGHT_PER_THREAD}. One thread is the
-   * calling one.
+   * needs them: see {@linkcode IN_FLIGHT_PER_THREAD}. A scan that needs one
+   * thread runs on the calling one.
    * @default {1}
    */
   workers?: number;
