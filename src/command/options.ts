@@ -7,6 +7,7 @@
 
 import type { PlannedAddress, Planner } from "./plan.ts";
 import type { OptionSpec } from "./spec.ts";
+import type { Args } from "./values.ts";
 
 /** Clients a stream server serves at once unless told otherwise (`--max-conns`). */
 export const DEFAULT_MAX_CONNS = 1000;
@@ -131,3 +132,29 @@ export const ACCESS_HELP_DATAGRAM = "--allow CIDR / --deny CIDR (repeatable; an 
   "is one host): deny wins, and with any --allow a sender that no --allow covers is denied. " +
   "A denied datagram is dropped unanswered, logged 'denied HOST:PORT' (once per sender) and " +
   "counted in the summary.";
+
+/** The most worker threads `--workers` accepts. */
+export const MAX_WORKERS = 64;
+
+/**
+ * `--workers N`: threads sharing a command's work, 1 to {@linkcode MAX_WORKERS}.
+ * Its default is the machine's core count, which differs between machines, so
+ * the spec has none; read it with {@linkcode workersOf}.
+ *
+ * @param help what the threads share, for this command's help line
+ */
+export function workersOption(help: string): OptionSpec {
+  return {
+    type: "string",
+    value: "N",
+    help: `${help} (default: one per CPU core)`,
+    min: 1,
+    max: MAX_WORKERS,
+  };
+}
+
+/** The `--workers` given, else one per CPU core (within 1..{@linkcode MAX_WORKERS}). */
+export function workersOf(args: Args): number {
+  const cores = Math.floor(navigator.hardwareConcurrency) || 1;
+  return args.integer("workers") ?? Math.min(MAX_WORKERS, Math.max(1, cores));
+}

@@ -9,11 +9,11 @@
 
 import type { CommandSpec, GroupSpec, Invocation } from "../command/spec.ts";
 import { describeError, ExitCode, exitCodeOf, input, UsageError } from "../console/errors.ts";
-import { timeoutOption } from "../command/options.ts";
+import { timeoutOption, workersOf, workersOption } from "../command/options.ts";
 import { formatHostPort, parseHostName } from "./address.ts";
 import { formatIP, parseIP, parseMask, parseNetwork, prefixMask } from "./ip.ts";
 import { parsePortList, portRange, serviceByName, servicesOnPort } from "./ports.ts";
-import { scanPorts } from "./scan.ts";
+import { IN_FLIGHT_PER_THREAD, PORTS_PER_WORKER, scanPorts } from "./scan.ts";
 import { addressFields, type Field, fieldsJson, fieldsText, networkFields } from "./report.ts";
 
 const encoder = new TextEncoder();
@@ -238,11 +238,16 @@ const scanCommand: CommandSpec = {
       min: 1,
       max: 10_000,
     },
+    workers: workersOption("threads sharing a long scan"),
   },
   description: [
     "PORTS is a list of ports and ranges: 22,80,8000-8100. Results come in port order; -v also " +
     "prints closed (refused) and filtered (no answer in time) ports. Exit 0 if any port is " +
     "open, 1 if none. Scan only hosts you are allowed to.",
+    `A long scan is shared by --workers threads (one per ${PORTS_PER_WORKER} ports at most). ` +
+    `A thread keeps at most ${IN_FLIGHT_PER_THREAD} connects in flight (the runtime leaves any ` +
+    "more waiting, long enough to read as filtered), so a --concurrency above that starts more " +
+    "threads. The output is the same as one thread's.",
   ],
   verbose: "list closed and filtered ports too, not only the open ones",
   examples: [
@@ -257,10 +262,11 @@ const scanCommand: CommandSpec = {
     const ports = input(() => parsePortList(args.positional(1)));
     const timeoutMs = args.number("timeout");
     const concurrency = args.number("concurrency");
+    const workers = workersOf(args);
     const started = performance.now();
     let states;
     try {
-      states = await scanPorts(host, ports, { timeoutMs, concurrency, signal });
+      states = await scanPorts(host, ports, { timeoutMs, concurrency, workers, signal });
     } catch (err) {
       throw describeError(err, { address: formatHostPort(host, ports[0] ?? 0) });
     }

@@ -256,6 +256,7 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
   ["ip", ["ip", "ifaces"], "--allow-sys=networkInterfaces"],
   ["port", ["port", "info", "443"], ""],
   ["port", ["port", "scan", "127.0.0.1", "1-1024"], "--allow-net=127.0.0.1"],
+  ["port", ["port", "scan", "127.0.0.1", "1-65535", "--workers", "2"], "--allow-net=127.0.0.1"],
   ["port", ["port", "scan", "::1", "22"], "--allow-net=[::1]"],
   ["port", ["port", "free"], "--allow-net=127.0.0.1:0"],
   ["port", ["port", "free", "--udp", "--host", "::1"], "--allow-net=[::1]:0"],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runSockit, silentPort, skipWithout, Spawned } from "../helpers/harness.ts";
+import { runSockit, silentPort, skipWithout, sockit, Spawned } from "../helpers/harness.ts";
 
 const none: string[] = []; // pure computations need no permissions at all
 
@@ -104,6 +104,104 @@ Deno.test("port scan finds the listeners the test opens and not the ports it kee
   } finally {
     for (const l of open) l.close();
   }
+});
+
+Deno.test("port scan prints the same with --workers 1 and 2 over a range with open ports", async () => {
+  // A range below the ephemeral ports, where no test's port-0 listener lands mid-scan.
+  const from = 20000 + Math.floor(Math.random() * 9000);
+  const listeners: Deno.TcpListener[] = [];
+  for (const offset of [3, 700, 701, 1500, 2999]) {
+    try {
+      listeners.push(Deno.listen({ hostname: "127.0.0.1", port: from + offset }));
+    } catch {
+      // taken by another program: it is open in both scans all the same
+    }
+  }
+  assert.ok(listeners.length > 0);
+  const range = `${from}-${from + 2999}`;
+  const scan = (...options: string[]) =>
+    // A refused port answers at once; the long timeout keeps a busy machine from calling one filtered.
+    runSockit(["port", "scan", "127.0.0.1", range, "--timeout", "10s", ...options], {
+      permissions: ["--allow-net=127.0.0.1"],
+    });
+  try {
+    // One thread with 100 in flight against two with 100 each, and the default (threads for 500).
+    const single = ["--workers", "1", "--concurrency", "100"];
+    const double = ["--workers", "2", "--concurrency", "200"];
+    const [one, two, auto] = [
+      await scan("-v", ...single),
+      await scan("-v", ...double),
+      await scan("-v"),
+    ];
+    assert.equal(auto.stdout, one.stdout);
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(two.stdout, one.stdout);
+    const lines = two.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 3000);
+    assert.equal(lines[0], `${from}/tcp ${lines[0]!.endsWith("open") ? "open" : "closed"}`);
+    for (const l of listeners) assert.ok(lines.includes(`${l.addr.port}/tcp open`), two.stdout);
+    assert.match(two.stderr, /scanned 3000 ports on 127\.0\.0\.1 in [\d.]+ s: \d+ open, /);
+    const [jsonOne, jsonTwo] = [
+      await scan("--json", ...single),
+      await scan("--json", ...double),
+    ];
+    const events = (text: string) =>
+      text.trimEnd().split("\n").map((line) => JSON.parse(line)).filter((e) => e.event === "port");
+    assert.deepEqual(events(jsonTwo.stdout), events(jsonOne.stdout));
+    assert.deepEqual(
+      events(jsonTwo.stdout).map((e) => e.port),
+      Array.from({ length: 3000 }, (_, i) => from + i),
+    );
+  } finally {
+    for (const l of listeners) l.close();
+  }
+});
+
+Deno.test("port scan keeps every refused port closed when more connects are asked in flight than a thread serves", async () => {
+  // 500 in flight on one thread left ports 129-500 of the scan waiting for the
+  // whole scan: longer than the timeout, so they read as filtered.
+  const { code, stdout, stderr } = await runSockit(
+    ["port", "scan", "127.0.0.1", "10000-29999", "--timeout", "500", "--json", "-q"],
+    { permissions: ["--allow-net=127.0.0.1"] },
+  );
+  assert.ok(code === 0 || code === 1, stderr);
+  const summary = JSON.parse(stdout.trimEnd().split("\n").at(-1)!);
+  assert.equal(summary.event, "summary");
+  assert.equal(summary.ports, 20000);
+  assert.equal(
+    summary.filtered,
+    0,
+    stdout.split("\n").filter((l) => l.includes('"filtered"')).slice(0, 5).join("\n"),
+  );
+});
+
+Deno.test({
+  name: "port scan stopped by SIGINT ends the attempts in flight and leaves their ports untried",
+  ignore: skipWithout("python3"),
+  async fn() {
+    // A listener whose accept queue is full drops new SYNs: a connect to it hangs.
+    const full = [
+      "import socket, sys",
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+      "held = [socket.socket() for _ in range(3)]",
+      "[(c.setblocking(False), c.connect_ex(s.getsockname())) for c in held]",
+      "print(s.getsockname()[1], flush=True)",
+      "sys.stdin.read()",
+    ].join("\n");
+    await using peer = new Spawned("python3", ["-c", full], { stdin: "piped" });
+    await peer.waitFor(/^\d+$/m, { on: "stdout", timeoutMs: 15_000 });
+    const port = Number(peer.stdout.trim());
+    await using scan = sockit(["port", "scan", "127.0.0.1", String(port), "--timeout", "60s"]);
+    // Long enough for the attempt to be in flight (a stop before it leaves it untried too).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    scan.kill("SIGINT");
+    const { code, stderr } = await scan.finish();
+    assert.equal(code, 130, stderr);
+    assert.match(
+      stderr,
+      /scanned 1 ports on 127\.0\.0\.1 in [\d.]+ s: 0 open, 0 closed, 0 filtered/,
+    );
+  },
 });
 
 Deno.test("port free prints a port that can be listened on", async () => {
