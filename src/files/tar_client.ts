@@ -106,7 +106,7 @@ export async function fetchFolderArchive(
           );
         }
         const type = head.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
-        if (type?.split(";")[0]!.trim().toLowerCase() !== "application/x-tar") {
+        if (type?.split(";")[0]?.trim().toLowerCase() !== "application/x-tar") {
           throw new FileClientError(
             `${url} did not answer with a tar archive (Content-Type: ${type ?? "none"})`,
             "not-a-folder",
@@ -118,7 +118,7 @@ export async function fetchFolderArchive(
         });
       },
     });
-    await extractor.end();
+    extractor.end();
     progress.finish();
     return extractor.counts;
   } catch (err) {

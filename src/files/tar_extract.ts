@@ -117,9 +117,9 @@ export class TarExtractor {
    *
    * @throws {FileClientError} `peer` when it was cut off
    */
-  async end(): Promise<void> {
+  end(): void {
     try {
-      for (const event of this.#reader.end()) await this.#handle(event);
+      this.#reader.end();
     } catch (err) {
       throw refusal(err);
     }

@@ -178,7 +178,7 @@ export class TarReader {
    * @throws {TarFormatError} when it ended before its two zero blocks, in a
    *   member's content or in a header
    */
-  *end(): Generator<TarEvent> {
+  end(): void {
     const state = this.#state;
     if (state.kind === "end") return;
     if (state.kind === "data" && this.#current) {
