@@ -10,6 +10,7 @@
  * @module
  */
 
+import { count } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { InterruptedError, SocketError } from "../console/errors.ts";
 import { Progress } from "../console/progress.ts";
@@ -92,6 +93,7 @@ export async function fetchFolderArchive(
   const extractor = new TarExtractor({ dest, force, out });
   await extractor.start();
   const progress = new Progress(dest, undefined, { enabled: !out.quiet && !out.json });
+  let answered = false;
   try {
     await streamHttpGet(url, out, {
       timeoutMs,
@@ -99,6 +101,7 @@ export async function fetchFolderArchive(
       proxy,
       ...(signal ? { signal } : {}),
       body: (head) => {
+        answered = true;
         if (head.status !== 200) {
           throw new FileClientError(
             `${url} answered HTTP ${head.status} ${head.reason}`,
@@ -130,17 +133,22 @@ export async function fetchFolderArchive(
     }
     if (err instanceof FileClientError) throw err;
     if (err instanceof HttpError && err.reason === "untrusted") throw err;
-    // Only the transport's failures are a broken stream; a local failure (a full disk, a
-    // missing permission) or a bug stands as it is.
-    if (!(err instanceof HttpError || err instanceof SocketError || err instanceof ProxyError)) {
+    // Only the transport's failures once the archive flows are a broken stream; a local
+    // failure (a full disk, a missing permission) or a bug stands as it is.
+    // Before an answer nothing broke off: a refused connect, a timeout or a missing
+    // permission stands as it is.
+    if (
+      !answered ||
+      !(err instanceof HttpError || err instanceof SocketError || err instanceof ProxyError)
+    ) {
       throw err;
     }
     const where = during
       ? ` in ${during.name} after ${during.arrived} of ${during.size} bytes`
       : "";
     throw new FileClientError(
-      `the folder download broke off${where} (${extractor.counts.fetched} files saved before ` +
-        `it, nothing half-written left): ${err.message}`,
+      `the folder download broke off${where} (${count(extractor.counts.fetched, "file")} ` +
+        `saved before it, nothing half-written left): ${err.message}`,
       "broke-off",
     );
   }
