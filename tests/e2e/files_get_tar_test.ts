@@ -307,6 +307,7 @@ Deno.test("hostile archives are refused by name; nothing is written outside DEST
       );
       assert.equal(result.code, 1, `${name}: ${result.stderr}`);
       assert.match(result.stderr, error, name);
+      // deno-lint-ignore no-control-regex
       assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(result.stderr), `${name}: escaped`);
     }
     assert.deepEqual(await evilFiles(base), [], "no file of a refused member, final or .part");
