@@ -91,7 +91,6 @@ export async function fetchFolderArchive(
 ): Promise<ExtractCounts> {
   const { dest, force = false, out, signal, timeoutMs, tls, proxy } = options;
   const extractor = new TarExtractor({ dest, force, out });
-  await extractor.start();
   const progress = new Progress(dest, undefined, { enabled: !out.quiet && !out.json });
   let answered = false;
   try {
@@ -115,7 +114,8 @@ export async function fetchFolderArchive(
             "not-a-folder",
           );
         }
-        return Promise.resolve(async (data: Uint8Array) => {
+        // DEST is made only now: a refused connection or URL leaves nothing behind.
+        return extractor.start().then(() => async (data: Uint8Array) => {
           await extractor.push(data);
           progress.add(data.length);
         });

@@ -117,7 +117,7 @@ Deno.test("files get -r URL extracts a served folder byte for byte; again skips 
 
     // The share's root: DEST defaults to "download", holding the share's contents.
     const root = await sockit(
-      ["files", "get", "-r", url.replace(/docs\/$/, "")],
+      ["files", "get", "-r", url.replace(/docs\/$/, ""), "--json"],
       [
         "--allow-net=127.0.0.1",
         `--allow-read=${base}/dl/download`,
@@ -126,7 +126,20 @@ Deno.test("files get -r URL extracts a served folder byte for byte; again skips 
       { cwd: `${base}/dl`, stdin: "null" },
     ).finish();
     assert.equal(root.code, 0, root.stderr);
-    assert.match(root.stderr, /6 fetched, 0 already there into download\n$/);
+    const events = root.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(
+      events.filter((e) => e.event === "saved").map((e) => [e.path, e.size]).sort(),
+      [...(await tree(docs))].filter(([, v]) => v instanceof Uint8Array)
+        .map(([path, v]) => [`download/docs/${path}`, (v as Uint8Array).length]).sort(),
+    );
+    assert.deepEqual(events.at(-1), {
+      event: "fetched",
+      path: "download",
+      files: 6,
+      fetched: 6,
+      present: 0,
+      differ: 0,
+    });
     await assertSameTree(`${base}/dl/download`, `${base}/share`);
   } finally {
     await Deno.remove(base, { recursive: true });
@@ -351,6 +364,34 @@ Deno.test("a stream cut in the middle of a file: exit 1, the file neither at its
     assert.equal(await Deno.readTextFile(`${base}/dest/a.txt`), "complete\n");
   } finally {
     await server.shutdown();
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("files get -r https://… trusts the HTTP face as http get does: --pin, or refused naming the pin", async () => {
+  const base = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${base}/share/docs/sub`, { recursive: true });
+    await Deno.writeTextFile(`${base}/share/docs/sub/a.txt`, "over tls\n");
+    await using server = sockit(
+      ["files", "serve", `${base}/share`, "--listen", "0", "--http", "0", "--tls"],
+      ["--allow-net=127.0.0.1", `--allow-read=${base}/share`],
+    );
+    const [, fingerprint] = await server.waitFor(/tls fingerprint SHA256 ([0-9a-f]{64})/);
+    const url = `https://127.0.0.1:${await server.port({ label: "http" })}/docs/`;
+    const untrusted = await runSockit(["files", "get", "-r", url, "-o", `${base}/copy`], {
+      permissions: permissions(base),
+    });
+    assert.equal(untrusted.code, 1, untrusted.stderr);
+    assert.match(untrusted.stderr, /not trusted: it is self-signed\nhint: .*--pin [0-9a-f]{64}/);
+    await assert.rejects(Deno.lstat(`${base}/copy`), "nothing made before the archive flows");
+    const pinned = await runSockit(
+      ["files", "get", "-r", url, "-o", `${base}/copy`, "--pin", fingerprint!],
+      { permissions: permissions(base) },
+    );
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/copy/sub/a.txt`), "over tls\n");
+  } finally {
     await Deno.remove(base, { recursive: true });
   }
 });
