@@ -212,13 +212,17 @@ export class TarExtractor {
 
   async #startWriting(member: TarMember, final: string): Promise<Current> {
     const part = `${final}.part`;
-    const stale = await lstat(part);
-    if (stale !== undefined) {
+    // createNew: never through a link, whatever is there or appears meanwhile.
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(part, { write: true, createNew: true });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      const stale = await Deno.lstat(part);
       if (!stale.isFile) throw inTheWay(member, part, stale);
       await Deno.remove(part); // left by a download that was killed: never resumed from a tar
+      file = await Deno.open(part, { write: true, createNew: true });
     }
-    // createNew: never through a link someone put there meanwhile.
-    const file = await Deno.open(part, { write: true, createNew: true });
     return {
       kind: "write",
       member,
