@@ -324,10 +324,16 @@ async function lstat(path: string): Promise<Deno.FileInfo | undefined> {
 
 /** Something other than what the member needs stands at `path`: never written through or over. */
 function inTheWay(member: TarMember, path: string, info: Deno.FileInfo): FileClientError {
-  const what = info.isSymlink ? "a link" : info.isDirectory ? "a folder" : "not a regular file";
+  const what = info.isSymlink
+    ? "a link"
+    : info.isDirectory
+    ? "a folder"
+    : info.isFile
+    ? "a file"
+    : "neither a file nor a folder";
   return new FileClientError(
-    `refused ${member.name}: ${path} is ${what} (nothing is written through links or over ` +
-      "folders)",
+    `refused ${member.name}: ${path} is ${what} (nothing is written through links, nor ` +
+      "over what is not a regular file)",
     "local",
   );
 }

@@ -272,6 +272,10 @@ const HOSTILE: Record<string, { archive: Uint8Array<ArrayBuffer>; error: RegExp 
     archive: concat(dir("top"), file("top/evil.txt", "evil\n"), TAR_END),
     error: /refused top\/evil\.txt: .*link-part\/evil\.txt\.part is a link/,
   },
+  "file-folder": {
+    archive: concat(dir("top"), dir("top/sub"), file("top/sub/evil.txt", "evil\n"), TAR_END),
+    error: /refused top\/sub\/: .*file-folder\/sub is a file/,
+  },
   "link-file": {
     archive: concat(dir("top"), file("top/evil.txt", "evil\n"), TAR_END),
     error: /refused top\/evil\.txt: .*link-file\/evil\.txt is a link/,
@@ -304,6 +308,8 @@ Deno.test("hostile archives are refused by name; nothing is written outside DEST
     await Deno.symlink(`${base}/outside`, `${base}/link-folder/sub`);
     await Deno.mkdir(`${base}/link-part`);
     await Deno.symlink(`${base}/outside/evil-target`, `${base}/link-part/evil.txt.part`);
+    await Deno.mkdir(`${base}/file-folder`);
+    await Deno.writeTextFile(`${base}/file-folder/sub`, "a file where the archive has a folder\n");
     await Deno.mkdir(`${base}/link-file`);
     await Deno.symlink(`${base}/outside/evil-target`, `${base}/link-file/evil.txt`);
     const port = server.addr.port;
@@ -334,7 +340,27 @@ Deno.test("hostile archives are refused by name; nothing is written outside DEST
 
 Deno.test("a stream cut in the middle of a file: exit 1, the file neither at its name nor as .part", async () => {
   const base = await Deno.makeTempDir();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+  const stalled = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    if (new URL(request.url).pathname === "/stall/") {
+      // Half a file, then silence until the test ends: --timeout must give up.
+      const pieces = [
+        dir("top"),
+        tarHeader({ path: "top/slow.bin", type: "file", size: 4096, mtime: 0 }),
+        new Uint8Array(1000),
+      ];
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = pieces.shift();
+          if (next) controller.enqueue(next);
+          else {
+            await stalled.promise;
+            controller.error(new Error("the test is over"));
+          }
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/x-tar" } });
+    }
     const pieces = [
       dir("top"),
       file("top/a.txt", "complete\n"),
@@ -362,7 +388,28 @@ Deno.test("a stream cut in the middle of a file: exit 1, the file neither at its
     );
     assert.deepEqual([...Deno.readDirSync(`${base}/dest`)].map((e) => e.name), ["a.txt"]);
     assert.equal(await Deno.readTextFile(`${base}/dest/a.txt`), "complete\n");
+
+    const stall = await runSockit(
+      [
+        "files",
+        "get",
+        "-r",
+        `http://127.0.0.1:${server.addr.port}/stall/`,
+        "-o",
+        `${base}/slow`,
+        "--timeout",
+        "500",
+      ],
+      { permissions: permissions(base) },
+    );
+    assert.equal(stall.code, 1, stall.stderr);
+    assert.match(
+      stall.stderr,
+      /broke off in top\/slow\.bin after 1000 of 4096 bytes .*: timed out: no data from 127\.0\.0\.1:\d+ for 500 ms/,
+    );
+    assert.deepEqual([...Deno.readDirSync(`${base}/slow`)], [], "no slow.bin, no slow.bin.part");
   } finally {
+    stalled.resolve();
     await server.shutdown();
     await Deno.remove(base, { recursive: true });
   }
