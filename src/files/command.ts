@@ -592,13 +592,13 @@ function folderUrlArgs(args: Args): { url: string; dest: string } {
   if (args.positionals.length > 1) {
     throw new UsageError(
       `unexpected argument "${args.positional(1)}": a URL names the folder itself`,
-      "usage: sockit files get -r URL [-o DIR]",
+      `for a URL use: sockit http get -o FILE ${text}, or files get -r URL for a whole folder`,
     );
   }
   if (!args.flag("recursive")) {
     throw new UsageError(
       "a URL is fetched as a folder: add -r",
-      `for one file use: sockit http get -o FILE ${text}`,
+      `for a URL use: sockit http get -o FILE ${text} (a whole folder: files get -r URL)`,
     );
   }
   const dest = args.text("output") ?? folderName(text);

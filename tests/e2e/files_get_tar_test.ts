@@ -442,3 +442,25 @@ Deno.test("files get -r https://… trusts the HTTP face as http get does: --pin
     await Deno.remove(base, { recursive: true });
   }
 });
+
+Deno.test("a URL without -r, a URL with REMOTE_PATH, -o - or --tls on http://, and TARGET alone are usage errors", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["http://127.0.0.1:9/docs/"],
+      /error: a URL is fetched as a folder: add -r\nhint: for a URL use: sockit http get -o FILE http:\/\/127\.0\.0\.1:9\/docs\/ \(a whole folder: files get -r URL\)/,
+    ],
+    [["-r", "http://127.0.0.1:9/docs/", "extra"], /unexpected argument "extra"/],
+    [["-r", "http://127.0.0.1:9/docs/", "-o", "-"], /-r saves a folder; it cannot go to stdout/],
+    [
+      ["-r", "http://127.0.0.1:9/docs/", "--tls"],
+      /--tls with an http:\/\/ URL\nhint: .*https:\/\//,
+    ],
+    [["-r", "ftp://127.0.0.1/docs/"], /unsupported scheme "ftp"/],
+    [["127.0.0.1"], /error: missing argument\nhint: usage: sockit files get TARGET REMOTE_PATH/],
+  ];
+  for (const [args, error] of cases) {
+    const result = await runSockit(["files", "get", ...args], { permissions: [] });
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, error, args.join(" "));
+  }
+});
