@@ -15,6 +15,7 @@
  *
  *   sockit files get -r (each file verified)
  *   the folder's .tar from the HTTP face (curl | tar -x)
+ *   sockit files get -r URL (that .tar, read and extracted by sockit)
  *   python3 -m http.server + wget -r (no verification)
  *
  * Targets: get -r and the .tar each ≥ 1.0× wget -r's speed.
@@ -190,7 +191,12 @@ async function folderBench(): Promise<ResultRow[]> {
     ["files", "serve", share, "--listen", "0", "--http", "0", "-q"],
     ["--allow-net=127.0.0.1", `--allow-read=${share}`],
   );
-  const times = { getR: [] as number[], tar: [] as number[], wget: [] as number[] };
+  const times = {
+    getR: [] as number[],
+    tar: [] as number[],
+    getTar: [] as number[],
+    wget: [] as number[],
+  };
   try {
     const port = await server.port({ label: "files" });
     const http = await server.port({ label: "http" });
@@ -218,6 +224,17 @@ async function folderBench(): Promise<ResultRow[]> {
       if (tar.code !== 0) throw new Error(`tar download failed: ${tar.stderr}`);
       await check(".tar", `${out}/tree`);
       times.tar.push(tar.seconds);
+      await emptyOut();
+      const getTar = await timeShell(
+        sockitShell(
+          ["files", "get", "-r", `http://127.0.0.1:${http}/tree/`, "-o", `${out}/tree`, "-q"],
+          ["--allow-net=127.0.0.1", `--allow-read=${out}`, `--allow-write=${out}`],
+        ),
+        600_000,
+      );
+      if (getTar.code !== 0) throw new Error(`files get -r URL failed: ${getTar.stderr}`);
+      await check("get -r URL", `${out}/tree`);
+      times.getTar.push(getTar.seconds);
       if (hasCommand("wget") && hasCommand("python3")) {
         const { server: python, port: pyPort } = await pythonHttpServer(share, { stdin: "null" });
         try {
@@ -237,7 +254,9 @@ async function folderBench(): Promise<ResultRow[]> {
       console.error(
         `  run ${i}: get -r ${times.getR.at(-1)!.toFixed(2)} s, .tar ${
           times.tar.at(-1)!.toFixed(2)
-        } s, wget -r ${times.wget.at(-1)?.toFixed(2) ?? "-"} s`,
+        } s, get -r URL ${times.getTar.at(-1)!.toFixed(2)} s, wget -r ${
+          times.wget.at(-1)?.toFixed(2) ?? "-"
+        } s`,
       );
     }
   } finally {
@@ -251,6 +270,7 @@ async function folderBench(): Promise<ResultRow[]> {
     rows.push([name, s.toFixed(3), (fileCount / s).toFixed(0), speed(s)]);
   line("sockit files get -r (verified)", best(times.getR));
   line("sockit HTTP face .tar | tar -x", best(times.tar));
+  line("sockit files get -r URL (.tar)", best(times.getTar));
   if (wget) line("python3 http.server + wget -r", wget);
   printTable(rows);
   if (!wget) return [];
@@ -259,6 +279,7 @@ async function folderBench(): Promise<ResultRow[]> {
   return [
     faster(`get -r of ${fileCount} files vs wget -r (speed)`, best(times.getR)),
     faster(`.tar of ${fileCount} files vs wget -r (speed)`, best(times.tar)),
+    faster(`get -r URL (.tar) of ${fileCount} files vs wget -r (speed)`, best(times.getTar)),
   ];
 }
 

@@ -122,6 +122,8 @@ export function argumentHint(path: string, positionals: readonly string[]): stri
   const url = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(first);
   if (url && path !== "http get") {
     const scheme = url[1]!.toLowerCase();
+    // files get takes a folder's URL with -r, and words its own hints for the other shapes.
+    if ((scheme === "http" || scheme === "https") && path === "files get") return undefined;
     if (scheme === "http" || scheme === "https") return `for a URL use: sockit http get ${first}`;
     return `TARGET is HOST[:PORT], not a URL: e.g. ${url[2] || "HOST"}`;
   }

@@ -56,7 +56,9 @@ export class RemoteError extends Error {
  * there without --force), `cut-off` (the `.part` stays for resuming),
  * `mismatch`, `peer` (the server broke off or broke the protocol), `busy`
  * (the server turned the connection away), `changed` (the remote file
- * changed while it was sent), `local`.
+ * changed while it was sent), `local`, and for a folder archive
+ * (`files get -r URL`) `broke-off` (the stream ended early) and
+ * `not-a-folder` (the URL answered with something other than an archive).
  */
 export type FileFailure =
   | "is-directory"
@@ -67,7 +69,9 @@ export type FileFailure =
   | "busy"
   | "changed"
   | "local"
-  | "plain-to-tls";
+  | "plain-to-tls"
+  | "broke-off"
+  | "not-a-folder";
 
 /** A failed download, listing or upload, with a reason the command maps to a hint. */
 export class FileClientError extends OperationError {

@@ -16,7 +16,11 @@ import {
 } from "../command/tls.ts";
 import { parseProxyUrl, type ProxyUrl } from "../inet/proxy_url.ts";
 import type { TlsClientOptions } from "../tls/client.ts";
-import { clientTls, startTls } from "../tls/args.ts";
+import { clientTls, readTlsClientOptions, startTls } from "../tls/args.ts";
+import { HttpError } from "../http/client.ts";
+import { parseHttpUrl } from "../http/request.ts";
+import { ProxyError } from "../net/proxy.ts";
+import { archiveUrl, fetchFolderArchive, folderName } from "./tar_client.ts";
 import {
   CliError,
   describeError,
@@ -424,6 +428,8 @@ const FILE_HINTS: Partial<Record<FileFailure, string>> = {
   "plain-to-tls": "a server with --tls does that to a plain client: add --tls (and --pin " +
     "FINGERPRINT, as the server printed it)",
   changed: "run the same command again once the file stays put",
+  "broke-off": "run the same command again: files already complete are skipped",
+  "not-a-folder": "the URL must name a folder of a 'sockit files serve --http' share",
 };
 
 function remotePath(value: string): string[] {
@@ -457,8 +463,8 @@ const getCommand: CommandSpec = {
   kind: "command",
   name: "get",
   summary: "Download REMOTE_PATH: written to LOCAL.part, SHA-256 verified, then renamed.",
-  usage: "TARGET REMOTE_PATH",
-  args: { min: 2, max: 2 },
+  usage: "TARGET REMOTE_PATH | -r URL",
+  args: { min: 1, max: 2 },
   options: {
     output: {
       type: "string",
@@ -489,13 +495,30 @@ const getCommand: CommandSpec = {
     "A server that stops answering, or stops reading an upload, is given up on after --timeout " +
     "(exit 1, naming it); a listing longer than the protocol allows is refused, and whatever " +
     "the server sends is escaped before it reaches the terminal.",
+    "-r URL fetches a folder from a sockit HTTP face (files serve --http) as one streamed tar " +
+    "(URL?tar), extracted as it arrives into LOCAL (default the folder's name; 'download' for " +
+    "the share's root). Only folders and regular files are created; a member that is a link, " +
+    "a device or a FIFO, whose name is absolute, holds '..', an empty component, a NUL or a " +
+    "backslash, or lies outside the archive's folder, a bad header checksum, an oversized " +
+    "extended header or an archive cut short are refused (exit 1, naming the member). Nothing " +
+    "is written through a link already in LOCAL.",
+    "Each file goes to NAME.part and is renamed once all its bytes arrived: when the stream " +
+    "breaks, the file being received is removed (no resume for an archive; files complete " +
+    "stay). A file already there with the same bytes (compared as they arrive) is left alone; " +
+    "one that differs is kept (exit 1 at the end, naming how many) unless --force: " +
+    "'12 fetched, 30 already there into DIR'. https:// is trusted as in http get (--cacert, " +
+    "--pin, --insecure); --proxy and --timeout apply. Without -r a URL is refused (for one " +
+    "file use http get -o FILE URL).",
   ],
   examples: [
     "sockit files get 127.0.0.1 notes.txt",
     "sockit files get 192.168.1.20:9000 'videos/big talk.mp4' -o talk.mp4",
     "sockit files get 127.0.0.1 docs -r -o ./docs-copy",
+    "sockit files get -r http://192.168.1.20:8080/photos/ -o photos",
   ],
   plan(args, p) {
+    if (isUrl(args.positional(0, ""))) return planFolderUrl(args, p);
+    needRemotePath(args);
     planClient(args, p);
     const remote = remotePath(args.positional(1, ""));
     const local = args.text("output") ?? (p.describe ? "LOCAL" : localName(remote));
@@ -507,6 +530,8 @@ const getCommand: CommandSpec = {
     }
   },
   async run({ args, out, signal }) {
+    if (isUrl(args.positional(0))) return await getFolderUrl(args, out, signal);
+    needRemotePath(args);
     const address = target(args.positional(0));
     const link = await linkOf(args, out);
     const remote = remotePath(args.positional(1, ""));
@@ -544,6 +569,119 @@ const getCommand: CommandSpec = {
     });
   },
 };
+
+/** `scheme://…`: `get`'s first argument is a URL, not a TARGET. */
+function isUrl(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+}
+
+/** TARGET needs REMOTE_PATH (only a URL stands alone). */
+function needRemotePath(args: Args): void {
+  if (args.positionals.length < 2) {
+    throw new UsageError(
+      "missing argument",
+      "usage: sockit files get TARGET REMOTE_PATH [options], or -r URL",
+    );
+  }
+}
+
+/** What `get -r URL` is given: the URL checked, and where the folder goes. */
+function folderUrlArgs(args: Args): { url: string; dest: string } {
+  const text = args.positional(0);
+  input(() => parseHttpUrl(text));
+  if (args.positionals.length > 1) {
+    throw new UsageError(
+      `unexpected argument "${args.positional(1)}": a URL names the folder itself`,
+      `for a URL use: sockit http get -o FILE ${text}, or files get -r URL for a whole folder`,
+    );
+  }
+  if (!args.flag("recursive")) {
+    throw new UsageError(
+      "a URL is fetched as a folder: add -r",
+      `for a URL use: sockit http get -o FILE ${text} (a whole folder: files get -r URL)`,
+    );
+  }
+  const dest = args.text("output") ?? folderName(text);
+  if (dest === STDOUT) throw new UsageError("-r saves a folder; it cannot go to stdout (-o -)");
+  if (args.flag("tls") && !/^https:/i.test(text)) {
+    throw new UsageError("--tls with an http:// URL", "for TLS write the URL with https://");
+  }
+  return { url: text, dest };
+}
+
+/** `get -r URL`: the URL's host and port (or the proxy), DEST, and the TLS files. */
+function planFolderUrl(args: Args, p: Planner): void {
+  const { url, dest } = folderUrlArgs(args);
+  planTarget(
+    p,
+    url,
+    (text) => {
+      const { hostname, port } = parseHttpUrl(text);
+      return { transport: "tcp", hostname, port };
+    },
+    args.text("proxy"),
+    parseProxyUrl,
+  );
+  if (/^https:/i.test(url)) planTlsClient(args, p);
+  p.read(dest);
+  p.write(dest);
+}
+
+/** `get -r URL`: the folder's archive, extracted; a summary; exit 1 when files differ. */
+async function getFolderUrl(args: Args, out: Output, signal: AbortSignal): Promise<number> {
+  const { url, dest } = folderUrlArgs(args);
+  const proxyText = args.text("proxy");
+  const proxy = proxyText === undefined ? undefined : input(() => parseProxyUrl(proxyText));
+  let tls: TlsClientOptions | undefined;
+  if (/^https:/i.test(url)) {
+    tls = await inputAsync(() => readTlsClientOptions(args));
+    if (tls.insecure) {
+      out.warn("--insecure: the server's certificate is not checked (chain and name)");
+    }
+  }
+  let counts;
+  try {
+    counts = await fetchFolderArchive(archiveUrl(url), {
+      dest,
+      force: args.flag("force"),
+      out,
+      signal,
+      timeoutMs: args.number("timeout"),
+      tls,
+      proxy,
+    });
+  } catch (err) {
+    if (err instanceof ProxyError) throw new CliError(escapeText(err.message), { cause: err });
+    if (err instanceof HttpError && err.reason === "untrusted") {
+      throw new CliError(err.message, {
+        hint: err.trust?.hint ?? "for a private CA use --cacert FILE",
+        cause: err,
+      });
+    }
+    throw clientError(err, url);
+  }
+  const parts = [
+    `${counts.fetched} fetched`,
+    `${counts.present} already there`,
+    ...(counts.differ ? [`${counts.differ} differ (kept)`] : []),
+  ];
+  out.status(`${parts.join(", ")} into ${escapeText(dest)}`, {
+    event: "fetched",
+    path: dest,
+    files: counts.fetched + counts.present,
+    fetched: counts.fetched,
+    present: counts.present,
+    differ: counts.differ,
+  });
+  if (counts.differ > 0) {
+    const verb = counts.differ === 1 ? "differs" : "differ";
+    throw new CliError(
+      `${count(counts.differ, "file")} in ${escapeText(dest)} ${verb} from the server's`,
+      { hint: "use --force to replace them" },
+    );
+  }
+  return ExitCode.ok;
+}
 
 /** How often `get -r` starts its walk over when files change under it. */
 const TREE_RESTARTS = 3;

@@ -53,14 +53,24 @@ export interface HttpGetOptions {
   /** How an `https:` server is trusted (`--cacert`, `--pin`, `--insecure`, …). */
   tls?: TlsClientOptions | undefined;
   signal?: AbortSignal;
+  /**
+   * Takes the body instead of stdout or `output` ({@linkcode streamHttpGet}):
+   * given the response head, returns where each piece of the body goes (a
+   * view valid until the returned promise settles). May throw to refuse
+   * the response.
+   */
+  body?: ((head: HttpHead) => Promise<(data: Uint8Array) => Promise<void>>) | undefined;
 }
 
-interface Head {
+/** A response's status line and header fields. */
+export interface HttpHead {
   version: string;
   status: number;
   reason: string;
   headers: HeaderField[];
 }
+
+type Head = HttpHead;
 
 const encoder = new TextEncoder();
 
@@ -151,6 +161,24 @@ export async function runHttpGet(
   }
 }
 
+/**
+ * One GET of `url`, its body handed to `options.body` as it arrives (no
+ * redirect followed, nothing printed but `-v` details). Returns once the
+ * response is complete.
+ *
+ * @throws {HttpError} a broken or cut-off response, or what `options.body` threw
+ * @throws {SocketError} connect, read or write failures
+ * @throws {InterruptedError} when `signal` aborts
+ */
+export async function streamHttpGet(
+  url: string,
+  out: Output,
+  options: HttpGetOptions & Required<Pick<HttpGetOptions, "body">>,
+): Promise<{ head: HttpHead; bytes: number }> {
+  const { head, bytes } = await fetchOnce(parseHttpUrl(url), out, options, { redirect: false });
+  return { head, bytes };
+}
+
 /** One request and response. With `redirect`, a 3xx with Location returns early, body unread. */
 async function fetchOnce(
   target: HttpTarget,
@@ -210,6 +238,8 @@ async function fetchOnce(
     let bytes = 0;
     let progress: Progress | undefined;
     let sink: ((data: Uint8Array) => Promise<void>) | undefined;
+    // The body's taker (options.body): each piece handed on at once, unbatched.
+    let direct: ((data: Uint8Array) => Promise<void>) | undefined;
     for (;;) {
       let n: number | null;
       try {
@@ -235,7 +265,9 @@ async function fetchOnce(
           if (fail && head.status >= 400) return { head, bytes: 0 };
           const headerText = `HTTP/${head.version} ${head.status} ${head.reason}\r\n` +
             head.headers.map(([name, value]) => `${name}: ${value}\r\n`).join("") + "\r\n";
-          if (output) {
+          if (options.body) {
+            direct = await options.body(head);
+          } else if (output) {
             temp = await openTemp(output);
             const file = temp.file;
             sink = (data) => writeAll(file, data);
@@ -249,7 +281,7 @@ async function fetchOnce(
           );
           // A bar on stderr for a body going to a file, or to a pipe (never onto the terminal's
           // own stdout, where it would land in the middle of the body).
-          const toPipe = !output && !out.json && !stdoutIsTerminal();
+          const toPipe = !direct && !output && !out.json && !stdoutIsTerminal();
           if ((output || toPipe) && !headOnly) {
             progress = new Progress(output ?? "body", length >= 0 ? length : undefined, {
               enabled: !out.quiet && !out.json,
@@ -257,7 +289,7 @@ async function fetchOnce(
           }
         } else if (event.type === "body") {
           bytes += event.data.length;
-          await batch?.write(event.data);
+          await (direct ? direct(event.data) : batch?.write(event.data));
           progress?.add(event.data.length);
         } else if (event.type === "trailers") {
           for (const [name, value] of event.headers) {

@@ -160,6 +160,21 @@ const ROWS: [group: string, argv: string[], flags: string][] = [
     "--allow-net=127.0.0.1:9000 --allow-read=copy --allow-write=copy",
   ],
   ["files", ["files", "get", "127.0.0.1", "notes.txt", "-o", "-"], "--allow-net=127.0.0.1:9000"],
+  [
+    "files",
+    ["files", "get", "-r", "http://192.168.1.20:8080/photos/", "-o", "pics"],
+    "--allow-net=192.168.1.20:8080 --allow-read=pics --allow-write=pics",
+  ],
+  [
+    "files",
+    ["files", "get", "-r", "https://[::1]/pics", "--cacert", "ca.pem"],
+    "--allow-net=[::1]:443 --allow-read=ca.pem,pics --allow-write=pics",
+  ],
+  [
+    "files",
+    ["files", "get", "-r", "http://10.0.0.2:8080/", "--proxy", "http://127.0.0.1:3128"],
+    "--allow-net=127.0.0.1:3128 --allow-read=download --allow-write=download",
+  ],
   ["files", ["files", "ls", "127.0.0.1", "docs"], "--allow-net=127.0.0.1:9000"],
   [
     "files",

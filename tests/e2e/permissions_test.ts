@@ -416,6 +416,15 @@ Deno.test("permissions: files serve, get, get -r, ls and put run with exactly th
       args: (i) => ["files", "get", at, "docs", "-r", "-o", `${base}/out/tree${i}`],
     });
     await check({ name: "files ls", args: () => ["files", "ls", at] });
+    await using http = sockit(
+      ["files", "serve", `${base}/share`, "--listen", "0", "--http", "0"],
+      ["--allow-net=127.0.0.1", `--allow-read=${base}/share`],
+    );
+    const web = `http://127.0.0.1:${await http.port({ label: "http" })}`;
+    await check({
+      name: "files get -r URL",
+      args: (i) => ["files", "get", "-r", `${web}/docs/`, "-o", `${base}/out/web${i}`],
+    });
     await check({
       name: "files put",
       args: (i) => ["files", "put", at, `${base}/up.txt`, `up${i}.txt`],
