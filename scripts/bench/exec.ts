@@ -164,12 +164,12 @@ if (peer) {
   results.push(
     versus(
       "exec spawn rate vs ncat --exec",
-      { sockit: sRate, peer: nRate, unit: "/s", ratio: sRate / nRate },
+      { sockit: sRate, ceiling: cRate, peer: nRate, unit: "/s", ratio: sRate / nRate },
       { atLeast: 1 },
     ),
     versus(
       "exec bulk vs ncat --exec",
-      { sockit: sBulk, peer: nBulk, unit: "MB/s", ratio: sBulk / nBulk },
+      { sockit: sBulk, ceiling: cBulk, peer: nBulk, unit: "MB/s", ratio: sBulk / nBulk },
       { atLeast: 1 },
     ),
   );

@@ -17,6 +17,7 @@
  *   the folder's .tar from the HTTP face (curl | tar -x)
  *   sockit files get -r URL (that .tar, read and extracted by sockit)
  *   python3 -m http.server + wget -r (no verification)
+ *   bare Deno ceiling: the folder copied locally (folder_ceiling.ts), no network
  *
  * Targets: get -r and the .tar each ≥ 1.0× wget -r's speed.
  *
@@ -196,6 +197,7 @@ async function folderBench(): Promise<ResultRow[]> {
     tar: [] as number[],
     getTar: [] as number[],
     wget: [] as number[],
+    ceiling: [] as number[],
   };
   try {
     const port = await server.port({ label: "files" });
@@ -235,6 +237,23 @@ async function folderBench(): Promise<ResultRow[]> {
       if (getTar.code !== 0) throw new Error(`files get -r URL failed: ${getTar.stderr}`);
       await check("get -r URL", `${out}/tree`);
       times.getTar.push(getTar.seconds);
+      await emptyOut();
+      const copy = await timeShell(
+        [
+          DENO,
+          "run",
+          "--no-prompt",
+          "-A",
+          `${BENCH_DIR}folder_ceiling.ts`,
+          `${share}/tree`,
+          `${out}/tree`,
+        ]
+          .map(shellQuote).join(" "),
+        600_000,
+      );
+      if (copy.code !== 0) throw new Error(`folder ceiling failed: ${copy.stderr}`);
+      await check("ceiling", `${out}/tree`);
+      times.ceiling.push(copy.seconds);
       if (hasCommand("wget") && hasCommand("python3")) {
         const { server: python, port: pyPort } = await pythonHttpServer(share, { stdin: "null" });
         try {
@@ -254,9 +273,9 @@ async function folderBench(): Promise<ResultRow[]> {
       console.error(
         `  run ${i}: get -r ${times.getR.at(-1)!.toFixed(2)} s, .tar ${
           times.tar.at(-1)!.toFixed(2)
-        } s, get -r URL ${times.getTar.at(-1)!.toFixed(2)} s, wget -r ${
-          times.wget.at(-1)?.toFixed(2) ?? "-"
-        } s`,
+        } s, get -r URL ${times.getTar.at(-1)!.toFixed(2)} s, ceiling ${
+          times.ceiling.at(-1)!.toFixed(2)
+        } s, wget -r ${times.wget.at(-1)?.toFixed(2) ?? "-"} s`,
       );
     }
   } finally {
@@ -271,11 +290,20 @@ async function folderBench(): Promise<ResultRow[]> {
   line("sockit files get -r (verified)", best(times.getR));
   line("sockit HTTP face .tar | tar -x", best(times.tar));
   line("sockit files get -r URL (.tar)", best(times.getTar));
+  line("bare Deno ceiling (local copy of the folder)", best(times.ceiling));
   if (wget) line("python3 http.server + wget -r", wget);
   printTable(rows);
   if (!wget) return [];
   const faster = (name: string, s: number) =>
-    versus(name, { sockit: s, peer: wget, unit: "s", ratio: wget / s }, { atLeast: 1 });
+    versus(name, {
+      sockit: s,
+      ceiling: best(times.ceiling),
+      peer: wget,
+      unit: "s",
+      ratio: wget / s,
+    }, {
+      atLeast: 1,
+    });
   return [
     faster(`get -r of ${fileCount} files vs wget -r (speed)`, best(times.getR)),
     faster(`.tar of ${fileCount} files vs wget -r (speed)`, best(times.tar)),
@@ -334,7 +362,9 @@ try {
   const results: ResultRow[] = [];
   if (py) {
     const time = (name: string, seconds: number, atMost: number) =>
-      versus(name, { sockit: seconds, peer: py, unit: "s", ratio: seconds / py }, { atMost });
+      versus(name, { sockit: seconds, ceiling: top, peer: py, unit: "s", ratio: seconds / py }, {
+        atMost,
+      });
     results.push(time("get time (fresh server) vs python+curl+sha256sum", cold, 0.6));
     results.push(time("get time (hash cached) vs python+curl+sha256sum", warm, 0.45));
   }

@@ -2,7 +2,8 @@
  * IP and port toolkit:
  *
  *   100,000 `calc` computations of random CIDRs (IPv4 and IPv6) with sockit's core,
- *   against the same with Python's ipaddress, each in one process   (target ≥ 5× Python)
+ *   against the same with Python's ipaddress, each in one process   (target ≥ 5× Python),
+ *   and against the bare-Deno ceiling (`calc_ceiling.ts`: the least code doing the same job)
  *   `port scan 127.0.0.1 1-65535` against `nc -z 127.0.0.1 1-65535`  (target ≥ 1.0× nc), and
  *   against the bare-Deno ceiling (`scan_ceiling.ts`) with the same worker count, alternating
  *   over ROUNDS rounds (order reversed every other round), medians
@@ -33,6 +34,8 @@ const { values: { count, rounds }, json } = parseBenchArgs({
 
 const ours = await timeShell(`${DENO} run ${BENCH_DIR}inet_calc.ts ${count}`);
 const sockitCalc = JSON.parse(ours.stdout).seconds as number;
+const bare = await timeShell(`${DENO} run ${BENCH_DIR}calc_ceiling.ts ${count}`);
+const ceilingCalc = JSON.parse(bare.stdout).seconds as number;
 const python = `
 import ipaddress, random, time
 random.seed(12345)
@@ -98,10 +101,11 @@ const ceilingScan = scanTime(ceilingDefault);
 const ncScan = hasCommand("nc") ? scanTime("nc -z") : NaN;
 
 printTable([
-  ["task", "sockit", "peer", "peer", "sockit ratio (peer time ÷ sockit time)"],
+  ["task", "sockit", "bare Deno ceiling", "peer", "peer", "sockit ratio (peer time ÷ sockit time)"],
   [
     `${count} calc (v4+v6)`,
     `${sockitCalc.toFixed(3)} s`,
+    `${ceilingCalc.toFixed(3)} s`,
     "python ipaddress",
     `${pythonCalc.toFixed(3)} s`,
     (pythonCalc / sockitCalc).toFixed(2),
@@ -128,6 +132,7 @@ const results: ResultRow[] = [];
 if (py) {
   results.push(versus(`${count} calc (v4+v6) time vs python ipaddress`, {
     sockit: sockitCalc,
+    ceiling: ceilingCalc,
     peer: pythonCalc,
     unit: "s",
     ratio: pythonCalc / sockitCalc,
@@ -136,6 +141,7 @@ if (py) {
 if (hasCommand("nc")) {
   results.push(versus("scan 1-65535 time vs nc -z", {
     sockit: sockitScan,
+    ceiling: ceilingScan,
     peer: ncScan,
     unit: "s",
     ratio: ncScan / sockitScan,

@@ -51,6 +51,7 @@ interface Relay {
   start(targetPort: number): Promise<{ proc: Spawned; port: number }>;
 }
 
+const CEILING = "bare Deno relay (ceiling)";
 const RELAYS: Relay[] = [
   {
     name: "sockit relay tcp",
@@ -77,7 +78,7 @@ const RELAYS: Relay[] = [
     },
   },
   {
-    name: "bare Deno relay (ceiling)",
+    name: CEILING,
     async start(targetPort: number) {
       const proc = startPeer(DENO, [
         "run",
@@ -93,11 +94,16 @@ const RELAYS: Relay[] = [
 
 /** One bulk transfer through `relay` into a fresh sink: seconds and the relay's peak RSS. */
 async function bulk(relay: Relay): Promise<{ seconds: number; peak: number }> {
-  const sink = startSockit(["tcp", "listen", "0", "--mode", "sink"], ["--allow-net=127.0.0.1"]);
+  // JSON events carry the exact byte count (the status line writes sizes for people).
+  const sink = startSockit(["tcp", "listen", "0", "--mode", "sink", "--json"], [
+    "--allow-net=127.0.0.1",
+  ]);
   let proc: Spawned | undefined;
   try {
-    const sinkPort = await sink.port();
-    const started = await relay.start(sinkPort);
+    const [, sinkPort] = await sink.waitFor(/"event":"listening"[^\n]*"port":(\d+)/, {
+      on: "stdout",
+    });
+    const started = await relay.start(Number(sinkPort));
     proc = started.proc;
     const client = hasCommand("socat")
       ? `socat -u -b 262144 - TCP:127.0.0.1:${started.port}`
@@ -106,8 +112,8 @@ async function bulk(relay: Relay): Promise<{ seconds: number; peak: number }> {
     if (result.code !== 0) {
       throw new Error(`the client through ${relay.name} failed: ${result.stderr}`);
     }
-    const { stderr } = await sink.finish(60_000);
-    const received = /received (\d+) bytes/.exec(stderr)?.[1];
+    const { stdout } = await sink.finish(60_000);
+    const received = /"event":"sink"[^\n]*"bytesIn":(\d+)/.exec(stdout)?.[1];
     if (Number(received) !== size) {
       throw new Error(`${relay.name}: the sink received ${received}, expected ${size}`);
     }
@@ -184,6 +190,7 @@ const socatBulk = bulkBest.get("socat fork relay");
 if (socatBulk) {
   results.push(versus("bulk throughput vs socat fork relay", {
     sockit: size / sockitBulk.seconds / 1e6,
+    ceiling: size / bulkBest.get(CEILING)!.seconds / 1e6,
     peer: size / socatBulk.seconds / 1e6,
     unit: "MB/s",
     ratio: socatBulk.seconds / sockitBulk.seconds,
@@ -233,6 +240,7 @@ if (loads.has("socat fork relay") && hasCommand("socat")) {
   const socat = summary("socat fork relay");
   results.push(versus(`round trips/s, ${conns} connections, vs socat fork relay`, {
     sockit: sockitEcho.perSecond,
+    ceiling: summary(CEILING).perSecond,
     peer: socat.perSecond,
     unit: "/s",
     ratio: sockitEcho.perSecond / socat.perSecond,

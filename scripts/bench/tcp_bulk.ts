@@ -3,6 +3,7 @@
  * discarding server, over loopback.
  *
  *   sockit tcp connect → sockit tcp listen --mode sink
+ *   bare Deno ceiling: stdin → Deno.connect → a Deno reader (tcp_bulk_ceiling.ts)
  *   nc -N              → nc -l > /dev/null          (the target: sockit ≥ 1.0× nc)
  *   iperf3 -c -n SIZE  → iperf3 -s                  (stretch: ≥ 0.8× iperf3, one stream)
  *
@@ -12,14 +13,16 @@
  * @module
  */
 
-import { freePort, hasCommand } from "../../tests/helpers/harness.ts";
+import { DENO, freePort, hasCommand } from "../../tests/helpers/harness.ts";
 import {
+  BENCH_DIR,
   emitResult,
   mb,
   parseBenchArgs,
   printTable,
   type ResultRow,
   runIperf3,
+  shellQuote,
   sockitShell,
   startPeer,
   startSockit,
@@ -47,6 +50,26 @@ async function sockitRun(): Promise<{ seconds: number; serverPeak: number }> {
     const received = /"event":"sink"[^\n]*"bytesIn":(\d+)/.exec(stdout)?.[1];
     if (Number(received) !== size) throw new Error(`sink received ${received}, expected ${size}`);
     return { seconds: result.seconds, serverPeak: peak };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The bare Deno pipe (tcp_bulk_ceiling.ts): plain async stdin reads, awaited writes. */
+async function ceilingRun(): Promise<number> {
+  const ceiling = `${BENCH_DIR}tcp_bulk_ceiling.ts`;
+  const server = startPeer(DENO, ["run", "--allow-net=127.0.0.1", ceiling, "sink"], {
+    name: "ceiling sink",
+  });
+  try {
+    const [, port] = await server.waitFor(/^(\d+)\n/, { on: "stdout" });
+    const result = await timeShell(
+      `head -c ${size} /dev/zero | ${
+        shellQuote(DENO)
+      } run --allow-net=127.0.0.1 ${ceiling} send ${port}`,
+    );
+    if (result.code !== 0) throw new Error(`ceiling client failed: ${result.stderr}`);
+    return result.seconds;
   } finally {
     await server.stop();
   }
@@ -91,13 +114,21 @@ const sockit = await best("sockit", sockitRun, (r) => r.seconds);
 const rows = [["peer", "seconds", "throughput", "sockit ratio"]];
 const results: ResultRow[] = [];
 const rate = (s: number) => `${(size / s / 1e6).toFixed(0)} MB/s`;
+const ceiling = await best("bare Deno ceiling", ceilingRun, (s) => s);
 const figures = (peer: number) => ({
   sockit: size / sockit.seconds / 1e6,
+  ceiling: size / ceiling / 1e6,
   peer: size / peer / 1e6,
   unit: "MB/s",
   ratio: peer / sockit.seconds,
 });
 rows.push(["sockit", sockit.seconds.toFixed(3), rate(sockit.seconds), "1.00"]);
+rows.push([
+  "bare Deno ceiling",
+  ceiling.toFixed(3),
+  rate(ceiling),
+  (ceiling / sockit.seconds).toFixed(2),
+]);
 if (hasCommand("nc")) {
   const nc = await best("nc", ncRun, (s) => s);
   rows.push(["nc -N → nc -l", nc.toFixed(3), rate(nc), (nc / sockit.seconds).toFixed(2)]);

@@ -194,18 +194,22 @@ const versusOne = (other: ReturnType<typeof summary>) =>
   `${(sockit.perSecond / other.perSecond).toFixed(2)}× round trips/s, ` +
   `p99 ${(sockit.p99us / other.p99us).toFixed(2)}×`;
 console.log(
-  `sockit ÷ node: ${versusOne(node)} (target ≥ 1.0×, p99 ≤ 2×); ` +
+  `sockit ÷ node: ${versusOne(node)} (target ≥ 1.2×, p99 ≤ 2×); ` +
     `÷ Deno ceiling on Deno.Conn: ${versusOne(ceiling)}; ÷ on node:net: ${versusOne(nodeCeiling)}`,
 );
 const results: ResultRow[] = [
+  // The ceiling of the summary rows is the bare-Deno server on node:net, the
+  // listener `tcp listen -k` echo runs on.
   versus("round trips/s vs node net", {
     sockit: sockit.perSecond,
+    ceiling: nodeCeiling.perSecond,
     peer: node.perSecond,
     unit: "/s",
     ratio: sockit.perSecond / node.perSecond,
-  }, { atLeast: 1 }),
+  }, { atLeast: 1.2 }),
   versus("echo p99 vs node net", {
     sockit: sockit.p99us / 1000,
+    ceiling: nodeCeiling.p99us / 1000,
     peer: node.p99us / 1000,
     unit: "ms",
     ratio: sockit.p99us / node.p99us,

@@ -215,6 +215,7 @@ try {
   const results: ResultRow[] = [];
   const figures = (peer: number) => ({
     sockit: size / sockit / 1e6,
+    ceiling: size / ceiling / 1e6,
     peer: size / peer / 1e6,
     unit: "MB/s",
     ratio: peer / sockit,

@@ -184,6 +184,7 @@ for (const receiver of receivers) rows.push(line(receiver.name, middle(receiver.
 const results: ResultRow[] = [
   versus("received datagrams/s vs Deno receive(buf)", {
     sockit: received(sockit),
+    ceiling: received(withBuffer),
     peer: received(withBuffer),
     unit: "/s",
     ratio: received(sockit) / received(withBuffer),
@@ -198,6 +199,7 @@ if (hasCommand("iperf3")) {
   ratio += `; sockit ÷ iperf3: ${(received(sockit) / received(ip)).toFixed(2)} (target ≥ 0.8)`;
   results.push(versus("received datagrams/s vs iperf3 -u", {
     sockit: received(sockit),
+    ceiling: received(withBuffer),
     peer: received(ip),
     unit: "/s",
     ratio: received(sockit) / received(ip),
