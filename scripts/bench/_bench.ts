@@ -107,6 +107,11 @@ export interface ResultRow {
   sockit: number;
   /** The peer's figure, in `unit`; null when the target is a limit on sockit's own figure. */
   peer: number | null;
+  /**
+   * The bare-runtime ceiling's figure, in `unit`: a minimal Deno program
+   * doing the same job, measured in the same run; absent when the benchmark has none.
+   */
+  ceiling?: number;
   /** The unit of both figures: "MB/s", "s", "MB", "/s". */
   unit: string;
   /** The ratio the target is stated in (as the benchmark's own table prints it); null for a limit. */
@@ -134,14 +139,15 @@ function targetText(target: Target, unit: string): string {
 /** A row comparing sockit with a peer; `ratio` is as the benchmark states its target. */
 export function versus(
   name: string,
-  figures: { sockit: number; peer: number; unit: string; ratio: number },
+  figures: { sockit: number; peer: number; unit: string; ratio: number; ceiling?: number },
   target: Target,
 ): ResultRow {
-  const { sockit, peer, unit, ratio } = figures;
+  const { sockit, peer, unit, ratio, ceiling } = figures;
   return {
     name,
     sockit,
     peer,
+    ...(ceiling === undefined ? {} : { ceiling }),
     unit,
     ratio,
     target: targetText(target, "×"),

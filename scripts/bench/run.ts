@@ -1,7 +1,8 @@
 /**
  * Runs every benchmark (each `bench:*` task of deno.json) in turn and ends
- * with one table: sockit's figure, the peer's, the ratio and the target of
- * each comparison, and whether it is met.
+ * with one table: sockit's figure, the bare-runtime ceiling's (where the
+ * benchmark measures one), the peer's, the ratio and the target of each
+ * comparison, and whether it is met.
  *
  * Each benchmark runs as its task's command plus `--json`, in a process
  * group and a TMPDIR of its own. Its output passes through as it comes;
@@ -183,18 +184,21 @@ function figure(value: number, unit: string): string {
 }
 
 function summary(outcomes: Outcome[]): string[][] {
-  const table = [["benchmark", "comparison", "sockit", "peer", "ratio", "target", "result"]];
+  const table = [
+    ["benchmark", "comparison", "sockit", "ceiling", "peer", "ratio", "target", "result"],
+  ];
   for (const { bench, rows, failure } of outcomes) {
     if (failure !== undefined) {
-      table.push([bench, "-", "-", "-", "-", "-", `FAILED: ${failure}`]);
+      table.push([bench, "-", "-", "-", "-", "-", "-", `FAILED: ${failure}`]);
       continue;
     }
-    if (rows.length === 0) table.push([bench, "(no peer installed)", "-", "-", "-", "-", "-"]);
+    if (rows.length === 0) table.push([bench, "(no peer installed)", "-", "-", "-", "-", "-", "-"]);
     for (const row of rows) {
       table.push([
         bench,
         row.name,
         figure(row.sockit, row.unit),
+        row.ceiling === undefined ? "-" : figure(row.ceiling, row.unit),
         row.peer === null ? "-" : figure(row.peer, row.unit),
         row.ratio === null ? "-" : row.ratio.toFixed(2),
         row.target,
