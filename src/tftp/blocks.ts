@@ -39,6 +39,14 @@ export interface OctetReaderOptions {
   /** The file's size when the transfer starts. */
   size: number;
   blksize: number;
+  /**
+   * Blocks in flight. Given, the reader keeps two chunk buffers of at least
+   * this many blocks and refills them in turn (no allocation per chunk), and
+   * a block's bytes stay valid only until blocks a window further on are
+   * asked for: a sender copies each window into its packets before asking
+   * for the next. @default every block's bytes stay valid
+   */
+  windowsize?: number;
 }
 
 /**
@@ -48,15 +56,21 @@ export interface OctetReaderOptions {
  * ending the transfer early, and bytes appended meanwhile are not sent.
  */
 export function octetReader(file: Deno.FsFile, options: OctetReaderOptions): BlockReader {
-  const { size, blksize } = options;
-  const perChunk = Math.max(1, Math.floor(CHUNK / blksize));
+  const { size, blksize, windowsize } = options;
+  const perChunk = Math.max(1, Math.floor(CHUNK / blksize), windowsize ?? 1);
+  // With a window, two buffers in turn: a window's blocks are in the chunk loaded last or load
+  // their own, and span at most two chunks, so no refill overwrites a block of the window sent.
+  const reused = windowsize === undefined
+    ? undefined
+    : [new Uint8Array(perChunk * blksize), new Uint8Array(perChunk * blksize)];
+  let turn = 0;
   let buffer = new Uint8Array(0);
   let first = -1; // the first block in the buffer
   let filled = 0;
   const load = (index: number) => {
     const offset = index * blksize;
-    // A fresh buffer per chunk: blocks handed out earlier stay valid until sent.
-    buffer = new Uint8Array(perChunk * blksize);
+    // Without a window, a fresh buffer per chunk: blocks handed out earlier stay valid.
+    buffer = reused ? reused[turn ^= 1]! : new Uint8Array(perChunk * blksize);
     const want = Math.min(buffer.length, size - offset);
     file.seekSync(offset, Deno.SeekMode.Start);
     filled = 0;

@@ -46,6 +46,31 @@ for (
   });
 }
 
+for (const [blksize, windowsize] of [[512, 1], [1468, 16], [65464, 1], [65464, 6], [1000, 300]]) {
+  Deno.test(
+    `octetReader() with windowsize ${windowsize} keeps every block of a window intact until the next (blksize ${blksize})`,
+    async () => {
+      const size = 40 * blksize! + 123;
+      const bytes = pattern(size);
+      await withFile(bytes, (path) => {
+        using file = Deno.openSync(path);
+        const reader = octetReader(file, { size, blksize: blksize!, windowsize: windowsize! });
+        const expected = (i: number) => bytes.subarray(i * blksize!, (i + 1) * blksize!);
+        const last = Math.floor(size / blksize!);
+        // Windows move by an ACK for some block of the window, so they start anywhere.
+        for (let base = 0, step = 1; base <= last; base += step, step = step % windowsize! + 1) {
+          const window = [];
+          for (let i = base; i < base + windowsize! && i <= last; i++) window.push(reader.block(i));
+          window.forEach((block, k) => assert.deepEqual(block, expected(base + k)));
+          // A retransmission asks for the same window again, after a read-ahead.
+          reader.prefetch(base + windowsize!);
+          assert.deepEqual(reader.block(base), expected(base));
+        }
+      });
+    },
+  );
+}
+
 Deno.test("octetReader() throws FileChangedError when the file shrinks mid-transfer", async () => {
   await withFile(pattern(4096), async (path) => {
     using file = Deno.openSync(path);
