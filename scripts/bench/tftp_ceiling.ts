@@ -6,7 +6,8 @@
  *   serve DIR       listens on 127.0.0.1:0 (prints the port); answers read
  *                   requests one at a time from a socket of their own: an
  *                   OACK if options came, then windows of DATA, each block
- *                   read from the file straight into its packet; an ACK
+ *                   read from the file straight into its packet, the next
+ *                   window read while the client handles this one; an ACK
  *                   moves the window, an unanswered window is sent again
  *                   after a second.
  *   get PORT NAME OUT BLKSIZE WINDOWSIZE
@@ -62,24 +63,38 @@ async function send(dir: string, request: string[], client: Deno.NetAddr): Promi
   }
   const conn = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const incoming = new Uint8Array(1024);
-  const packets = Array.from({ length: windowsize }, () => new Uint8Array(4 + blksize));
   const last = Math.floor(size / blksize); // the short (possibly empty) final block's index
   let base = 0; // the first block not yet acknowledged
-  let sent: Uint8Array[] = [];
-  let progress = performance.now();
-  const sendWindow = async () => {
-    sent = [];
-    for (let index = base; index < base + windowsize && index <= last; index++) {
-      const packet = packets[index - base]!;
+  /** A window's packets, read from the file: two sets in turn, one in flight, one read ahead. */
+  const sets = [0, 1].map(() => ({
+    base: -1,
+    packets: Array.from({ length: windowsize }, () => new Uint8Array(4 + blksize)),
+    sent: [] as Uint8Array[],
+  }));
+  let turn = 0;
+  const fill = (set: typeof sets[number], from: number) => {
+    set.base = from;
+    set.sent = [];
+    for (let index = from; index < from + windowsize && index <= last; index++) {
+      const packet = set.packets[index - from]!;
       const block = (index + 1) % 65536;
       packet.set([0, 3, block >> 8, block & 255]);
       file.seekSync(index * blksize, Deno.SeekMode.Start);
       let filled = 0;
       const want = Math.min(blksize, size - index * blksize);
       while (filled < want) filled += file.readSync(packet.subarray(4 + filled, 4 + want)) ?? 0;
-      sent.push(packet.subarray(0, 4 + want));
+      set.sent.push(packet.subarray(0, 4 + want));
     }
+  };
+  let sent: Uint8Array[] = [];
+  let progress = performance.now();
+  /** Sends the window at `base` (read ahead when it was the one expected), then reads the next. */
+  const sendWindow = async () => {
+    if (sets[turn]!.base !== base) fill(sets[turn]!, base);
+    sent = sets[turn]!.sent;
     for (const packet of sent) await conn.send(packet, client);
+    turn ^= 1;
+    if (base + windowsize <= last) fill(sets[turn]!, base + windowsize);
   };
   // A window nobody answered goes out again after a second, five times at most.
   let retries = 0;
