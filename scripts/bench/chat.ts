@@ -2,7 +2,9 @@
  * Chat relay: a room of CLIENTS (500) connected clients, SENDERS (50) of
  * them sending as fast as the server takes their lines, for SECONDS each,
  * against `sockit chat serve` and `ncat --chat` with the same load generator
- * (chat_load.mjs, run by node when installed) in the same run. Reports
+ * (chat_load.mjs, run by node when installed) in the same run, and against
+ * the bare-runtime ceiling (chat_ceiling.ts: a minimal Deno fan-out relay,
+ * same prefix per line, no limits). Reports
  * delivered messages per second (target: sockit ≥ 1.0× ncat), p50/p99
  * delivery latency, disconnected clients and each server's peak RSS.
  *
@@ -15,7 +17,7 @@
  * @module
  */
 
-import { freePort, hasCommand, type Spawned } from "../../tests/helpers/harness.ts";
+import { DENO, freePort, hasCommand, type Spawned } from "../../tests/helpers/harness.ts";
 import {
   BENCH_DIR,
   emitResult,
@@ -80,6 +82,16 @@ async function sockitRound(rate = 0) {
   return load(server, await server.port(), rate);
 }
 
+async function ceilingRound(rate = 0) {
+  const server = startPeer(DENO, [
+    "run",
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    `${BENCH_DIR}chat_ceiling.ts`,
+  ], { name: "chat ceiling" });
+  return load(server, await server.port(), rate);
+}
+
 async function ncatRound(rate = 0) {
   const port = freePort();
   const server = startPeer("ncat", [
@@ -98,15 +110,22 @@ async function ncatRound(rate = 0) {
 console.error(
   `chat: ${values.clients} clients, ${values.senders} sending, ${values.seconds} s a run, ${values.rounds} rounds`,
 );
-const runs: Record<string, { load: Load; peak: number }[]> = { sockit: [], ncat: [] };
+const runs: Record<string, { load: Load; peak: number }[]> = {
+  sockit: [],
+  ceiling: [],
+  ncat: [],
+};
 for (let round = 1; round <= values.rounds; round++) {
   runs.sockit!.push(await sockitRound());
+  runs.ceiling!.push(await ceilingRound());
   if (hasCommand("ncat")) runs.ncat!.push(await ncatRound());
   const s = runs.sockit!.at(-1)!.load;
+  const c = runs.ceiling!.at(-1)!.load;
   const n = runs.ncat!.at(-1)?.load;
   console.error(
-    `  round ${round}: sockit ${s.deliveredPerSecond.toFixed(0)}/s` +
-      (n ? `, ncat ${n.deliveredPerSecond.toFixed(0)}/s` : ""),
+    `  round ${round}: sockit ${s.deliveredPerSecond.toFixed(0)}/s, ceiling ${
+      c.deliveredPerSecond.toFixed(0)
+    }/s` + (n ? `, ncat ${n.deliveredPerSecond.toFixed(0)}/s` : ""),
   );
 }
 const summary = (rs: { load: Load; peak: number }[]) => ({
@@ -117,6 +136,7 @@ const summary = (rs: { load: Load; peak: number }[]) => ({
   peak: Math.max(...rs.map((r) => r.peak)),
 });
 const sockit = summary(runs.sockit!);
+const ceiling = summary(runs.ceiling!);
 const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
 const rows = [[
   "server (median)",
@@ -126,6 +146,7 @@ const rows = [[
   "dropped clients",
   "peak RSS",
   "sockit ratio",
+  "÷ ceiling",
 ]];
 rows.push([
   "sockit chat serve",
@@ -134,6 +155,17 @@ rows.push([
   ms(sockit.p99),
   String(sockit.disconnected),
   mb(sockit.peak),
+  "1.00",
+  (sockit.perSecond / ceiling.perSecond).toFixed(2),
+]);
+rows.push([
+  "bare Deno ceiling",
+  ceiling.perSecond.toFixed(0),
+  ms(ceiling.p50),
+  ms(ceiling.p99),
+  String(ceiling.disconnected),
+  mb(ceiling.peak),
+  (sockit.perSecond / ceiling.perSecond).toFixed(2),
   "1.00",
 ]);
 const results: ResultRow[] = [];
@@ -147,16 +179,21 @@ if (runs.ncat!.length > 0) {
     String(ncat.disconnected),
     mb(ncat.peak),
     (sockit.perSecond / ncat.perSecond).toFixed(2),
+    (ncat.perSecond / ceiling.perSecond).toFixed(2),
   ]);
   results.push(versus("delivered lines/s vs ncat --chat", {
     sockit: sockit.perSecond,
     peer: ncat.perSecond,
+    ceiling: ceiling.perSecond,
     unit: "/s",
     ratio: sockit.perSecond / ncat.perSecond,
   }, { atLeast: 1 }));
 } else console.error("ncat not installed: skipped (apt-get install ncat)");
 printTable(rows);
-console.log("ratio = sockit delivered/s ÷ ncat's (> 1 means sockit is faster)");
+console.log(
+  "sockit ratio = sockit delivered/s ÷ that row's (> 1 means sockit is faster); " +
+    "÷ ceiling = that row's delivered/s ÷ the bare Deno relay's",
+);
 
 const rate = values.rate;
 if (rate > 0) {

@@ -6,9 +6,11 @@
  *   sockit tftp get --windowsize 16 from sockit tftp serve (blksize 1468)
  *     vs curl from in.tftpd at blksize 1468    target ≥ 5×
  *
- * plus, for reference, sockit tftp get from in.tftpd (no windows there).
- * Rounds alternate the servers; the table shows medians and every result is
- * compared with the source file.
+ * beside the bare-runtime ceiling (tftp_ceiling.ts: a minimal Deno server
+ * that curl fetches from at both blksizes, and a minimal Deno client that
+ * fetches from it with windowsize 16), plus, for reference, sockit tftp get
+ * from in.tftpd (no windows there). Rounds rotate the servers; the table
+ * shows medians and every result is compared with the source file.
  *
  * Usage: deno task bench:tftp [--size BYTES] [--runs N] [--quick] [--json]
  *   (default 100 MiB, 3 runs; --quick: 10 MiB, 1 run)
@@ -16,8 +18,15 @@
  * @module
  */
 
-import { hasCommand, IN_TFTPD, type Spawned, startInTftpd } from "../../tests/helpers/harness.ts";
 import {
+  DENO,
+  hasCommand,
+  IN_TFTPD,
+  type Spawned,
+  startInTftpd,
+} from "../../tests/helpers/harness.ts";
+import {
+  BENCH_DIR,
   emitResult,
   mb,
   median as middle,
@@ -26,6 +35,7 @@ import {
   type ResultRow,
   shellQuote,
   sockitShell,
+  startPeer,
   startSockit,
   timeShell,
   versus,
@@ -84,7 +94,28 @@ function sockitGet(port: number, windowsize: number): string {
   );
 }
 
+/** The ceiling's client: windowsize 16 at blksize 1468, like the sockit get row. */
+function ceilingGet(port: number): string {
+  return [
+    DENO,
+    "run",
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    `--allow-write=${dir}`,
+    `${BENCH_DIR}tftp_ceiling.ts`,
+    "get",
+    String(port),
+    "big.bin",
+    out,
+    "1468",
+    "16",
+  ].map(shellQuote).join(" ");
+}
+
 interface Round {
+  ceiling1468: number;
+  ceiling65464: number;
+  ceilingWindow: number;
   hpa1468: number;
   hpa65464: number;
   hpaSockitGet: number;
@@ -120,6 +151,24 @@ async function withSockit<T>(work: (port: number, server: Spawned) => Promise<T>
   }
 }
 
+async function withCeiling<T>(work: (port: number) => Promise<T>): Promise<T> {
+  const server = startPeer(DENO, [
+    "run",
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    `--allow-read=${share}`,
+    `${BENCH_DIR}tftp_ceiling.ts`,
+    "serve",
+    share,
+  ], { name: "tftp ceiling" });
+  try {
+    const [, port] = await server.waitFor(/^(\d+)\n/, { on: "stdout" });
+    return await work(Number(port));
+  } finally {
+    await server.stop();
+  }
+}
+
 async function round(i: number): Promise<Round> {
   const hpa = () =>
     withInTftpd(async (port, server) => ({
@@ -135,10 +184,17 @@ async function round(i: number): Promise<Round> {
       sockitWindow: await timed("sockit get --windowsize 16", sockitGet(port, 16)),
       sockitPeak: server.memory().peak,
     }));
-  // Alternate which server goes first, so neither always meets a warmer cache.
-  if (i % 2 === 0) return { ...(await hpa()), ...(await sockit()) };
-  const s = await sockit();
-  return { ...(await hpa()), ...s };
+  const ceiling = () =>
+    withCeiling(async (port) => ({
+      ceiling1468: await timed("curl from the ceiling", curl(port, 1468)),
+      ceiling65464: await timed("curl from the ceiling", curl(port, 65464)),
+      ceilingWindow: await timed("ceiling get --windowsize 16", ceilingGet(port)),
+    }));
+  // Rotate which server goes first, so none always meets a warmer cache.
+  const servers = [hpa, sockit, ceiling];
+  let r = {};
+  for (let j = 0; j < servers.length; j++) r = { ...r, ...await servers[(i + j) % 3]!() };
+  return r as Round;
 }
 
 try {
@@ -154,24 +210,46 @@ try {
     const r = await round(i);
     rounds.push(r);
     console.error(
-      `  run ${i + 1}: 1468 sockit ${r.sockit1468.toFixed(2)} s / in.tftpd ${
-        r.hpa1468.toFixed(2)
-      } s; 65464 sockit ${r.sockit65464.toFixed(2)} s / in.tftpd ${
+      `  run ${i + 1}: 1468 sockit ${r.sockit1468.toFixed(2)} s / ceiling ${
+        r.ceiling1468.toFixed(2)
+      } s / in.tftpd ${r.hpa1468.toFixed(2)} s; 65464 sockit ${
+        r.sockit65464.toFixed(2)
+      } s / ceiling ${r.ceiling65464.toFixed(2)} s / in.tftpd ${
         r.hpa65464.toFixed(2)
-      } s; sockit get -w16 ${r.sockitWindow.toFixed(2)} s`,
+      } s; get -w16 sockit ${r.sockitWindow.toFixed(2)} s / ceiling ${
+        r.ceilingWindow.toFixed(2)
+      } s`,
     );
   }
   const median = (key: keyof Round) => middle(rounds.map((r) => r[key]));
   const rate = (s: number) => `${(size / s / 1e6).toFixed(1)} MB/s`;
-  const rows = [["transfer", "seconds", "throughput", "× in.tftpd (same blksize)"]];
-  const add = (name: string, seconds: number, base: number) =>
-    rows.push([name, seconds.toFixed(3), rate(seconds), (base / seconds).toFixed(2)]);
-  add("curl ← in.tftpd, blksize 1468", median("hpa1468"), median("hpa1468"));
-  add("curl ← sockit,   blksize 1468", median("sockit1468"), median("hpa1468"));
-  add("curl ← in.tftpd, blksize 65464", median("hpa65464"), median("hpa65464"));
-  add("curl ← sockit,   blksize 65464", median("sockit65464"), median("hpa65464"));
-  add("sockit get ← in.tftpd, blksize 1468", median("hpaSockitGet"), median("hpa1468"));
-  add("sockit get -w 16 ← sockit, blksize 1468", median("sockitWindow"), median("hpa1468"));
+  const rows = [[
+    "transfer",
+    "seconds",
+    "throughput",
+    "× in.tftpd (same blksize)",
+    "× ceiling",
+  ]];
+  const add = (name: string, seconds: number, base: number, ceiling?: number) =>
+    rows.push([
+      name,
+      seconds.toFixed(3),
+      rate(seconds),
+      (base / seconds).toFixed(2),
+      ceiling === undefined ? "" : (ceiling / seconds).toFixed(2),
+    ]);
+  const [hpa1468, hpa65464] = [median("hpa1468"), median("hpa65464")];
+  const [ceiling1468, ceiling65464] = [median("ceiling1468"), median("ceiling65464")];
+  add("curl ← in.tftpd, blksize 1468", hpa1468, hpa1468, ceiling1468);
+  add("curl ← sockit,   blksize 1468", median("sockit1468"), hpa1468, ceiling1468);
+  add("curl ← ceiling,  blksize 1468", ceiling1468, hpa1468, ceiling1468);
+  add("curl ← in.tftpd, blksize 65464", hpa65464, hpa65464, ceiling65464);
+  add("curl ← sockit,   blksize 65464", median("sockit65464"), hpa65464, ceiling65464);
+  add("curl ← ceiling,  blksize 65464", ceiling65464, hpa65464, ceiling65464);
+  add("sockit get ← in.tftpd, blksize 1468", median("hpaSockitGet"), hpa1468);
+  const ceilingWindow = median("ceilingWindow");
+  add("sockit get -w 16 ← sockit, blksize 1468", median("sockitWindow"), hpa1468, ceilingWindow);
+  add("ceiling get -w 16 ← ceiling, blksize 1468", ceilingWindow, hpa1468, ceilingWindow);
   printTable(rows);
   console.log(
     `peak RSS: sockit tftp serve ${mb(Math.max(...rounds.map((r) => r.sockitPeak)))}, ` +
@@ -181,10 +259,17 @@ try {
     "targets: curl ← sockit ≥ 1.0× curl ← in.tftpd at 1468 and 65464; " +
       "sockit get -w 16 ≥ 5× curl ← in.tftpd at 1468",
   );
-  const versusHpa = (name: string, sockit: number, hpa: number, atLeast: number) =>
+  const versusHpa = (
+    name: string,
+    sockit: number,
+    hpa: number,
+    atLeast: number,
+    ceiling: number,
+  ) =>
     versus(name, {
       sockit: size / sockit / 1e6,
       peer: size / hpa / 1e6,
+      ceiling: size / ceiling / 1e6,
       unit: "MB/s",
       ratio: hpa / sockit,
     }, { atLeast });
@@ -192,20 +277,23 @@ try {
     versusHpa(
       "curl ← sockit vs ← in.tftpd, blksize 1468",
       median("sockit1468"),
-      median("hpa1468"),
+      hpa1468,
       1,
+      ceiling1468,
     ),
     versusHpa(
       "curl ← sockit vs ← in.tftpd, blksize 65464",
       median("sockit65464"),
-      median("hpa65464"),
+      hpa65464,
       1,
+      ceiling65464,
     ),
     versusHpa(
       "sockit get -w 16 vs curl ← in.tftpd, blksize 1468",
       median("sockitWindow"),
-      median("hpa1468"),
+      hpa1468,
       5,
+      ceilingWindow,
     ),
   ];
   emitResult("tftp", results, json);

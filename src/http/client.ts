@@ -17,7 +17,6 @@ import { formatRate, formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
 import { Progress } from "../console/progress.ts";
 import { formatHostPort } from "../inet/address.ts";
-import { BatchWriter } from "../net/batch_writer.ts";
 import { writeAll } from "../net/buffer.ts";
 import { closeQuietly } from "../net/endpoint.ts";
 import { dial } from "../net/dial.ts";
@@ -25,6 +24,7 @@ import { ProxyError } from "../net/proxy.ts";
 import type { ProxyUrl } from "../inet/proxy_url.ts";
 import { escapeText } from "../text/escape.ts";
 import { type TlsClientOptions, TlsTrustError } from "../tls/client.ts";
+import { BodyWriter } from "./body_writer.ts";
 import { buildRequest, type HttpTarget, parseHttpUrl, REDIRECTS } from "./request.ts";
 import { type HeaderField, HttpParseError, ResponseParser } from "./response_parser.ts";
 
@@ -231,16 +231,15 @@ async function fetchOnce(
       }, timeoutMs);
     }
     const parser = new ResponseParser({ method });
-    const buffer = new Uint8Array(256 * 1024);
-    // Body bytes are copied into 1 MiB batches: a file write per batch instead of per read.
-    let batch: BatchWriter | undefined;
+    // Two 256 KiB read buffers: the body of one read is written while the next read fills the other.
+    const body = new BodyWriter(256 * 1024);
     let head: Head | undefined;
     let bytes = 0;
     let progress: Progress | undefined;
-    let sink: ((data: Uint8Array) => Promise<void>) | undefined;
-    // The body's taker (options.body): each piece handed on at once, unbatched.
+    // The body's taker (options.body): each piece handed on at once, before the next read.
     let direct: ((data: Uint8Array) => Promise<void>) | undefined;
     for (;;) {
+      const buffer = await body.next();
       let n: number | null;
       try {
         n = await conn.read(buffer);
@@ -270,12 +269,11 @@ async function fetchOnce(
           } else if (output) {
             temp = await openTemp(output);
             const file = temp.file;
-            sink = (data) => writeAll(file, data);
+            body.sink = (data) => writeAll(file, data);
           } else if (!out.json) {
-            sink = (data) => out.data(data);
+            body.sink = (data) => out.data(data);
           }
-          if (sink) batch = new BatchWriter(sink);
-          if (include || headOnly) await batch?.write(encoder.encode(headerText));
+          if (include || headOnly) body.addCopy(encoder.encode(headerText));
           const length = Number(
             head.headers.find(([n]) => n.toLowerCase() === "content-length")?.[1],
           );
@@ -289,14 +287,15 @@ async function fetchOnce(
           }
         } else if (event.type === "body") {
           bytes += event.data.length;
-          await (direct ? direct(event.data) : batch?.write(event.data));
+          if (direct) await direct(event.data);
+          else body.add(event.data);
           progress?.add(event.data.length);
         } else if (event.type === "trailers") {
           for (const [name, value] of event.headers) {
             out.detail(`< (trailer) ${escapeText(name)}: ${escapeText(value)}`);
           }
         } else if (event.type === "end") {
-          await batch?.flush();
+          await body.flush();
           progress?.finish();
           if (temp) {
             temp.file.close();

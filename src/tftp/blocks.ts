@@ -10,10 +10,33 @@
  * @module
  */
 
-import type { Mode } from "./packet.ts";
+import { type Mode, writeDataHeader } from "./packet.ts";
 import { NetasciiDecoder, NetasciiEncoder } from "./netascii.ts";
 
 const CHUNK = 256 * 1024;
+
+/**
+ * From this blksize on, a windowed reader leaves 4 bytes before each block
+ * for the DATA header, so the packet goes out with no copy: one read per
+ * block costs less than copying it (below, one read per chunk and a copy
+ * of each small block cost less).
+ */
+const FRAMED_FROM = 16 * 1024;
+
+/** The chunk buffers whose blocks each have 4 bytes of room before them. */
+const framedBuffers = new WeakSet<ArrayBufferLike>();
+
+/**
+ * DATA `block` around `data` without a copy, when `data` is a block from a
+ * reader that left room for the header (the header is written there);
+ * undefined otherwise.
+ */
+export function framedData(block: number, data: Uint8Array): Uint8Array | undefined {
+  if (!framedBuffers.has(data.buffer) || data.byteOffset < 4) return undefined;
+  const packet = new Uint8Array(data.buffer, data.byteOffset - 4, data.length + 4);
+  writeDataHeader(packet, block);
+  return packet;
+}
 
 /** The file changed size while it was being sent. */
 export class FileChangedError extends Error {
@@ -39,6 +62,14 @@ export interface OctetReaderOptions {
   /** The file's size when the transfer starts. */
   size: number;
   blksize: number;
+  /**
+   * Blocks in flight. Given, the reader keeps two chunk buffers of at least
+   * this many blocks and refills them in turn (no allocation per chunk), and
+   * a block's bytes stay valid only until blocks a window further on are
+   * asked for: a sender copies each window into its packets before asking
+   * for the next. @default every block's bytes stay valid
+   */
+  windowsize?: number;
 }
 
 /**
@@ -48,24 +79,44 @@ export interface OctetReaderOptions {
  * ending the transfer early, and bytes appended meanwhile are not sent.
  */
 export function octetReader(file: Deno.FsFile, options: OctetReaderOptions): BlockReader {
-  const { size, blksize } = options;
-  const perChunk = Math.max(1, Math.floor(CHUNK / blksize));
+  const { size, blksize, windowsize } = options;
+  const perChunk = Math.max(1, Math.floor(CHUNK / blksize), windowsize ?? 1);
+  // With a window, two buffers in turn: a window's blocks are in the chunk loaded last or load
+  // their own, and span at most two chunks, so no refill overwrites a block of the window sent.
+  // Large blocks are laid out with 4 bytes of room for the header before each.
+  const gap = windowsize !== undefined && blksize >= FRAMED_FROM ? 4 : 0;
+  const stride = blksize + gap;
+  const reused = windowsize === undefined
+    ? undefined
+    : [new Uint8Array(perChunk * stride), new Uint8Array(perChunk * stride)];
+  if (reused && gap > 0) { for (const chunk of reused) framedBuffers.add(chunk.buffer); }
+  let turn = 0;
   let buffer = new Uint8Array(0);
   let first = -1; // the first block in the buffer
   let filled = 0;
   const load = (index: number) => {
     const offset = index * blksize;
-    // A fresh buffer per chunk: blocks handed out earlier stay valid until sent.
-    buffer = new Uint8Array(perChunk * blksize);
-    const want = Math.min(buffer.length, size - offset);
+    // Without a window, a fresh buffer per chunk: blocks handed out earlier stay valid.
+    buffer = reused ? reused[turn ^= 1]! : new Uint8Array(perChunk * blksize);
+    const want = Math.min(perChunk * blksize, size - offset);
     file.seekSync(offset, Deno.SeekMode.Start);
     filled = 0;
-    while (filled < want) {
-      const n = file.readSync(buffer.subarray(filled, want));
-      if (n === null || n === 0) {
-        throw new FileChangedError(`the file shrank to ${offset + filled} bytes while being sent`);
+    first = -1; // until the chunk is complete
+    // Block by block into their slots (one read for the whole chunk without gaps).
+    const piece = gap > 0 ? blksize : want;
+    for (let slot = 0; filled < want; slot++) {
+      const start = slot * stride + gap;
+      const end = start + Math.min(piece, want - filled);
+      for (let at = start; at < end;) {
+        const n = file.readSync(buffer.subarray(at, end));
+        if (n === null || n === 0) {
+          throw new FileChangedError(
+            `the file shrank to ${offset + filled} bytes while being sent`,
+          );
+        }
+        at += n;
+        filled += n;
       }
-      filled += n;
     }
     first = index;
   };
@@ -76,8 +127,9 @@ export function octetReader(file: Deno.FsFile, options: OctetReaderOptions): Blo
       const offset = index * blksize;
       if (offset >= size) return new Uint8Array(0);
       if (!loaded(index)) load(index);
-      const start = (index - first) * blksize;
-      return buffer.subarray(start, Math.min(start + blksize, filled));
+      const from = (index - first) * blksize; // in the file's bytes loaded
+      const start = (index - first) * stride + gap;
+      return buffer.subarray(start, start + Math.min(blksize, filled - from));
     },
     prefetch(index) {
       try {

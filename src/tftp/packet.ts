@@ -229,12 +229,17 @@ export function encodeDataInto(
   const { block, data } = packet;
   const size = 4 + data.length;
   if (scratch.length < size) throw new RangeError(`Cannot encode DATA: ${size} bytes needed`);
-  scratch[0] = 0;
-  scratch[1] = OPCODES.DATA;
-  scratch[2] = block >> 8;
-  scratch[3] = block & 0xff;
+  writeDataHeader(scratch, block);
   scratch.set(data, 4);
   return scratch.subarray(0, size);
+}
+
+/** Writes the 4-byte header of DATA `block` at the start of `target`. */
+export function writeDataHeader(target: Uint8Array, block: number): void {
+  target[0] = 0;
+  target[1] = OPCODES.DATA;
+  target[2] = block >> 8;
+  target[3] = block & 0xff;
 }
 
 /** Negotiated transfer parameters. */

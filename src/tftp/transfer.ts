@@ -18,7 +18,7 @@ import {
   TftpParseError,
 } from "./packet.ts";
 import type { Action } from "./session.ts";
-import { isDiskFull } from "./blocks.ts";
+import { framedData, isDiskFull } from "./blocks.ts";
 import { parseIP } from "../inet/ip.ts";
 
 /** A session as the shell drives it. */
@@ -278,15 +278,18 @@ class Executor {
 
   async #send(packet: Packet): Promise<void> {
     if (this.#sending) await this.#sending;
-    // The previous send is complete, so one scratch buffer serves every DATA.
     let bytes: Uint8Array;
-    if (packet.op === "DATA") {
-      this.#scratch ??= new Uint8Array(4 + packet.data.length);
-      bytes = packet.data.length + 4 <= this.#scratch.length
-        ? encodeDataInto(this.#scratch, packet)
-        : encodePacket(packet);
-    } else {
+    if (packet.op !== "DATA") {
       bytes = encodePacket(packet);
+    } else {
+      // The reader left room for the header before the block: sent as it lies, no copy.
+      // Otherwise the previous send is complete, so one scratch buffer serves every DATA.
+      const framed = framedData(packet.block, packet.data);
+      this.#scratch ??= framed ? undefined : new Uint8Array(4 + packet.data.length);
+      bytes = framed ??
+        (this.#scratch && packet.data.length + 4 <= this.#scratch.length
+          ? encodeDataInto(this.#scratch, packet)
+          : encodePacket(packet));
     }
     this.#sending = this.#conn.send(bytes, this.peer);
   }

@@ -4,6 +4,7 @@ import {
   BlockWriter,
   FileChangedError,
   fileSink,
+  framedData,
   isDiskFull,
   netasciiReader,
   octetReader,
@@ -45,6 +46,59 @@ for (
     });
   });
 }
+
+for (const [blksize, windowsize] of [[512, 1], [1468, 16], [65464, 1], [65464, 6], [1000, 300]]) {
+  Deno.test(
+    `octetReader() with windowsize ${windowsize} keeps every block of a window intact until the next (blksize ${blksize})`,
+    async () => {
+      const size = 40 * blksize! + 123;
+      const bytes = pattern(size);
+      await withFile(bytes, (path) => {
+        using file = Deno.openSync(path);
+        const reader = octetReader(file, { size, blksize: blksize!, windowsize: windowsize! });
+        const expected = (i: number) => bytes.subarray(i * blksize!, (i + 1) * blksize!);
+        const last = Math.floor(size / blksize!);
+        // Windows move by an ACK for some block of the window, so they start anywhere.
+        for (let base = 0, step = 1; base <= last; base += step, step = step % windowsize! + 1) {
+          const window = [];
+          for (let i = base; i < base + windowsize! && i <= last; i++) window.push(reader.block(i));
+          window.forEach((block, k) => assert.deepEqual(block, expected(base + k)));
+          // A retransmission asks for the same window again, after a read-ahead.
+          reader.prefetch(base + windowsize!);
+          assert.deepEqual(reader.block(base), expected(base));
+        }
+      });
+    },
+  );
+}
+
+Deno.test("framedData() wraps large windowed blocks in their DATA header in place, and nothing else", async () => {
+  const blksize = 65464;
+  const size = 5 * blksize + 10;
+  const bytes = pattern(size);
+  await withFile(bytes, (path) => {
+    using file = Deno.openSync(path);
+    const reader = octetReader(file, { size, blksize, windowsize: 3 });
+    const expected = (i: number) => bytes.subarray(i * blksize, (i + 1) * blksize);
+    for (let base = 0; base <= 5; base += 3) {
+      const window = [base, base + 1, base + 2].filter((i) => i <= 5).map((i) => reader.block(i));
+      const packets = window.map((data, k) => framedData(base + k + 1, data));
+      packets.forEach((packet, k) => {
+        assert.ok(packet, "a packet around the block");
+        assert.deepEqual([...packet.subarray(0, 4)], [0, 3, 0, base + k + 1]);
+        assert.equal(packet.buffer, window[k]!.buffer, "no copy");
+        // Each header lies in its own room: the blocks before are intact.
+        assert.deepEqual(packet.subarray(4), expected(base + k));
+        assert.deepEqual(window[k], expected(base + k));
+      });
+    }
+    assert.equal(framedData(1, new Uint8Array(100).subarray(4)), undefined, "any other bytes");
+    const small = octetReader(file, { size, blksize: 1468, windowsize: 16 });
+    assert.equal(framedData(1, small.block(1)), undefined, "small blocks are copied");
+    const unwindowed = octetReader(file, { size, blksize });
+    assert.equal(framedData(2, unwindowed.block(1)), undefined);
+  });
+});
 
 Deno.test("octetReader() throws FileChangedError when the file shrinks mid-transfer", async () => {
   await withFile(pattern(4096), async (path) => {
