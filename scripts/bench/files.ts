@@ -55,8 +55,10 @@ const out = `${dir}/out`;
 await Deno.mkdir(share);
 await Deno.mkdir(out);
 
+/** Empties the output folder, then `sync`s (see {@linkcode emptyOut}). */
 async function clearOut() {
   for await (const entry of Deno.readDir(out)) await Deno.remove(`${out}/${entry.name}`);
+  await new Deno.Command("sync").output();
 }
 
 /** One sockit fetch: fresh server (cold hash), then a second fetch (warm). */
@@ -179,9 +181,14 @@ async function countFiles(path: string): Promise<number> {
   return n;
 }
 
+/**
+ * Empties the output folder and writes back what the last method left dirty
+ * (`sync`), so no method is timed while the kernel writes another's 330 MB.
+ */
 async function emptyOut() {
   await Deno.remove(out, { recursive: true });
   await Deno.mkdir(out);
+  await new Deno.Command("sync").output();
 }
 
 /** The folder: get -r and the .tar against wget -r from python's http.server, best of `runs`. */
