@@ -2,7 +2,8 @@
  * Writes a response body straight from the buffers it was read into: two
  * read buffers alternate, the body bytes of one read go out as one write
  * while the next read fills the other buffer, and a buffer is read into
- * again only once its write is done. No batch copy: at loopback speeds a
+ * again only once its write is done (while a write is going, a short read
+ * is followed in the same buffer, after it). No batch copy: at loopback speeds a
  * copy of every byte into a large batch, and writes of megabytes that hold
  * the socket unread meanwhile, cost more than a write per read.
  *
@@ -21,6 +22,10 @@ export class BodyWriter {
   #start = 0;
   #end = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Writes queued and not finished. */
+  #busy = 0;
+  /** The current read continues the current buffer (see {@linkcode next}). */
+  #gathering = false;
 
   /** @param size bytes per read buffer */
   constructor(size: number) {
@@ -34,6 +39,19 @@ export class BodyWriter {
    * @throws what a write threw
    */
   async next(): Promise<Uint8Array> {
+    const buffer = this.#buffers[this.#slot]!;
+    // While a write is still going, a read that left room (a quarter of the buffer) is
+    // followed in the same buffer: small reads (a chunked body's pieces) make one write, not
+    // one each. Once the writes are done, what was gathered goes out at once, whether or not
+    // more arrives (a slow stream's bytes are never held back for the next read).
+    if (
+      this.sink && this.#busy > 0 && this.#end > this.#start &&
+      buffer.length - this.#end >= buffer.length / 4
+    ) {
+      this.#gathering = true;
+      return buffer.subarray(this.#end);
+    }
+    this.#gathering = false;
     this.#queueGathered();
     this.#slot ^= 1;
     this.#start = this.#end = 0;
@@ -80,6 +98,7 @@ export class BodyWriter {
    * @throws what a write threw
    */
   async flush(): Promise<void> {
+    this.#gathering = false;
     this.#queueGathered();
     await this.#chain;
   }
@@ -93,7 +112,10 @@ export class BodyWriter {
 
   #queue(bytes: Uint8Array): Promise<void> {
     const sink = this.sink!;
-    this.#chain = this.#chain.then(() => sink(bytes));
+    this.#busy++;
+    this.#chain = this.#chain.then(() => sink(bytes)).finally(() => {
+      if (--this.#busy === 0 && this.#gathering) this.#queueGathered();
+    });
     this.#chain.catch(() => {}); // awaited by next() or flush()
     return this.#chain;
   }

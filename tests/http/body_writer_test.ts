@@ -85,3 +85,60 @@ Deno.test("BodyWriter reports a failed write on the next buffer or the flush", a
   }, /disk full/);
   await assert.rejects(body.flush(), /disk full/);
 });
+
+Deno.test("BodyWriter gathers short reads in one buffer while a write is going, one write for them", async () => {
+  let release: (() => void) | undefined;
+  const writes: number[][] = [];
+  const body = new BodyWriter(16);
+  body.sink = (data) =>
+    new Promise<void>((resolve) => {
+      release = () => {
+        writes.push([...data]);
+        resolve();
+      };
+    });
+  body.addCopy(new Uint8Array([100])); // a write in flight, held until released
+  const first = await body.next();
+  first.set([1, 2]);
+  body.add(first.subarray(0, 2));
+  const second = await body.next();
+  assert.equal(second.buffer, first.buffer, "a short read while a write is going: the same buffer");
+  assert.equal(second.byteOffset - first.byteOffset, 2, "after the bytes gathered");
+  second.set([9, 3]); // a framing byte, then body
+  body.add(second.subarray(1, 2));
+  const third = await body.next();
+  assert.equal(third.byteOffset - first.byteOffset, 3);
+  third.set([4]);
+  body.add(third.subarray(0, 1));
+  release!(); // [100] done: what was gathered goes out without waiting for another read
+  await new Promise((r) => setTimeout(r, 0));
+  release!();
+  await body.flush();
+  assert.deepEqual(writes, [[100], [1, 2, 3, 4]]);
+});
+
+Deno.test("BodyWriter writes gathered bytes once the write before them is done, with no further read", async () => {
+  let release: (() => void) | undefined;
+  const writes: number[][] = [];
+  let calls = 0;
+  const body = new BodyWriter(16);
+  body.sink = (data) =>
+    new Promise<void>((resolve) => {
+      calls++;
+      release = () => {
+        writes.push([...data]);
+        resolve();
+      };
+    });
+  body.addCopy(new Uint8Array([100]));
+  const first = await body.next();
+  first.set([7, 8]);
+  body.add(first.subarray(0, 2));
+  await body.next(); // a read that never completes, as on a slow stream
+  release!();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(writes, [[100]]);
+  assert.equal(calls, 2, "the gathered bytes were handed to the sink");
+  release!();
+  assert.deepEqual(writes, [[100], [7, 8]]);
+});
