@@ -4,19 +4,10 @@
 // last address formatted (IPv6 with its longest zero run as ::), the host
 // count, and a private flag (RFC 1918 and fc00::/7 only). Prints {"seconds": …}.
 // usage: calc_ceiling.ts N
+import { calcInputs } from "./calc_inputs.ts";
 
 const n = Number(Deno.args[0] ?? 100000);
-let seed = 12345;
-const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
-const inputs: { version: 4 | 6; value: bigint; prefix: number }[] = [];
-for (let i = 0; i < n; i++) {
-  const version = i % 2 === 0 ? 4 : 6;
-  let value = 0n;
-  for (let w = 0; w < (version === 4 ? 2 : 8); w++) {
-    value = (value << 16n) | BigInt(Math.floor(next() * 65536));
-  }
-  inputs.push({ version, value, prefix: Math.floor(next() * (version === 4 ? 33 : 129)) });
-}
+const inputs = calcInputs(n);
 
 const v4Text = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 

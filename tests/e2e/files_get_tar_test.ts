@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { runSockit, sockit } from "../helpers/harness.ts";
 import { TAR_END, tarHeader, tarPadding } from "../../src/files/tar.ts";
+import { concat, paxHeader, paxRecord, rawHeader } from "../helpers/tar_bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -146,33 +147,6 @@ Deno.test("files get -r URL extracts a served folder byte for byte; again skips 
   }
 });
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-/** A ustar header of any type and name; `sum` spoils the checksum. */
-function raw(fields: { name: string; type: string; size?: number; sum?: number }): Uint8Array {
-  const block = new Uint8Array(512);
-  block.set(encoder.encode(fields.name).subarray(0, 100), 0);
-  block.set(encoder.encode("0000644\0"), 100);
-  block.set(encoder.encode((fields.size ?? 0).toString(8).padStart(11, "0") + "\0"), 124);
-  block.set(encoder.encode("00000000000\0"), 136);
-  block[156] = fields.type.charCodeAt(0);
-  if (fields.type === "1" || fields.type === "2") block.set(encoder.encode("/etc/passwd"), 157);
-  block.set(encoder.encode("ustar\u000000"), 257);
-  block.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.set(encoder.encode((sum + (fields.sum ?? 0)).toString(8).padStart(6, "0") + "\0 "), 148);
-  return block;
-}
-
 const dir = (path: string) => tarHeader({ path, type: "directory", size: 0, mtime: 0 });
 const file = (path: string, text: string) =>
   concat(
@@ -182,15 +156,18 @@ const file = (path: string, text: string) =>
   );
 /** A member with a raw header: the name is not checked by a writer. */
 const member = (name: string, type = "0", sum = 0) =>
-  concat(raw({ name, type, size: 5, sum }), encoder.encode("evil\n"), tarPadding(5));
-const paxPath = (path: string) => {
-  const body = encoder.encode(`${path.length + 9} path=${path}\n`);
-  return concat(
-    raw({ name: "PaxHeader", type: "x", size: body.length }),
-    body,
-    tarPadding(body.length),
+  concat(
+    rawHeader({
+      name,
+      type,
+      size: 5,
+      sum,
+      ...(type === "1" || type === "2" ? { linkname: "/etc/passwd" } : {}),
+    }),
+    encoder.encode("evil\n"),
+    tarPadding(5),
   );
-};
+const paxPath = (path: string) => paxHeader(paxRecord("path", path));
 
 /** Hostile archives, each with what the refusal must say. */
 const HOSTILE: Record<string, { archive: Uint8Array<ArrayBuffer>; error: RegExp }> = {
@@ -237,7 +214,7 @@ const HOSTILE: Record<string, { archive: Uint8Array<ArrayBuffer>; error: RegExp 
   pax: {
     archive: concat(
       dir("top"),
-      raw({ name: "PaxHeader", type: "x", size: 10_000_000 }),
+      rawHeader({ name: "PaxHeader", type: "x", size: 10_000_000 }),
       new Uint8Array(4096),
     ),
     error: /pax extended header of 10000000 bytes at byte 512 \(over the 65536 allowed\)/,
@@ -253,7 +230,7 @@ const HOSTILE: Record<string, { archive: Uint8Array<ArrayBuffer>; error: RegExp 
   beyond: {
     archive: concat(
       dir("top"),
-      raw({ name: "top/evil.txt", type: "0", size: 1_000_000 }),
+      rawHeader({ name: "top/evil.txt", type: "0", size: 1_000_000 }),
       encoder.encode("evil\n"),
       TAR_END,
     ),

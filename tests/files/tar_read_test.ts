@@ -13,46 +13,9 @@ import {
   TarFormatError,
   TarReader,
 } from "../../src/files/tar_read.ts";
+import { concat, paxHeader, paxRecord, rawHeader } from "../helpers/tar_bytes.ts";
 
 const encoder = new TextEncoder();
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-/** A ustar header with any type, name and size; `sum` adjusts the stored checksum. */
-function raw(
-  fields: {
-    name: string;
-    type: string;
-    size?: number;
-    sum?: number;
-    magic?: string;
-    sizeText?: string;
-  },
-): Uint8Array {
-  const block = new Uint8Array(BLOCK);
-  block.set(encoder.encode(fields.name).subarray(0, 100), 0);
-  block.set(encoder.encode("0000644\0"), 100);
-  block.set(
-    encoder.encode(fields.sizeText ?? (fields.size ?? 0).toString(8).padStart(11, "0") + "\0"),
-    124,
-  );
-  block.set(encoder.encode("00000000000\0"), 136);
-  block[156] = fields.type.charCodeAt(0);
-  block.set(encoder.encode(fields.magic ?? "ustar\u000000"), 257);
-  block.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.set(encoder.encode((sum + (fields.sum ?? 0)).toString(8).padStart(6, "0") + "\0 "), 148);
-  return block;
-}
 
 function file(path: string, content: Uint8Array): Uint8Array {
   return concat(
@@ -64,21 +27,6 @@ function file(path: string, content: Uint8Array): Uint8Array {
 
 function dir(path: string): Uint8Array {
   return tarHeader({ path, type: "directory", size: 0, mtime: 0 });
-}
-
-/** `LEN key=value\n`, LEN counting the whole record in bytes. */
-function rec(key: string, value: string): string {
-  const rest = encoder.encode(` ${key}=${value}\n`).length;
-  let length = rest + 1;
-  while (length !== rest + String(length).length) length = rest + String(length).length;
-  return `${length} ${key}=${value}\n`;
-}
-
-/** A pax extended header carrying `records` (already formatted). */
-function pax(records: string, declared?: number): Uint8Array {
-  const body = encoder.encode(records);
-  const size = declared ?? body.length;
-  return concat(raw({ name: "PaxHeader", type: "x", size }), body, tarPadding(body.length));
 }
 
 interface Read {
@@ -161,10 +109,10 @@ Deno.test("what sockit's writer makes reads back exactly, whole or split anywher
 
 Deno.test("a pax size record overrides the ustar size; mtime is read", () => {
   const archive = concat(
-    pax(rec("mtime", "1234.5")),
-    raw({ name: "top", type: "5" }),
-    pax(rec("size", "3")),
-    raw({ name: "top/x", type: "0", size: 0 }),
+    paxHeader(paxRecord("mtime", "1234.5")),
+    rawHeader({ name: "top", type: "5" }),
+    paxHeader(paxRecord("size", "3")),
+    rawHeader({ name: "top/x", type: "0", size: 0 }),
     encoder.encode("abc"),
     tarPadding(3),
     TAR_END,
@@ -183,10 +131,10 @@ Deno.test("a GNU long name ('L') names the next member", () => {
   const body = encoder.encode(name + "\0");
   const archive = concat(
     dir("top"),
-    raw({ name: "././@LongLink", type: "L", size: body.length }),
+    rawHeader({ name: "././@LongLink", type: "L", size: body.length }),
     body,
     tarPadding(body.length),
-    raw({ name: "top/gggg", type: "0", size: 2 }),
+    rawHeader({ name: "top/gggg", type: "0", size: 2 }),
     encoder.encode("hi"),
     tarPadding(2),
     TAR_END,
@@ -197,11 +145,11 @@ Deno.test("a GNU long name ('L') names the next member", () => {
 });
 
 Deno.test("a header whose checksum does not add up is refused, naming the member", () => {
-  const archive = concat(raw({ name: "top/a.txt", type: "0", sum: 1 }), TAR_END);
+  const archive = concat(rawHeader({ name: "top/a.txt", type: "0", sum: 1 }), TAR_END);
   const err = refused(archive, /bad header checksum at byte 0 \(top\/a\.txt\)/);
   assert.equal(err.member, "top/a.txt");
   // A flipped byte after the checksum was computed is caught the same way.
-  const good = raw({ name: "top/b.txt", type: "0" });
+  const good = rawHeader({ name: "top/b.txt", type: "0" });
   good[10] = 0x41;
   refused(concat(good, TAR_END), /bad header checksum/);
 });
@@ -218,7 +166,7 @@ Deno.test("links, devices, FIFOs and unknown member types are refused by name", 
     ["V", /member type not extracted/],
   ];
   for (const [type, pattern] of cases) {
-    refused(concat(dir("top"), raw({ name: "top/x", type }), TAR_END), pattern);
+    refused(concat(dir("top"), rawHeader({ name: "top/x", type }), TAR_END), pattern);
   }
 });
 
@@ -234,12 +182,22 @@ Deno.test("names that could leave the destination are refused", () => {
     ["C:x", /starts with a drive letter/],
   ];
   for (const [name, pattern] of cases) {
-    refused(concat(raw({ name, type: "0" }), TAR_END), pattern);
+    refused(concat(rawHeader({ name, type: "0" }), TAR_END), pattern);
     assert.throws(() => checkName(name, false), pattern);
   }
   // Through pax, where a NUL or any length can travel.
-  refused(concat(pax(rec("path", "top/a\0b.txt")), raw({ name: "x", type: "0" }), TAR_END), /NUL/);
-  refused(concat(pax(rec("path", "/etc/x")), raw({ name: "x", type: "0" }), TAR_END), /absolute/);
+  refused(
+    concat(
+      paxHeader(paxRecord("path", "top/a\0b.txt")),
+      rawHeader({ name: "x", type: "0" }),
+      TAR_END,
+    ),
+    /NUL/,
+  );
+  refused(
+    concat(paxHeader(paxRecord("path", "/etc/x")), rawHeader({ name: "x", type: "0" }), TAR_END),
+    /absolute/,
+  );
   assert.throws(() => checkName("", false), /empty name/);
   assert.throws(() => checkName("top/" + "c".repeat(256), false), /longer than 255 bytes/);
   assert.throws(() => checkName("a/".repeat(200) + "b", false), /deeper than/);
@@ -251,14 +209,14 @@ Deno.test("an extended header over the bound is refused before its body is read"
   // Only the header is fed: the refusal must not wait for (or hold) the body.
   const reader = new TarReader();
   assert.throws(
-    () => [...reader.push(raw({ name: "PaxHeader", type: "x", size: MAX_META + 1 }))],
+    () => [...reader.push(rawHeader({ name: "PaxHeader", type: "x", size: MAX_META + 1 }))],
     (err) =>
       err instanceof TarFormatError &&
       /pax extended header of 65537 bytes at byte 0 \(over the 65536 allowed\)/.test(err.message),
   );
   const gnu = new TarReader();
   assert.throws(
-    () => [...gnu.push(raw({ name: "././@LongLink", type: "L", size: 1_000_000 }))],
+    () => [...gnu.push(rawHeader({ name: "././@LongLink", type: "L", size: 1_000_000 }))],
     /GNU long name of 1000000 bytes/,
   );
   // Right at the bound it is read.
@@ -267,7 +225,7 @@ Deno.test("an extended header over the bound is refused before its body is read"
   length = record.length + 2 + String(length).length;
   assert.equal(encoder.encode(`${length} ${record}\n`).length, length);
   refused(
-    concat(pax(`${length} ${record}\n`), raw({ name: "x", type: "0" }), TAR_END),
+    concat(paxHeader(`${length} ${record}\n`), rawHeader({ name: "x", type: "0" }), TAR_END),
     /is longer than 4096 bytes/,
   );
 });
@@ -283,29 +241,35 @@ Deno.test("malformed pax records are refused", () => {
   );
   assert.deepEqual(parsePax(encoder.encode("12 path=abc\n\0\0")), [["path", "abc"]]);
   refused(
-    concat(pax(rec("size", "-3")), raw({ name: "top", type: "0" }), TAR_END),
+    concat(paxHeader(paxRecord("size", "-3")), rawHeader({ name: "top", type: "0" }), TAR_END),
     /malformed pax record|not a byte count/,
   );
   refused(
-    concat(pax(rec("size", "1e9")), raw({ name: "top", type: "0" }), TAR_END),
+    concat(paxHeader(paxRecord("size", "1e9")), rawHeader({ name: "top", type: "0" }), TAR_END),
     /not a byte count/,
   );
 });
 
 Deno.test("a size that is not plain octal, and a folder with content, are refused", () => {
   refused(
-    concat(raw({ name: "top/a", type: "0", sizeText: "\x80\0\0\0\0\0\0\0\0\0\x10\0" }), TAR_END),
+    concat(
+      rawHeader({ name: "top/a", type: "0", sizeText: "\x80\0\0\0\0\0\0\0\0\0\x10\0" }),
+      TAR_END,
+    ),
     /top\/a has a size field that is not an octal number/,
   );
   refused(
-    concat(raw({ name: "top/a", type: "0", sizeText: "12x45\0\0\0\0\0\0\0" }), TAR_END),
+    concat(rawHeader({ name: "top/a", type: "0", sizeText: "12x45\0\0\0\0\0\0\0" }), TAR_END),
     /not an octal number/,
   );
   refused(
-    concat(raw({ name: "top/d", type: "5", size: 512 }), new Uint8Array(512), TAR_END),
+    concat(rawHeader({ name: "top/d", type: "5", size: 512 }), new Uint8Array(512), TAR_END),
     /top\/d is a folder with 512 bytes of content/,
   );
-  refused(concat(raw({ name: "top/a", type: "0", magic: "nope\0\0\0\0" }), TAR_END), /not a ustar/);
+  refused(
+    concat(rawHeader({ name: "top/a", type: "0", magic: "nope\0\0\0\0" }), TAR_END),
+    /not a ustar/,
+  );
 });
 
 Deno.test("an archive cut short is refused: in a file, in a header, before its end", () => {
@@ -321,7 +285,11 @@ Deno.test("an archive cut short is refused: in a file, in a header, before its e
   // Nothing at all.
   refused(new Uint8Array(), /cut off after 0 bytes/);
   // A size beyond what the stream holds is the same thing: a file cut off.
-  const lying = concat(dir("top"), raw({ name: "top/x", type: "0", size: 1_000_000 }), TAR_END);
+  const lying = concat(
+    dir("top"),
+    rawHeader({ name: "top/x", type: "0", size: 1_000_000 }),
+    TAR_END,
+  );
   refused(lying, /cut off in top\/x after 1024 of 1000000 bytes/);
 });
 
@@ -331,7 +299,7 @@ Deno.test("a lone zero block in the middle, and an archive ending after a pax he
     /a lone zero block before the header at byte 1024/,
   );
   refused(
-    concat(dir("top"), pax(rec("path", "top")), TAR_END),
+    concat(dir("top"), paxHeader(paxRecord("path", "top")), TAR_END),
     /ended right after an extended header/,
   );
 });
