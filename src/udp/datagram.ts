@@ -75,6 +75,18 @@ export function datagramLine(datagram: Datagram, encoding: Encoding): string {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+let lastFrom = "";
+let lastPrefix = "";
+
+/** `HOST:PORT `, made once while the same sender goes on (a string less per datagram). */
+function prefixOf(from: string): string {
+  if (from !== lastFrom) {
+    lastFrom = from;
+    lastPrefix = `${from} `;
+  }
+  return lastPrefix;
+}
+
 /**
  * The `HOST:PORT TEXT` line as a prefix plus a body: the datagram's own bytes
  * when they are valid UTF-8 with nothing to escape (printed as they are, no
@@ -85,9 +97,11 @@ export function datagramLineParts(
   encoding: Encoding,
 ): [prefix: string, body: Uint8Array | undefined] {
   if (encoding === "utf-8") {
-    if (isPrintableAscii(datagram.data)) return [`${datagram.from} `, datagram.data];
+    if (isPrintableAscii(datagram.data)) return [prefixOf(datagram.from), datagram.data];
     try {
-      if (isSafeText(strictUtf8.decode(datagram.data))) return [`${datagram.from} `, datagram.data];
+      if (isSafeText(strictUtf8.decode(datagram.data))) {
+        return [prefixOf(datagram.from), datagram.data];
+      }
     } catch {
       // invalid UTF-8: escaped below
     }
