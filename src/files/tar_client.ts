@@ -74,6 +74,9 @@ export function folderName(text: string): string {
     : name;
 }
 
+/** Thrown from the body taker once the archive's end blocks arrived: the fetch stops there. */
+class ArchiveComplete extends Error {}
+
 /**
  * Fetches `url`'s folder archive into `dest`. Messages are not escaped:
  * they may quote the server (a status reason, a member's name), so the
@@ -118,8 +121,13 @@ export async function fetchFolderArchive(
         return extractor.start().then(() => async (data: Uint8Array) => {
           await extractor.push(data);
           progress.add(data.length);
+          // The end blocks arrived: done, whatever the server sends after them or however
+          // long it keeps the connection open (a body without a length ends only at close).
+          if (extractor.ended) throw new ArchiveComplete();
         });
       },
+    }).catch((err) => {
+      if (!(err instanceof ArchiveComplete)) throw err;
     });
     extractor.end();
     progress.finish();

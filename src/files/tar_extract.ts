@@ -5,8 +5,10 @@
  * The archive's first member is its folder (`top/`); every other member
  * must lie inside it, and lands in DEST without that first component. Only
  * folders and regular files are created. A file is written to `NAME.part`
- * and renamed to NAME once all its bytes arrived, so a broken stream never
- * leaves a half-written file at a final name (its `.part` is removed). A
+ * (or `NAME.part.1`, … when that name is taken: nothing already there is
+ * removed) and renamed to NAME once all its bytes arrived, so a broken
+ * stream never leaves a half-written file at a final name (its `.part` is
+ * removed). A
  * file already there with the same bytes is left alone (compared as the
  * archive's bytes arrive, nothing written); one that differs is kept and
  * counted unless `force`. Nothing is written through a link: a folder on
@@ -90,11 +92,16 @@ export class TarExtractor {
 
   /** Creates DEST if missing; it must be a folder. */
   async start(): Promise<void> {
-    await Deno.mkdir(this.#dest, { recursive: true });
-    const info = await Deno.stat(this.#dest);
-    if (!info.isDirectory) {
-      throw new FileClientError(`${this.#dest} is not a folder`, "local");
+    const notFolder = () => new FileClientError(`${this.#dest} is not a folder`, "local");
+    try {
+      await Deno.mkdir(this.#dest, { recursive: true });
+    } catch (err) {
+      // mkdir fails on a file of that name: say so, not the system's "File exists".
+      if (err instanceof Deno.errors.AlreadyExists) throw notFolder();
+      throw err;
     }
+    const info = await Deno.stat(this.#dest);
+    if (!info.isDirectory) throw notFolder();
   }
 
   /** The file being received, and how far: for a message when the stream breaks. */
@@ -116,6 +123,11 @@ export class TarExtractor {
     } catch (err) {
       throw refusal(err);
     }
+  }
+
+  /** Whether the archive's end blocks arrived: whatever follows is padding, not read. */
+  get ended(): boolean {
+    return this.#reader.ended;
   }
 
   /**
@@ -217,17 +229,21 @@ export class TarExtractor {
   }
 
   #startWriting(member: TarMember, final: string): Current {
-    const part = `${final}.part`;
-    // createNew: never through a link, whatever is there or appears meanwhile.
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(part, { write: true, createNew: true });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      const stale = Deno.lstatSync(part);
-      if (!stale.isFile) throw inTheWay(member, part, stale);
-      Deno.removeSync(part); // left by a download that was killed: never resumed from a tar
-      file = Deno.openSync(part, { write: true, createNew: true });
+    // createNew: never through a link, whatever is there or appears meanwhile. Whatever
+    // already has the name is left alone, even a regular NAME.part: it may be the user's
+    // file, or a member of this archive (a share may hold `a.part` beside `a`). The bytes go
+    // to NAME.part.1, .2, … instead. A link there is refused: someone set it up.
+    let part = `${final}.part`;
+    let file: Deno.FsFile | undefined;
+    for (let attempt = 1; file === undefined; attempt++) {
+      try {
+        file = Deno.openSync(part, { write: true, createNew: true });
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+        const there = Deno.lstatSync(part);
+        if (there.isSymlink || attempt > MAX_PART_NAMES) throw inTheWay(member, part, there);
+        part = `${final}.part.${attempt}`;
+      }
     }
     return {
       kind: "write",
@@ -329,6 +345,9 @@ function lstat(path: string): Deno.FileInfo | undefined {
 }
 
 /** Something other than what the member needs stands at `path`: never written through or over. */
+/** How many other names (`NAME.part.1` …) a file's temporary name may take before giving up. */
+const MAX_PART_NAMES = 100;
+
 function inTheWay(member: TarMember, path: string, info: Deno.FileInfo): FileClientError {
   const what = info.isSymlink
     ? "a link"

@@ -441,3 +441,83 @@ Deno.test("a URL without -r, a URL with REMOTE_PATH, -o - or --tls on http://, a
     assert.match(result.stderr, error, args.join(" "));
   }
 });
+
+Deno.test("files get -r URL never removes what DEST holds under a .part name, ends at the archive's end blocks, and names a DEST that is a file", async () => {
+  const base = await Deno.makeTempDir();
+  const archives: Record<string, Uint8Array<ArrayBuffer>> = {
+    one: concat(dir("top"), file("top/z", "from the server\n"), TAR_END),
+    // A member named like another's temporary file, before it.
+    both: concat(
+      dir("top"),
+      file("top/a.part", "member a.part\n"),
+      file("top/a", "member a\n"),
+      TAR_END,
+    ),
+  };
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const archive = archives[new URL(request.url).pathname.split("/")[1] ?? ""];
+    if (!archive) return new Response("no such case", { status: 404 });
+    return new Response(archive, { headers: { "content-type": "application/x-tar" } });
+  });
+  // A body with neither Content-Length nor chunked: it ends only when the server closes,
+  // and this one never does.
+  const raw = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of raw) {
+      held.push(conn);
+      const request = new Uint8Array(4096);
+      await conn.read(request);
+      const head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nConnection: close\r\n\r\n";
+      await conn.write(concat(encoder.encode(head), archives.one!, new Uint8Array(10240)));
+    }
+  })();
+  const run = (url: string, dest: string) =>
+    runSockit(["files", "get", "-r", url, "-o", dest, "--timeout", "5000"], {
+      permissions: ["--allow-net=127.0.0.1", `--allow-read=${base}`, `--allow-write=${base}`],
+    });
+  try {
+    const port = http.addr.port;
+    // The user's own z.part beside where z goes: kept as it is.
+    await Deno.mkdir(`${base}/d1`);
+    await Deno.writeTextFile(`${base}/d1/z.part`, "precious\n");
+    let result = await run(`http://127.0.0.1:${port}/one/`, `${base}/d1`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/d1/z`), "from the server\n");
+    assert.equal(await Deno.readTextFile(`${base}/d1/z.part`), "precious\n");
+    // An archive holding a.part and then a: both arrive whole.
+    result = await run(`http://127.0.0.1:${port}/both/`, `${base}/d2`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/d2/a.part`), "member a.part\n");
+    assert.equal(await Deno.readTextFile(`${base}/d2/a`), "member a\n");
+    // A folder named z.part in DEST: z is written all the same, the folder stays.
+    await Deno.mkdir(`${base}/d3/z.part`, { recursive: true });
+    result = await run(`http://127.0.0.1:${port}/one/`, `${base}/d3`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/d3/z`), "from the server\n");
+    assert.ok((await Deno.lstat(`${base}/d3/z.part`)).isDirectory);
+    assert.deepEqual([...Deno.readDirSync(`${base}/d3`)].map((e) => e.name).sort(), [
+      "z",
+      "z.part",
+    ]);
+    // The server keeps the connection open after the end blocks: done at the end blocks.
+    const address = raw.addr as Deno.NetAddr;
+    result = await run(`http://127.0.0.1:${address.port}/top/`, `${base}/d4`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await Deno.readTextFile(`${base}/d4/z`), "from the server\n");
+    // DEST is a regular file: named as such, not the system's "File exists".
+    await Deno.writeTextFile(`${base}/d5`, "a file\n");
+    result = await run(`http://127.0.0.1:${port}/one/`, `${base}/d5`);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /d5 is not a folder/);
+    assert.doesNotMatch(result.stderr, /os error/);
+    assert.equal(await Deno.readTextFile(`${base}/d5`), "a file\n");
+  } finally {
+    await http.shutdown();
+    raw.close();
+    for (const conn of held) conn.close();
+    await serving.catch(() => {});
+    await Deno.remove(base, { recursive: true });
+  }
+});
