@@ -285,9 +285,21 @@ const scanCommand: CommandSpec = {
     if (lines.length) await out.data(encoder.encode(lines.join("\n") + "\n"));
     const elapsed = (performance.now() - started) / 1000;
     const seconds = elapsed.toFixed(2);
+    // A stopped scan counts the ports it tried, and says how many it left untried.
+    const tried = counts.open + counts.closed + counts.filtered;
+    const untried = ports.length - tried;
+    const of = untried > 0 ? `${tried} of ${ports.length}` : `${ports.length}`;
     out.status(
-      `scanned ${ports.length} ports on ${host} in ${seconds} s: ${counts.open} open, ${counts.closed} closed, ${counts.filtered} filtered`,
-      { event: "summary", host, ports: ports.length, ...counts, seconds: elapsed },
+      `scanned ${of} ports on ${host} in ${seconds} s: ${counts.open} open, ${counts.closed} closed, ${counts.filtered} filtered` +
+        (untried > 0 ? ` (stopped: ${untried} untried)` : ""),
+      {
+        event: "summary",
+        host,
+        ports: tried,
+        ...counts,
+        ...(untried > 0 ? { untried } : {}),
+        seconds: elapsed,
+      },
     );
     if (signal.aborted) return exitCodeOf(signal);
     return counts.open > 0 ? ExitCode.ok : ExitCode.failed;

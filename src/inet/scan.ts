@@ -66,8 +66,12 @@ export async function probe(
 ): Promise<PortState> {
   try {
     const conn = await Deno.connect({ hostname, port, signal });
+    // A connect to a port of the ephemeral range can be given that very port as its own
+    // source and meet itself (TCP's simultaneous open): nothing listens there.
+    const local = conn.localAddr as Deno.NetAddr;
+    const remote = conn.remoteAddr as Deno.NetAddr;
     conn.close();
-    return "open";
+    return local.port === remote.port && local.hostname === remote.hostname ? "closed" : "open";
   } catch (err) {
     if (signal.aborted) return "filtered";
     if (err instanceof Deno.errors.ConnectionRefused) return "closed";

@@ -176,6 +176,38 @@ Deno.test("port scan keeps every refused port closed when more connects are aske
 });
 
 Deno.test({
+  name:
+    "port scan over the ephemeral port range reports no port where nothing listens (no self-connect)",
+  ignore: skipWithout("ss"),
+  async fn() {
+    // A connect to a port of the ephemeral range can be given that very port as its source
+    // and connect to itself: that port is not open. Every open port reported must be one
+    // that `ss` lists as listening, before or after the scan.
+    const listening = async () => {
+      const { stdout } = await new Deno.Command("ss", { args: ["-Hltn"] }).output();
+      return new Set(
+        new TextDecoder().decode(stdout).split("\n").map((line) => line.trim().split(/\s+/)[3])
+          .filter((local) => local !== undefined).map((local) => Number(local.split(":").at(-1))),
+      );
+    };
+    const range = (await Deno.readTextFile("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+      .split(/\s+/).join("-");
+    const before = await listening();
+    const { code, stdout, stderr } = await runSockit(
+      ["port", "scan", "127.0.0.1", range, "--json", "-q"],
+      { permissions: ["--allow-net=127.0.0.1"] },
+    );
+    const after = await listening();
+    assert.ok(code === 0 || code === 1, stderr);
+    const open = stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
+      .filter((event) => event.event === "port" && event.state === "open")
+      .map((event) => event.port as number);
+    const phantom = open.filter((port) => !before.has(port) && !after.has(port));
+    assert.deepEqual(phantom, [], `reported open, nothing listening: ${phantom.join(", ")}`);
+  },
+});
+
+Deno.test({
   name: "port scan stopped by SIGINT ends the attempts in flight and leaves their ports untried",
   ignore: skipWithout("python3"),
   async fn() {
@@ -199,7 +231,7 @@ Deno.test({
     assert.equal(code, 130, stderr);
     assert.match(
       stderr,
-      /scanned 1 ports on 127\.0\.0\.1 in [\d.]+ s: 0 open, 0 closed, 0 filtered/,
+      /scanned 0 of 1 ports on 127\.0\.0\.1 in [\d.]+ s: 0 open, 0 closed, 0 filtered \(stopped: 1 untried\)/,
     );
   },
 });

@@ -156,6 +156,7 @@ export const EVENTS: Record<string, EventShape[]> = {
         filtered: "count",
         seconds: "seconds",
       },
+      optional: { untried: "count" },
     },
   ],
   connected: [{
