@@ -127,6 +127,8 @@ export function argumentHint(path: string, positionals: readonly string[]): stri
     if (scheme === "http" || scheme === "https") return `for a URL use: sockit http get ${first}`;
     return `TARGET is HOST[:PORT], not a URL: e.g. ${url[2] || "HOST"}`;
   }
+  // port scan's second argument is its port list, not netcat's PORT.
+  if (path === "port scan") return undefined;
   if (second !== undefined && /^\d{1,5}$/.test(second) && !first.includes(":")) {
     return `did you mean ${first}:${second}?`;
   }

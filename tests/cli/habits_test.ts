@@ -82,6 +82,13 @@ Deno.test("habits of other tools get a hint naming the sockit way (exit 2)", asy
   }
 });
 
+Deno.test("port scan HOST PORTS with a bad port gets no HOST:PORT hint (PORTS is its own argument)", async () => {
+  const { code, stderr } = await run(["port", "scan", "127.0.0.1", "0"]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /ports are 1-65535/);
+  assert.doesNotMatch(stderr, /did you mean/);
+});
+
 Deno.test("netcat's tcp connect HOST PORT means HOST:PORT", async () => {
   const { code, stderr } = await run(["--permissions", "tcp", "connect", "::1", "7"]);
   assert.equal(code, 0, stderr);
