@@ -190,8 +190,11 @@ Deno.test({
           .filter((local) => local !== undefined).map((local) => Number(local.split(":").at(-1))),
       );
     };
-    const range = (await Deno.readTextFile("/proc/sys/net/ipv4/ip_local_port_range")).trim()
-      .split(/\s+/).join("-");
+    // Read through cat: the test run may not read /proc itself (Deno asks for all access).
+    const { stdout: rangeText } = await new Deno.Command("cat", {
+      args: ["/proc/sys/net/ipv4/ip_local_port_range"],
+    }).output();
+    const range = new TextDecoder().decode(rangeText).trim().split(/\s+/).join("-");
     const before = await listening();
     const { code, stdout, stderr } = await runSockit(
       ["port", "scan", "127.0.0.1", range, "--json", "-q"],
