@@ -47,6 +47,47 @@ export function startPeer(command: string, args: string[], options: SpawnOptions
   return new Spawned(command, args, { ...BACKGROUND, ...options });
 }
 
+/** What `echo_load.mjs` reports: round trips of all connections, and their latency. */
+export interface EchoLoad {
+  roundTrips: number;
+  perSecond: number;
+  p50us: number;
+  p99us: number;
+  errors: number;
+}
+
+/**
+ * Runs `echo_load.mjs` (node when installed) against `port`: `conns`
+ * connections ping-ponging `size`-byte messages for `seconds`; its report
+ * is awaited for `seconds + slackSeconds`.
+ */
+export async function runEchoLoad(
+  port: number,
+  conns: number,
+  seconds: number,
+  size: number,
+  slackSeconds: number,
+): Promise<EchoLoad> {
+  const [command, ...prefix] = NODE_OR_DENO;
+  const gen = startPeer(command!, [
+    ...prefix,
+    `${BENCH_DIR}echo_load.mjs`,
+    String(port),
+    String(conns),
+    String(seconds),
+    String(size),
+  ], { name: "echo load" });
+  try {
+    const [line] = await gen.waitFor(/\{"roundTrips".*\}/, {
+      on: "stdout",
+      timeoutMs: (seconds + slackSeconds) * 1000,
+    });
+    return JSON.parse(line);
+  } finally {
+    await gen.stop();
+  }
+}
+
 /** One numeric option of a benchmark. */
 export interface BenchOption {
   default: number;

@@ -24,6 +24,7 @@
 import { DENO, type Spawned } from "../../tests/helpers/harness.ts";
 import {
   BENCH_DIR,
+  type EchoLoad,
   emitResult,
   mb,
   median,
@@ -31,6 +32,7 @@ import {
   parseBenchArgs,
   printTable,
   type ResultRow,
+  runEchoLoad,
   startPeer,
   startSockit,
   timeShell,
@@ -124,16 +126,8 @@ async function bulk(relay: Relay): Promise<{ seconds: number; peak: number }> {
   }
 }
 
-interface Load {
-  roundTrips: number;
-  perSecond: number;
-  p50us: number;
-  p99us: number;
-  errors: number;
-}
-
 /** The echo load through `relay` to a Node.js echo server. */
-async function echo(relay: Relay): Promise<Load> {
+async function echo(relay: Relay): Promise<EchoLoad> {
   const [command, ...prefix] = NODE_OR_DENO;
   const server = startPeer(command!, [...prefix, `${BENCH_DIR}node_echo_server.mjs`], {
     name: "node echo",
@@ -142,23 +136,7 @@ async function echo(relay: Relay): Promise<Load> {
   try {
     const started = await relay.start(await server.port());
     proc = started.proc;
-    const gen = startPeer(command!, [
-      ...prefix,
-      `${BENCH_DIR}echo_load.mjs`,
-      String(started.port),
-      String(conns),
-      String(seconds),
-      "64",
-    ], { name: "echo load" });
-    try {
-      const [line] = await gen.waitFor(/\{"roundTrips".*\}/, {
-        on: "stdout",
-        timeoutMs: (seconds + 120) * 1000,
-      });
-      return JSON.parse(line);
-    } finally {
-      await gen.stop();
-    }
+    return await runEchoLoad(started.port, conns, seconds, 64, 120);
   } finally {
     await proc?.stop();
     await server.stop();
@@ -200,7 +178,7 @@ if (socatBulk) {
 console.error(
   `relay echo: ${conns} connections × 64-byte ping-pong, ${seconds} s a round, ${runs} rounds`,
 );
-const loads = new Map<string, Load[]>(RELAYS.map((relay) => [relay.name, []]));
+const loads = new Map<string, EchoLoad[]>(RELAYS.map((relay) => [relay.name, []]));
 for (let round = 1; round <= runs; round++) {
   for (const relay of RELAYS) {
     const load = await echo(relay);

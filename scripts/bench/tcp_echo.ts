@@ -23,6 +23,7 @@
 
 import {
   BENCH_DIR,
+  type EchoLoad,
   emitResult,
   limit,
   mb,
@@ -31,6 +32,7 @@ import {
   parseBenchArgs,
   printTable,
   type ResultRow,
+  runEchoLoad,
   startPeer,
   startSockit,
   versus,
@@ -48,36 +50,11 @@ const runtime = NODE_OR_DENO;
 const LOAD = `${BENCH_DIR}echo_load.mjs`;
 const CEILING = `${BENCH_DIR}deno_echo_server.ts`;
 
-interface Load {
-  roundTrips: number;
-  perSecond: number;
-  p50us: number;
-  p99us: number;
-  errors: number;
+function load(port: number): Promise<EchoLoad> {
+  return runEchoLoad(port, conns, seconds, size, 60);
 }
 
-async function load(port: number): Promise<Load> {
-  const [command, ...prefix] = runtime;
-  const gen = startPeer(command!, [
-    ...prefix,
-    LOAD,
-    String(port),
-    String(conns),
-    String(seconds),
-    String(size),
-  ], { name: "echo load" });
-  try {
-    const [line] = await gen.waitFor(/\{"roundTrips".*\}/, {
-      on: "stdout",
-      timeoutMs: (seconds + 60) * 1000,
-    });
-    return JSON.parse(line);
-  } finally {
-    await gen.stop();
-  }
-}
-
-async function against(server: Spawned): Promise<{ load: Load; peak: number }> {
+async function against(server: Spawned): Promise<{ load: EchoLoad; peak: number }> {
   try {
     const result = await load(await server.port());
     return { load: result, peak: server.memory().peak };
@@ -98,7 +75,7 @@ const nodeName = `node net (${runtime[0] === "node" ? "node" : "deno"})`;
 interface Contender {
   name: string;
   start(): Spawned;
-  runs: { load: Load; peak: number }[];
+  runs: { load: EchoLoad; peak: number }[];
 }
 const contenders: Contender[] = [
   { name: "sockit", start: sockitServer, runs: [] },
@@ -151,7 +128,7 @@ for (let round = 1; round <= rounds; round++) {
     }).join("; "),
   );
 }
-const summary = (runs: { load: Load; peak: number }[]) => ({
+const summary = (runs: { load: EchoLoad; peak: number }[]) => ({
   perSecond: median(runs.map((r) => r.load.perSecond)),
   p50us: median(runs.map((r) => r.load.p50us)),
   p99us: median(runs.map((r) => r.load.p99us)),

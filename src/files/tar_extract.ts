@@ -30,7 +30,6 @@ import { Buffer } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 import { formatSize } from "../console/format.ts";
 import type { Output } from "../console/output.ts";
-import { writeAll } from "../net/buffer.ts";
 import { escapeText } from "../text/escape.ts";
 import { FileClientError } from "./client.ts";
 import { type TarEvent, TarFormatError, type TarMember, TarReader } from "./tar_read.ts";
@@ -228,7 +227,7 @@ export class TarExtractor {
     this.#checked = path;
   }
 
-  #startWriting(member: TarMember, final: string): Current {
+  #startWriting(member: TarMember, final: string): Extract<Current, { kind: "write" }> {
     // createNew: never through a link, whatever is there or appears meanwhile. Whatever
     // already has the name is left alone, even a regular NAME.part: it may be the user's
     // file, or a member of this archive (a share may hold `a.part` beside `a`). The bytes go
@@ -268,7 +267,7 @@ export class TarExtractor {
         current.matched += data.length;
         return;
       }
-      current.file.close();
+      using compared = current.file;
       if (!this.#force) {
         this.#current = { kind: "skip", member: current.member, final: current.final };
         return;
@@ -276,17 +275,15 @@ export class TarExtractor {
       // Differs from here on: the bytes that matched are taken from the local file.
       const writing = this.#startWriting(current.member, current.final);
       this.#current = writing;
-      if (writing.kind !== "write") return;
-      using file = await Deno.open(current.final, { read: true });
-      let left = current.matched;
-      while (left > 0) {
-        const piece = await this.#readLocal(file, Math.min(left, 256 * 1024));
+      await compared.seek(0, Deno.SeekMode.Start);
+      for (let left = current.matched; left > 0;) {
+        const piece = await this.#readLocal(compared, Math.min(left, 256 * 1024));
         if (piece === undefined) throw new FileClientError(`${current.final} shrank`, "local");
-        await writeAll(writing.file, piece);
+        writeAllSync(writing.file, piece);
         writing.hash.update(piece);
         left -= piece.length;
       }
-      await writeAll(writing.file, data);
+      writeAllSync(writing.file, data);
       writing.hash.update(data);
     }
   }
@@ -344,10 +341,10 @@ function lstat(path: string): Deno.FileInfo | undefined {
   }
 }
 
-/** Something other than what the member needs stands at `path`: never written through or over. */
 /** How many other names (`NAME.part.1` …) a file's temporary name may take before giving up. */
 const MAX_PART_NAMES = 100;
 
+/** Something other than what the member needs stands at `path`: never written through or over. */
 function inTheWay(member: TarMember, path: string, info: Deno.FileInfo): FileClientError {
   const what = info.isSymlink
     ? "a link"
