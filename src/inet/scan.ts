@@ -57,6 +57,24 @@ export const IN_FLIGHT_PER_THREAD = 128;
 const MAX_THREADS = 64;
 
 /**
+ * A connection whose two ends are one address: a connect to a port of the
+ * ephemeral range can be given that very port as its own source and meet
+ * itself (TCP's simultaneous open). Nothing listens there: the port is closed.
+ *
+ * @example
+ * ```ts
+ * import { metItself } from "./scan.ts";
+ * const end = { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 };
+ * metItself(end, { ...end }); // true
+ * metItself(end, { ...end, port: 22 }); // false
+ * ```
+ */
+export function metItself(local: Deno.Addr, remote: Deno.Addr): boolean {
+  return local.transport === "tcp" && remote.transport === "tcp" &&
+    local.port === remote.port && local.hostname === remote.hostname;
+}
+
+/**
  * Tries `port` once; `signal` ends the attempt (the caller's timeout).
  */
 export async function probe(
@@ -66,12 +84,9 @@ export async function probe(
 ): Promise<PortState> {
   try {
     const conn = await Deno.connect({ hostname, port, signal });
-    // A connect to a port of the ephemeral range can be given that very port as its own
-    // source and meet itself (TCP's simultaneous open): nothing listens there.
-    const local = conn.localAddr as Deno.NetAddr;
-    const remote = conn.remoteAddr as Deno.NetAddr;
+    const { localAddr, remoteAddr } = conn;
     conn.close();
-    return local.port === remote.port && local.hostname === remote.hostname ? "closed" : "open";
+    return metItself(localAddr, remoteAddr) ? "closed" : "open";
   } catch (err) {
     if (signal.aborted) return "filtered";
     if (err instanceof Deno.errors.ConnectionRefused) return "closed";
@@ -82,7 +97,8 @@ export async function probe(
 
 /**
  * One thread's scan. It refers to nothing outside itself but {@linkcode probe}
- * and globals: the worker's source is made of the two functions' text.
+ * (which uses {@linkcode metItself}) and globals: the worker's source is made
+ * of these functions' text.
  */
 async function scanLoop(
   hostname: string,
@@ -172,7 +188,8 @@ let workerUrl: string | undefined;
 function scanWorkerUrl(): string {
   workerUrl ??= URL.createObjectURL(
     new Blob([
-      `const probe = ${probe};\nconst scanLoop = ${scanLoop};\n(${workerMain})();\n`,
+      `const metItself = ${metItself};\nconst probe = ${probe};\nconst scanLoop = ${scanLoop};\n` +
+      `(${workerMain})();\n`,
     ], { type: "text/javascript" }),
   );
   return workerUrl;
